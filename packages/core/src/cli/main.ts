@@ -1,0 +1,61 @@
+import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
+import { startServer } from "../server/index.js";
+import { LOCAL_UI_PORT } from "../registry/web-url.js";
+import { flushSpools } from "./flush.js";
+
+const HELP = `tally — LangSmith evals as tests, trustworthy in parallel
+
+Usage:
+  tally server [--port N] [--host H] [--db FILE] [--latency MS]
+      Start the LangSmith-compatible server (the embedded store) over HTTP.
+      Point any langsmith client at it with LANGSMITH_ENDPOINT=http://HOST:PORT.
+  tally ui [--port N] [--dir DIR]
+      Browse the local store (.tally/tally.db) at http://localhost:${LOCAL_UI_PORT}.
+  tally flush [--dir DIR]
+      Send what earlier runs left in the spool (backend was down, process killed).
+
+Options:
+  --dir DIR   Tally's data folder (default: ./.tally, or TALLY_DIR)
+  -h, --help  This help
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      db: { type: "string" },
+      dir: { type: "string" },
+      latency: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    allowPositionals: false,
+  });
+  const dir = resolve(values.dir ?? process.env.TALLY_DIR ?? ".tally");
+  if (!command || values.help || command === "help") {
+    process.stdout.write(HELP);
+    return command ? 0 : 1;
+  }
+  if (command === "server" || command === "ui") {
+    const port = Number(values.port ?? (command === "ui" ? LOCAL_UI_PORT : 1984));
+    const server = await startServer({
+      dbPath: values.db ?? join(dir, "tally.db"),
+      port,
+      host: values.host ?? "127.0.0.1",
+      latencyMs: Number(values.latency ?? 0),
+    });
+    process.stdout.write(`tally ${command}: listening on ${server.url} (store: ${values.db ?? join(dir, "tally.db")})\n`);
+    await new Promise<void>((done) => {
+      const stop = () => void server.close().then(done);
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+    return 0;
+  }
+  if (command === "flush") return flushSpools(dir, (l) => process.stdout.write(l + "\n"));
+  process.stderr.write(`tally: unknown command "${command}"\n\n${HELP}`);
+  return 2;
+}

@@ -1,0 +1,20 @@
+// What the collector tells a worker's langsmith client about "the server". Multipart ingest keeps the
+// worker's request count low; gzip is off because on loopback compressing costs the worker more CPU
+// than it saves.
+export const COLLECTOR_INFO = {
+  version: "tally-collector",
+  license_expiration_time: null,
+  instance_flags: {
+    dataset_examples_multipart_enabled: true,
+    gzip_body_enabled: false,
+    zstd_compression_enabled: false,
+  },
+  batch_ingest_config: {
+    use_multipart_endpoint: true,
+    size_limit: 100,
+    size_limit_bytes: 20 * 1024 * 1024,
+    scale_up_qsize_trigger: 1000,
+    scale_up_nthreads_limit: 16,
+    scale_down_nempty_trigger: 4,
+  },
+};

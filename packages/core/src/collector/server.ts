@@ -1,0 +1,205 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Ledger } from "../ledger/ledger.js";
+import type { ExperimentRegistry } from "../registry/registry.js";
+import type { SpoolBody, TestRegistration } from "../spool/records.js";
+import type { Spool } from "../spool/spool.js";
+import type { Sender } from "../upstream/sender.js";
+import type { Upstream } from "../upstream/http.js";
+import { readBody } from "../wire/body.js";
+import { MultipartError, parseRunsBatch, parseRunsMultipart, RunPayloadError } from "../wire/runs.js";
+import type { FeedbackRecord, RunOp, RunRecord } from "../wire/types.js";
+import { COLLECTOR_INFO } from "./info.js";
+
+// The collector is the worker's "LangSmith": every langsmith client in a worker is pointed at it.
+// It binds loopback only, refuses anything without the run's token, appends what it receives to the
+// spool before it answers, and hands it to the sender. Everything it does not handle itself is passed
+// through to the backend with the real key, which never leaves this process.
+
+export interface CollectorDeps {
+  token: string;
+  spool: Spool;
+  sender: Sender;
+  ledger: Ledger;
+  registry: ExperimentRegistry;
+  upstream: Upstream;
+  /** Called for every test registration, e.g. so the reporter can show progress. */
+  onTest?: (t: TestRegistration) => void;
+}
+
+export interface Collector {
+  url: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 512 * 1024 * 1024;
+
+export async function startCollector(deps: CollectorDeps): Promise<Collector> {
+  const server = createServer((req, res) => {
+    handle(deps, req, res).catch((err: unknown) => {
+      const status = (err as { status?: number }).status ?? (err instanceof RunPayloadError || err instanceof MultipartError ? 422 : 500);
+      send(res, status, { detail: `tally collector: ${(err as Error).message}` });
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeIdleConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function authorised(token: string, req: IncomingMessage): boolean {
+  const key = req.headers["x-api-key"];
+  const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, "");
+  return key === token || bearer === token;
+}
+
+async function handle(deps: CollectorDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!authorised(deps.token, req)) {
+    await drainRequest(req);
+    return send(res, 401, { detail: "tally collector: missing or wrong run token" });
+  }
+  const url = new URL(req.url ?? "/", "http://collector");
+  const path = url.pathname.replace(/\/+$/, "") || "/";
+  const method = req.method ?? "GET";
+
+  if (method === "GET" && path === "/info") return send(res, 200, COLLECTOR_INFO);
+  if (method === "POST" && path === "/runs/multipart") {
+    const body = await readBody(req, MAX_BODY);
+    const parsed = parseRunsMultipart(body, req.headers["content-type"] ?? "");
+    return accept(deps, res, parsed.ops, parsed.feedback);
+  }
+  if (method === "POST" && path === "/runs/batch") {
+    return accept(deps, res, parseRunsBatch(await readJson(req)), []);
+  }
+  if (method === "POST" && path === "/runs") {
+    return accept(deps, res, [{ kind: "create", run: (await readJson(req)) as RunRecord }], []);
+  }
+  const patch = /^\/runs\/([0-9a-f-]{36})$/i.exec(path);
+  if (method === "PATCH" && patch) {
+    const run = { ...((await readJson(req)) as RunRecord), id: patch[1]! };
+    return accept(deps, res, [{ kind: "update", run }], []);
+  }
+  if (method === "POST" && path === "/feedback") {
+    const fb = (await readJson(req)) as FeedbackRecord;
+    return accept(deps, res, [], [fb], fb);
+  }
+  if (path.startsWith("/_tally/")) return handleTally(deps, method, path, url, req, res);
+  return proxy(deps, method, url, req, res);
+}
+
+async function accept(
+  deps: CollectorDeps,
+  res: ServerResponse,
+  runs: RunOp[],
+  feedback: FeedbackRecord[],
+  echo: unknown = { accepted: runs.length + feedback.length },
+): Promise<void> {
+  const bad = runs.find((op) => typeof op.run?.id !== "string") ?? feedback.find((f) => typeof f?.id !== "string" || !f.key);
+  if (bad) {
+    deps.ledger.problems.push(`a worker sent a record without an id or key: ${JSON.stringify(bad).slice(0, 200)}`);
+    return send(res, 422, { detail: "tally collector: every run needs an id, every feedback an id and a key" });
+  }
+  const bodies: SpoolBody[] = [
+    ...runs.map((op) => ({ t: "run" as const, op })),
+    ...feedback.map((f) => ({ t: "feedback" as const, feedback: f })),
+  ];
+  const recs = deps.spool.append(bodies);
+  for (const op of runs) deps.ledger.noteRun(op);
+  for (const f of feedback) deps.ledger.noteFeedback(f);
+  deps.sender.push(recs);
+  send(res, 202, echo);
+}
+
+async function handleTally(
+  deps: CollectorDeps,
+  method: string,
+  path: string,
+  url: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  if (method === "POST" && path === "/_tally/tests") {
+    const tests = (await readJson(req)) as TestRegistration[];
+    const recs = deps.spool.append(tests.map((test) => ({ t: "test" as const, test })));
+    for (const t of tests) {
+      deps.ledger.noteTest(t);
+      deps.onTest?.(t);
+      // Start resolving the experiment now, so it is ready by the time the runs come in.
+      void deps.registry.ensure(t.dataset, t.experiment).catch(() => undefined);
+    }
+    deps.sender.push(recs);
+    return send(res, 202, { experiments: experimentsFor(deps, tests.map((t) => t.dataset)) });
+  }
+  if (method === "GET" && path === "/_tally/experiments") {
+    return send(res, 200, { experiments: experimentsFor(deps, url.searchParams.getAll("dataset")) });
+  }
+  if (method === "POST" && path === "/_tally/ack") {
+    const ack = (await readJson(req)) as { file: string; worker?: string; problems?: string[] };
+    deps.ledger.ack({ file: String(ack.file), worker: ack.worker, at: Date.now(), problems: ack.problems ?? [] });
+    return send(res, 200, { ok: true });
+  }
+  return send(res, 404, { detail: `tally collector: no route ${method} ${path}` });
+}
+
+function experimentsFor(deps: CollectorDeps, datasets: string[]) {
+  const out: Record<string, { id: string; name: string; datasetId: string; url: string }> = {};
+  for (const d of new Set(datasets)) {
+    const e = deps.registry.peek(d);
+    if (e) out[d] = { id: e.id, name: e.name, datasetId: e.datasetId, url: e.url };
+  }
+  return out;
+}
+
+const HOP_BY_HOP = new Set(["host", "connection", "content-length", "x-api-key", "authorization", "transfer-encoding", "keep-alive"]);
+
+/** Pass a request through to the backend with the real credentials (user code reading datasets, etc.). */
+async function proxy(deps: CollectorDeps, method: string, url: URL, req: IncomingMessage, res: ServerResponse) {
+  const body = method === "GET" || method === "HEAD" ? undefined : await readBody(req, MAX_BODY);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (!HOP_BY_HOP.has(k) && typeof v === "string") headers[k] = v;
+  }
+  let upstreamRes: Response;
+  try {
+    upstreamRes = await deps.upstream.request(method, url.pathname + url.search, body, headers);
+  } catch (err) {
+    return send(res, 502, { detail: `tally collector: ${(err as Error).message}` });
+  }
+  const buf = Buffer.from(await upstreamRes.arrayBuffer());
+  const outHeaders: Record<string, string> = {};
+  upstreamRes.headers.forEach((v, k) => {
+    if (!HOP_BY_HOP.has(k) && k !== "content-encoding") outHeaders[k] = v;
+  });
+  res.writeHead(upstreamRes.status, outHeaders);
+  res.end(buf);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req, MAX_BODY);
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    throw Object.assign(new Error("body is not valid JSON"), { status: 400 });
+  }
+}
+
+async function drainRequest(req: IncomingMessage): Promise<void> {
+  for await (const _ of req) {
+    // discard
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const json = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(json) });
+  res.end(json);
+}

@@ -1,0 +1,120 @@
+import type { Ledger, RunEntry } from "../ledger/ledger.js";
+import type { ResolvedExperiment } from "../registry/registry.js";
+
+// Pure: what the runner says ran, against what the collector received and the backend accepted.
+
+/** One test as the runner reports it (Vitest: TestCase + meta; Jest: the collector's registration). */
+export interface ReportedTest {
+  name: string;
+  file: string;
+  state: "passed" | "failed" | "skipped" | "pending";
+  /** Present when the test recorded a LangSmith run. */
+  runId?: string;
+  dataset?: string;
+  experimentName?: string;
+  feedback?: Array<{ key: string; score: number | boolean | null }>;
+  durationMs?: number;
+}
+
+export interface MissingRun {
+  test: string;
+  file: string;
+  reason: string;
+}
+
+export interface ExperimentSummary {
+  dataset: string;
+  name: string;
+  url?: string;
+  tests: ReportedTest[];
+  expected: number;
+  delivered: number;
+  spans: number;
+  feedback: number;
+  missing: MissingRun[];
+}
+
+export interface RunSummary {
+  experiments: ExperimentSummary[];
+  /** Runs outside any experiment (plain `traceable` in tests) that the backend accepted / was given. */
+  otherRuns: { delivered: number; received: number };
+  waiting: number;
+  problems: string[];
+  /** A `--merge-reports` summary: built from test meta, delivery was checked by each shard. */
+  merged?: boolean;
+}
+
+export function isDelivered(e: RunEntry | undefined): boolean {
+  return !!e && e.received > 0 && e.delivered >= e.received;
+}
+
+export function reconcile(
+  tests: ReportedTest[],
+  ledger: Ledger,
+  experiments: ResolvedExperiment[],
+  waitingHint: string | undefined,
+): RunSummary {
+  const byName = new Map<string, ExperimentSummary>();
+  const summaryFor = (dataset: string, name: string) => {
+    let s = byName.get(name);
+    if (!s) {
+      const url = experiments.find((e) => e.name === name || e.dataset === dataset)?.url;
+      s = { dataset, name, url, tests: [], expected: 0, delivered: 0, spans: 0, feedback: 0, missing: [] };
+      byName.set(name, s);
+    }
+    return s;
+  };
+
+  for (const t of tests) {
+    if (!t.runId || !t.dataset || !t.experimentName) continue;
+    const s = summaryFor(t.dataset, t.experimentName);
+    s.tests.push(t);
+    s.expected++;
+    const run = ledger.runs.get(t.runId);
+    if (isDelivered(run) && run!.ended) {
+      s.delivered++;
+      continue;
+    }
+    s.missing.push({ test: t.name, file: t.file, reason: whyMissing(run, waitingHint) });
+  }
+
+  const experimentRunIds = new Set<string>();
+  let otherDelivered = 0;
+  let otherReceived = 0;
+  for (const run of ledger.runs.values()) {
+    const s = run.session ? byName.get(run.session) : undefined;
+    if (!s) {
+      if (ledger.isRoot(run)) {
+        otherReceived++;
+        if (isDelivered(run)) otherDelivered++;
+      }
+      continue;
+    }
+    experimentRunIds.add(run.id);
+    if (!ledger.isRoot(run) && isDelivered(run)) s.spans++;
+  }
+  for (const f of ledger.feedback.values()) {
+    if (!f.delivered || !f.runId || !experimentRunIds.has(f.runId)) continue;
+    const s = byName.get(ledger.runs.get(f.runId)!.session!);
+    if (s) s.feedback++;
+  }
+
+  let waiting = 0;
+  for (const r of ledger.runs.values()) if (!isDelivered(r) && !r.error) waiting++;
+  for (const f of ledger.feedback.values()) if (!f.delivered && !f.error) waiting++;
+
+  return {
+    experiments: [...byName.values()],
+    otherRuns: { delivered: otherDelivered, received: otherReceived },
+    waiting,
+    problems: [...ledger.problems, ...ledger.acks.flatMap((a) => a.problems)],
+  };
+}
+
+function whyMissing(run: RunEntry | undefined, waitingHint: string | undefined): string {
+  if (!run) return "its run never reached the collector (the worker stopped before its flush finished)";
+  if (run.error) return `the backend refused it: ${run.error}`;
+  if (run.delivered < run.received) return `not sent yet, kept in the spool${waitingHint ? ` (${waitingHint})` : ""}`;
+  if (!run.ended) return "its run was started but never ended (the worker stopped mid-test)";
+  return "unknown";
+}

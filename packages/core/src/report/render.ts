@@ -1,0 +1,106 @@
+import type { ExperimentSummary, RunSummary } from "./reconcile.js";
+
+// Pure rendering of the end-of-run report: one table per experiment, then the delivery lines.
+// Returns lines; the runner-specific reporter decides where they go.
+
+const MAX_NAME = 44;
+const MAX_KEYS = 6;
+
+export interface RenderOptions {
+  color?: boolean;
+  /** Print the per-test table (the delivery lines are always printed). */
+  tables?: boolean;
+}
+
+export function renderReport(summary: RunSummary, opts: RenderOptions = {}): string[] {
+  const c = colors(opts.color ?? false);
+  const lines: string[] = [];
+  for (const exp of summary.experiments) {
+    if (opts.tables !== false) lines.push(...renderTable(exp, c), "");
+  }
+  if (summary.merged) {
+    for (const exp of summary.experiments) {
+      lines.push(c.dim(`tally: ${exp.expected} runs recorded in "${exp.name}" (merged report; each shard checked its own delivery)`));
+    }
+    return lines;
+  }
+  for (const exp of summary.experiments) lines.push(deliveryLine(exp, c));
+  for (const exp of summary.experiments) {
+    for (const m of exp.missing) lines.push(c.red(`tally:   missing run: ${m.file} > ${m.test}: ${m.reason}`));
+  }
+  if (summary.otherRuns.received > 0) {
+    lines.push(
+      c.dim(`tally: ${summary.otherRuns.delivered}/${summary.otherRuns.received} other traces (outside ls.test) delivered`),
+    );
+  }
+  for (const p of summary.problems) lines.push(c.yellow(`tally: ${p}`));
+  return lines;
+}
+
+export function deliveryLine(exp: ExperimentSummary, c = colors(false)): string {
+  const ok = exp.delivered === exp.expected && exp.missing.length === 0;
+  const text =
+    `tally: ${exp.delivered}/${exp.expected} runs · ${exp.spans} spans · ${exp.feedback} feedback delivered to "${exp.name}"`;
+  return ok ? c.green(text) : c.red(text);
+}
+
+function renderTable(exp: ExperimentSummary, c: ReturnType<typeof colors>): string[] {
+  const keys = [...new Set(exp.tests.flatMap((t) => (t.feedback ?? []).map((f) => f.key)))]
+    .filter((k) => k !== "pass")
+    .slice(0, MAX_KEYS);
+  const header = ["Test", "Status", ...keys];
+  const rows: string[][] = [];
+  const sums = keys.map(() => ({ total: 0, n: 0 }));
+  for (const t of exp.tests) {
+    const scores = keys.map((k, i) => {
+      const f = (t.feedback ?? []).filter((x) => x.key === k).at(-1);
+      const v = toNumber(f?.score);
+      if (v === undefined) return "";
+      sums[i]!.total += v;
+      sums[i]!.n++;
+      return fmt(v);
+    });
+    const status = t.state === "passed" ? "✓ pass" : t.state === "failed" ? "✗ fail" : "- skip";
+    rows.push([truncate(t.name, MAX_NAME), status, ...scores]);
+  }
+  const avg = ["average", "", ...sums.map((s) => (s.n ? fmt(s.total / s.n) : ""))];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length), avg[i]!.length));
+  const row = (cells: string[]) => "  " + cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ");
+  const passed = exp.tests.filter((t) => t.state === "passed").length;
+  const out = [
+    c.bold(` tally  ${exp.name}`) + c.dim(`  dataset "${exp.dataset}" · ${passed}/${exp.tests.length} passed`),
+    c.dim(row(header)),
+    ...rows.map((r) => {
+      const line = row(r);
+      return r[1]!.startsWith("✗") ? c.red(line) : line;
+    }),
+  ];
+  if (keys.length > 0) out.push(c.bold(row(avg)));
+  if (exp.url) out.push(`  ${c.dim("view:")} ${exp.url}`);
+  return out;
+}
+
+function toNumber(v: unknown): number | undefined {
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  return undefined;
+}
+
+function fmt(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(2);
+}
+
+function truncate(s: string, n: number): string {
+  return s.length <= n ? s : s.slice(0, n - 1) + "…";
+}
+
+export function colors(on: boolean) {
+  const wrap = (a: number, b: number) => (s: string) => (on ? `\x1b[${a}m${s}\x1b[${b}m` : s);
+  return {
+    bold: wrap(1, 22),
+    dim: wrap(2, 22),
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+  };
+}

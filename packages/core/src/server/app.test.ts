@@ -1,0 +1,198 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { uuid4, uuid7 } from "../wire/ids.js";
+import { type RunningServer, handler, startServer } from "./app.js";
+import { Store } from "./store.js";
+
+const BOUNDARY = "----LangSmithFormBoundaryapp";
+
+function multipart(parts: [string, unknown, string?][]): Buffer {
+  const chunks: Buffer[] = [];
+  for (const [name, value, type] of parts) {
+    const data = Buffer.isBuffer(value) ? value : Buffer.from(JSON.stringify(value));
+    chunks.push(Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\nContent-Type: ${type ?? "application/json"}; length=${data.length}\r\n\r\n`), data, Buffer.from("\r\n"));
+  }
+  chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`));
+  return Buffer.concat(chunks);
+}
+
+const MP = { "content-type": `multipart/form-data; boundary=${BOUNDARY}` };
+const JSONH = { "content-type": "application/json" };
+
+let srv: RunningServer;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  srv = await startServer({ logger: (l) => logs.push(l) });
+});
+afterAll(() => srv.close());
+
+async function call(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) {
+  const payload = Buffer.isBuffer(body) ? new Uint8Array(body) : body;
+  const res = await fetch(`${srv.url}${path}`, { method, body: payload, headers: { "x-api-key": "secret-key-value", ...headers } });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json: json as Record<string, unknown> & unknown[] };
+}
+
+describe("HTTP errors", () => {
+  it("answers unknown routes with 404 {detail: 'not found'} and wrong methods with 405", async () => {
+    expect(await call("GET", "/nope")).toEqual({ status: 404, json: { detail: "not found" } });
+    expect((await call("PUT", "/info")).status).toBe(405);
+  });
+
+  it("answers bad JSON with 422 and a clear message", async () => {
+    const r = await call("POST", "/datasets", "{not json", JSONH);
+    expect(r.status).toBe(422);
+    expect(r.json.detail).toMatch(/not valid JSON/);
+    expect((await call("POST", "/datasets", "[1]", JSONH)).status).toBe(422);
+    expect((await call("POST", "/runs/batch", '{"post": {}}', JSONH)).status).toBe(422);
+  });
+
+  it("answers malformed multipart with 422 and a non-multipart body with 415", async () => {
+    expect((await call("POST", "/runs/multipart", "garbage", MP)).status).toBe(422);
+    expect((await call("POST", "/runs/multipart", "{}", JSONH)).status).toBe(415);
+    const badJson = multipart([[`post.${uuid7()}`, Buffer.from("{nope")]]);
+    expect((await call("POST", "/runs/multipart", badJson, MP)).json.detail).toMatch(/not valid JSON/);
+  });
+
+  it("turns a handler crash into a 500 and keeps serving", async () => {
+    const original = srv.store.runs.get.bind(srv.store.runs);
+    srv.store.runs.get = () => {
+      throw new Error("disk on fire");
+    };
+    try {
+      const r = await call("GET", `/runs/${uuid7()}`);
+      expect(r).toEqual({ status: 500, json: { detail: "internal error: disk on fire" } });
+    } finally {
+      srv.store.runs.get = original;
+    }
+    expect((await call("GET", "/info")).status).toBe(200);
+    expect(srv.stats.errors).toBeGreaterThanOrEqual(1);
+  });
+
+  it("404 bodies say 'not found' in lowercase for every resource", async () => {
+    for (const path of [`/examples/${uuid4()}`, `/datasets/${uuid4()}`, `/sessions/${uuid4()}`, `/runs/${uuid4()}`, `/feedback/${uuid4()}`, "/examples/not-a-uuid"]) {
+      const r = await call("GET", path);
+      expect(r.status).toBe(404);
+      expect(String(r.json.detail)).toContain("not found");
+    }
+  });
+
+  it("never logs header values", () => {
+    expect(logs.join("\n")).not.toContain("secret-key-value");
+    expect(logs.some((l) => /^GET \/nope 404 \d+ms$/.test(l))).toBe(true);
+  });
+});
+
+describe("ingest over HTTP", () => {
+  it("accepts the /api/v1 prefix LANGSMITH_ENDPOINT may carry", async () => {
+    expect((await call("GET", "/api/v1/info")).json.version).toBeDefined();
+    expect((await call("GET", "/api/info")).status).toBe(200);
+  });
+
+  it("ingests a gzip'd multipart batch with a multi-MB payload", async () => {
+    const id = uuid7();
+    const big = "x".repeat(5 * 1024 * 1024);
+    const body = gzipSync(
+      multipart([
+        [`post.${id}`, { id, name: "big", run_type: "chain", session_name: "big", start_time: "2024-01-01T00:00:00Z", trace_id: id, dotted_order: `20240101T000000000000Z${id}` }],
+        [`post.${id}.inputs`, { big }],
+        [`attachment.${id}.log`, Buffer.from("hello"), "text/plain"],
+      ]),
+    );
+    const before = srv.stats.gzipRequests;
+    expect((await call("POST", "/runs/multipart", body, { ...MP, "content-encoding": "gzip" })).status).toBe(202);
+    expect(srv.stats.gzipRequests).toBe(before + 1);
+    const run = (await call("GET", `/runs/${id}`)).json as unknown as { inputs: { big: string }; attachments: Record<string, { presigned_url: string }> };
+    expect(run.inputs.big.length).toBe(big.length);
+    const att = await fetch(run.attachments.log!.presigned_url);
+    expect(att.headers.get("content-type")).toBe("text/plain");
+    expect(await att.text()).toBe("hello");
+  });
+
+  it("stays exact under many concurrent writers with overlapping and out-of-order ops", async () => {
+    const session = `concurrent-${uuid4()}`;
+    const roots = Array.from({ length: 40 }, () => uuid7());
+    const requests: Promise<{ status: number }>[] = [];
+    for (const id of roots) {
+      const run = { id, name: "t", session_name: session, trace_id: id, dotted_order: `20240101T000000000000Z${id}` };
+      // patch first, create second, and the create twice (retry), all in flight together
+      requests.push(call("POST", "/runs/multipart", multipart([[`patch.${id}`, { ...run, end_time: 1704067201000 }], [`patch.${id}.outputs`, { ok: true }]]), MP));
+      requests.push(call("POST", "/runs/multipart", multipart([[`post.${id}`, { ...run, start_time: "2024-01-01T00:00:00Z" }], [`post.${id}.inputs`, { i: 1 }]]), MP));
+      requests.push(call("POST", "/runs/batch", JSON.stringify({ post: [{ ...run, start_time: "2024-01-01T00:00:00Z" }] }), JSONH));
+    }
+    const results = await Promise.all(requests);
+    expect(results.every((r) => r.status === 202)).toBe(true);
+    const sid = srv.store.sessions.list({ name: session })[0]!.id;
+    expect(srv.store.runs.count({ sessionId: sid })).toBe(40);
+    const page = srv.store.runs.query({ session: [sid], limit: 100 });
+    expect(page.runs.every((r) => r.status === "success" && (r.outputs as { ok: boolean }).ok && (r.inputs as { i: number }).i === 1)).toBe(true);
+  });
+
+  it("answers 413 over the body limit", async () => {
+    const small = await startServer({ bodyLimitBytes: 1024 });
+    try {
+      const res = await fetch(`${small.url}/runs/batch`, { method: "POST", body: JSON.stringify({ post: [{ id: uuid7(), x: "y".repeat(2000) }] }), headers: JSONH });
+      expect(res.status).toBe(413);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe("options", () => {
+  it("multipart: false hides /runs/multipart and says so in /info", async () => {
+    const s = await startServer({ multipart: false, gzip: false });
+    try {
+      const info = (await (await fetch(`${s.url}/info`)).json()) as { batch_ingest_config: { use_multipart_endpoint: boolean }; instance_flags: { gzip_body_enabled: boolean } };
+      expect(info.batch_ingest_config.use_multipart_endpoint).toBe(false);
+      expect(info.instance_flags.gzip_body_enabled).toBe(false);
+      expect((await fetch(`${s.url}/runs/multipart`, { method: "POST", body: "x", headers: MP })).status).toBe(404);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("latencyMs delays every response", async () => {
+    const s = await startServer({ latencyMs: 150 });
+    try {
+      const t0 = performance.now();
+      await fetch(`${s.url}/nope`);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("handler() mounts on an existing http.Server", async () => {
+    const store = new Store();
+    const listener = handler(store);
+    const server = http.createServer(listener);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/datasets`, { method: "POST", body: JSON.stringify({ name: "mounted" }), headers: JSONH });
+      expect(res.status).toBe(200);
+      expect(store.datasets.getByName("mounted")).toBeDefined();
+      expect(listener.stats.byRoute["POST /datasets"]).toBe(1);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+      store.close();
+    }
+  });
+
+  it("close() is idempotent and frees the port", async () => {
+    const s = await startServer();
+    await fetch(`${s.url}/info`); // leaves a keep-alive connection
+    await Promise.all([s.close(), s.close()]);
+    await expect(fetch(`${s.url}/info`)).rejects.toThrow();
+    expect(s.store.isOpen).toBe(false);
+  });
+});

@@ -1,0 +1,63 @@
+/** Options of `tally(options)` (Vitest) and the Jest preset; every one has an environment twin. */
+export interface TallyOptions {
+  /** Every file of the run shares this dataset, whatever its `ls.describe` names. Env: TALLY_DATASET. */
+  dataset?: string;
+  /** Experiment names are `<prefix or dataset>:<run key>`. Env: TALLY_EXPERIMENT_PREFIX. */
+  experimentPrefix?: string;
+  /** Added to every experiment's metadata. */
+  metadata?: Record<string, unknown>;
+  /** Experiment description. */
+  description?: string;
+  /** Where the local store and the spool live. Default: `<root>/.tally`. Env: TALLY_DIR. */
+  dir?: string;
+  /** How long the end of the run waits for the backend before leaving the rest in the spool. */
+  drainTimeoutMs?: number;
+  /** How long each worker's final flush may take (the `afterAll` timeout). */
+  flushTimeoutMs?: number;
+  /** Force the embedded local store even when LANGSMITH_API_KEY is set. Env: TALLY_LOCAL=1. */
+  local?: boolean;
+  /** Print the per-experiment tables (the delivery lines are always printed). */
+  tables?: boolean;
+}
+
+export interface ResolvedOptions {
+  dataset?: string;
+  experimentPrefix?: string;
+  metadata: Record<string, unknown>;
+  description?: string;
+  dir: string;
+  drainTimeoutMs: number;
+  flushTimeoutMs: number;
+  local: boolean;
+  tables: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function resolveOptions(root: string, opts: TallyOptions = {}, env: Env = process.env): ResolvedOptions {
+  const num = (v: string | undefined) => (v && Number.isFinite(Number(v)) ? Number(v) : undefined);
+  return {
+    dataset: opts.dataset ?? (env.TALLY_DATASET || undefined),
+    experimentPrefix: opts.experimentPrefix ?? (env.TALLY_EXPERIMENT_PREFIX || undefined),
+    metadata: opts.metadata ?? {},
+    description: opts.description,
+    dir: opts.dir ?? env.TALLY_DIR ?? `${root}/.tally`,
+    drainTimeoutMs: opts.drainTimeoutMs ?? num(env.TALLY_DRAIN_TIMEOUT_MS) ?? 120_000,
+    flushTimeoutMs: opts.flushTimeoutMs ?? num(env.TALLY_FLUSH_TIMEOUT_MS) ?? 120_000,
+    local: opts.local ?? (env.TALLY_LOCAL === "1" || env.TALLY_LOCAL === "true" || !apiKeyOf(env)),
+    tables: opts.tables ?? env.TALLY_TABLES !== "0",
+  };
+}
+
+export function apiKeyOf(env: Env): string | undefined {
+  return env.LANGSMITH_API_KEY || env.LANGCHAIN_API_KEY || undefined;
+}
+
+export function endpointOf(env: Env): string {
+  return env.LANGSMITH_ENDPOINT || env.LANGCHAIN_ENDPOINT || "https://api.smith.langchain.com";
+}
+
+/** Test tracking is on unless the user turned it off the way `langsmith/vitest` users do. */
+export function trackingEnabled(env: Env): boolean {
+  return env.LANGSMITH_TEST_TRACKING !== "false";
+}

@@ -1,0 +1,150 @@
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { startCollector, type Collector } from "../collector/server.js";
+import { experimentIdentity } from "../identity/experiment.js";
+import { deriveRunKey, type RunKey } from "../identity/run-key.js";
+import { Ledger } from "../ledger/ledger.js";
+import { ExperimentRegistry } from "../registry/registry.js";
+import { webUrlFor } from "../registry/web-url.js";
+import { reconcile, type ReportedTest, type RunSummary } from "../report/reconcile.js";
+import { startServer } from "../server/index.js";
+import { Spool } from "../spool/spool.js";
+import { createUpstream } from "../upstream/http.js";
+import { Sender } from "../upstream/sender.js";
+import { readGit } from "./git.js";
+import { apiKeyOf, endpointOf, resolveOptions, type ResolvedOptions, type TallyOptions } from "./options.js";
+import { WORKER_ENV } from "./worker-env.js";
+
+// One test run, runner-agnostic: picks the backend, opens the spool, starts the collector and the
+// sender, hands workers what they need (environment variables), and at the end drains, closes the
+// experiments once and reconciles. The Vitest reporter and the Jest globalSetup/teardown drive it.
+
+export interface StartOptions {
+  root: string;
+  options?: TallyOptions;
+  env?: Record<string, string | undefined>;
+  log?: (line: string) => void;
+  /** Which runner drives the run, stamped on the experiments. */
+  runner: string;
+}
+
+export interface TallyRun {
+  runKey: RunKey;
+  options: ResolvedOptions;
+  ledger: Ledger;
+  registry: ExperimentRegistry;
+  backend: string;
+  /** Environment variables every worker needs (inherited by workers spawned after this). */
+  workerEnv: Record<string, string>;
+  finish(tests: ReportedTest[]): Promise<FinishedRun>;
+  /** Stop without draining (watch-mode restart, errors). */
+  abort(): Promise<void>;
+}
+
+export interface FinishedRun {
+  summary: RunSummary;
+  /** Set when some records could not be sent and wait in the spool. */
+  spoolDir?: string;
+}
+
+export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
+  const env = start.env ?? process.env;
+  const log = start.log ?? ((l: string) => console.log(l));
+  const options = resolveOptions(start.root, start.options, env);
+  const runKey = deriveRunKey(env);
+
+  const local = options.local ? await startServer({ dbPath: join(options.dir, "tally.db") }) : undefined;
+  const apiUrl = local ? local.url : endpointOf(env);
+  const upstream = createUpstream({
+    apiUrl,
+    apiKey: local ? "tally-local" : apiKeyOf(env),
+    workspaceId: env.LANGSMITH_WORKSPACE_ID,
+  });
+  const backend = local ? `local store ${join(options.dir, "tally.db")}` : apiUrl;
+  const git = readGit(start.root);
+  const runMetadata: Record<string, unknown> = {
+    __ls_runner: start.runner,
+    tally_run_key: runKey.key,
+    ...(env.ENVIRONMENT ? { ENVIRONMENT: env.ENVIRONMENT } : {}),
+    ...(env.NODE_ENV ? { NODE_ENV: env.NODE_ENV } : {}),
+    ...(env.LANGSMITH_ENVIRONMENT ? { LANGSMITH_ENVIRONMENT: env.LANGSMITH_ENVIRONMENT } : {}),
+    ...options.metadata,
+  };
+  const ledger = new Ledger();
+  const registry = new ExperimentRegistry({
+    upstream,
+    webUrl: webUrlFor(apiUrl, !!local),
+    metadata: runMetadata,
+    description: options.description,
+    retryForMs: 10_000,
+  });
+  const spool = Spool.create(join(options.dir, "spool"), {
+    pid: process.pid,
+    runKey: runKey.key,
+    startedAt: new Date().toISOString(),
+    backend: local ? "local" : apiUrl,
+  });
+  const sender = new Sender({ spool, upstream, registry, ledger });
+  const token = `tally-${randomBytes(24).toString("hex")}`;
+  const collector: Collector = await startCollector({ token, spool, sender, ledger, registry, upstream });
+  if (options.dataset) void registry.ensure(options.dataset, datasetExperiment(options, runKey.key)).catch(() => undefined);
+
+  const workerEnv: Record<string, string> = {
+    [WORKER_ENV.url]: collector.url,
+    [WORKER_ENV.token]: token,
+    [WORKER_ENV.runKey]: runKey.key,
+    [WORKER_ENV.flushTimeout]: String(options.flushTimeoutMs),
+    ...(options.dataset ? { [WORKER_ENV.dataset]: options.dataset } : {}),
+    ...(options.experimentPrefix ? { [WORKER_ENV.prefix]: options.experimentPrefix } : {}),
+  };
+
+  async function shutdown() {
+    sender.stop();
+    await collector.close();
+    await local?.close();
+  }
+
+  return {
+    runKey,
+    options,
+    ledger,
+    registry,
+    backend,
+    workerEnv,
+    abort: shutdown,
+    async finish(tests) {
+      const deadline = Date.now() + options.drainTimeoutMs;
+      let lastLog = Date.now();
+      const progress = (p: { pending: number; sent: number; lastError?: string }) => {
+        if (Date.now() - lastLog < 2000) return;
+        lastLog = Date.now();
+        log(`tally: sending to ${backend}: ${p.sent} records sent, ${p.pending} to go${p.lastError ? ` (last error: ${p.lastError})` : ""}`);
+      };
+      await sender.drain(deadline, progress);
+      // Close each experiment once, after everything else of it was sent.
+      const endTime = new Date().toISOString();
+      const closes = registry.all().map((exp) => ({
+        t: "close" as const,
+        close: {
+          dataset: exp.dataset,
+          experiment: { name: exp.name, id: exp.id },
+          endTime,
+          metadata: { ...runMetadata, ...(git.commit ? { commit: git.commit, branch: git.branch, dirty: git.dirty } : {}) },
+          gitCommit: git.commit,
+        },
+      }));
+      sender.push(spool.append(closes));
+      const p = await sender.drain(Math.max(deadline, Date.now() + 10_000), progress);
+      const hint = p.lastError ? `backend: ${p.lastError}` : undefined;
+      const summary = reconcile(tests, ledger, registry.all(), hint);
+      await shutdown();
+      const complete = spool.removeIfComplete();
+      return { summary, spoolDir: complete ? undefined : spool.dir };
+    },
+  };
+}
+
+function datasetExperiment(options: ResolvedOptions, runKey: string) {
+  return experimentIdentity(options.dataset!, runKey, options.experimentPrefix);
+}
+

@@ -1,0 +1,114 @@
+// The main process's only way to the backend (LangSmith, or the embedded store over loopback).
+// It owns the real API key; nothing it builds (errors included) ever carries the key.
+
+export interface UpstreamConfig {
+  apiUrl: string;
+  apiKey?: string;
+  workspaceId?: string;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+}
+
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly retryAfterMs: number | undefined,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = "UpstreamError";
+  }
+}
+
+const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+export interface Upstream {
+  readonly apiUrl: string;
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  json<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Like json() but retried with backoff (honouring Retry-After) until `deadline`. */
+  jsonRetrying<T>(method: string, path: string, body: unknown, deadline: number): Promise<T>;
+}
+
+export function createUpstream(cfg: UpstreamConfig): Upstream {
+  const apiUrl = cfg.apiUrl.replace(/\/+$/, "");
+  const timeoutMs = cfg.timeoutMs ?? 30_000;
+  const auth: Record<string, string> = {};
+  if (cfg.apiKey) auth["x-api-key"] = cfg.apiKey;
+  if (cfg.workspaceId) auth["x-tenant-id"] = cfg.workspaceId;
+
+  async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const isRaw = body instanceof Uint8Array || typeof body === "string";
+    const init: RequestInit = {
+      method,
+      headers: {
+        ...auth,
+        ...(body !== undefined && !isRaw ? { "content-type": "application/json" } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : isRaw ? (body as BodyInit) : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    };
+    try {
+      return await fetch(apiUrl + path, init);
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      throw new UpstreamError(`${method} ${path}: backend unreachable (${cause})`, undefined, undefined, true);
+    }
+  }
+
+  async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await request(method, path, body);
+    if (!res.ok) throw await toError(method, path, res);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async function jsonRetrying<T>(method: string, path: string, body: unknown, deadline: number): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await json<T>(method, path, body);
+      } catch (err) {
+        if (!(err instanceof UpstreamError) || !err.retryable) throw err;
+        const wait = backoffMs(attempt, err.retryAfterMs);
+        if (Date.now() + wait > deadline) throw err;
+        await sleep(wait);
+      }
+    }
+  }
+
+  return { apiUrl, request, json, jsonRetrying };
+}
+
+export async function toError(method: string, path: string, res: Response): Promise<UpstreamError> {
+  let detail = "";
+  try {
+    detail = (await res.text()).slice(0, 300);
+  } catch {
+    // The body is only for the message.
+  }
+  return new UpstreamError(
+    `${method} ${path}: backend answered ${res.status}${detail ? ` ${detail}` : ""}`,
+    res.status,
+    parseRetryAfter(res.headers.get("retry-after")),
+    RETRYABLE.has(res.status),
+  );
+}
+
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const secs = Number(value);
+  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** Exponential backoff with jitter, 250 ms → 8 s; a server's Retry-After wins (capped at 60 s). */
+export function backoffMs(attempt: number, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, 60_000);
+  const base = Math.min(8_000, 250 * 2 ** attempt);
+  return base / 2 + Math.random() * (base / 2);
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,368 @@
+import type { Ledger } from "../ledger/ledger.js";
+import type { ExperimentRegistry, ResolvedExperiment } from "../registry/registry.js";
+import type { Spool } from "../spool/spool.js";
+import type { ExperimentClose, SpoolRecord, TestRegistration } from "../spool/records.js";
+import { exampleId } from "../identity/experiment.js";
+import { encodeExamplesMultipart, encodeRunsMultipart } from "../wire/encode.js";
+import type { ExampleRecord, FeedbackRecord, RunOp } from "../wire/types.js";
+import { backoffMs, sleep, toError, UpstreamError, type Upstream } from "./http.js";
+
+// Write-behind: sends what the spool holds to the backend, in dependency order (dataset and
+// experiment, then examples, then the runs and feedback that reference them, then the close),
+// several batches at a time, retrying until told to stop. Workers never wait for any of it.
+
+export interface SenderOptions {
+  spool: Spool;
+  upstream: Upstream;
+  registry: ExperimentRegistry;
+  ledger: Ledger;
+  concurrency?: number;
+  maxBatchOps?: number;
+  maxBatchBytes?: number;
+}
+
+type Batch =
+  | { kind: "examples"; dataset: string; recs: SpoolRecord[] }
+  | { kind: "runs"; recs: SpoolRecord[] }
+  | { kind: "close"; recs: SpoolRecord[] };
+
+export interface SenderProgress {
+  pending: number;
+  sent: number;
+  rejected: number;
+  lastError?: string;
+}
+
+export class Sender {
+  private queue: SpoolRecord[] = [];
+  private readonly inflight = new Set<number>();
+  private readonly tests = new Map<string, TestRegistration>();
+  /** experiment name / placeholder id → dataset, for runs and feedback that must wait on it. */
+  private readonly experimentByName = new Map<string, string>();
+  private readonly experimentById = new Map<string, string>();
+  private readonly experimentOfDataset = new Map<string, { name: string; id: string }>();
+  private readonly exampleOf = new Map<string, string>();
+  private readonly datasetVersion = new Map<string, string>();
+  private legacyIngest = false;
+  private loops = 0;
+  private retryAt = 0;
+  private sent = 0;
+  private rejected = 0;
+  private lastError: string | undefined;
+  private stopped = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly opts: Required<Omit<SenderOptions, "spool" | "upstream" | "registry" | "ledger">> & SenderOptions;
+
+  constructor(opts: SenderOptions) {
+    this.opts = { concurrency: 4, maxBatchOps: 200, maxBatchBytes: 16 * 1024 * 1024, ...opts };
+  }
+
+  push(recs: SpoolRecord[]): void {
+    for (const r of recs) {
+      if (r.t === "test") this.noteTest(r.test);
+      this.queue.push(r);
+    }
+    this.kick();
+  }
+
+  progress(): SenderProgress {
+    return { pending: this.queue.length + this.inflight.size, sent: this.sent, rejected: this.rejected, lastError: this.lastError };
+  }
+
+  /** Resolves once nothing is left to send, or at `deadline` (then the rest stays in the spool). */
+  async drain(deadline: number, onTick?: (p: SenderProgress) => void): Promise<SenderProgress> {
+    this.kick();
+    while (this.queue.length + this.inflight.size > 0 && Date.now() < deadline) {
+      const idle = new Promise<void>((r) => this.idleWaiters.push(r));
+      await Promise.race([idle, sleep(Math.min(1000, Math.max(0, deadline - Date.now())))]);
+      onTick?.(this.progress());
+      this.kick();
+    }
+    return this.progress();
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  datasetVersionOf(dataset: string): string | undefined {
+    return this.datasetVersion.get(dataset);
+  }
+
+  private noteTest(t: TestRegistration): void {
+    this.tests.set(t.runId, t);
+    this.experimentByName.set(t.experiment.name, t.dataset);
+    this.experimentById.set(t.experiment.id, t.dataset);
+    this.experimentOfDataset.set(t.dataset, t.experiment);
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    while (this.loops < this.opts.concurrency!) {
+      this.loops++;
+      void this.loop().finally(() => {
+        this.loops--;
+        if (this.queue.length + this.inflight.size === 0) {
+          for (const w of this.idleWaiters.splice(0)) w();
+        }
+      });
+      if (this.queue.length <= this.opts.maxBatchOps! * this.loops) break;
+    }
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const wait = this.retryAt - Date.now();
+      if (wait > 0) await sleep(wait);
+      const batch = this.take();
+      if (!batch) return;
+      for (const r of batch.recs) this.inflight.add(r.seq);
+      try {
+        await this.sendOrSplit(batch);
+      } finally {
+        for (const r of batch.recs) this.inflight.delete(r.seq);
+      }
+    }
+  }
+
+  private async sendOrSplit(batch: Batch): Promise<void> {
+    try {
+      await this.send(batch);
+      this.finish(batch.recs);
+      return;
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      if (!isPermanent(err)) {
+        this.retryAt = Date.now() + backoffMs(1, (err as UpstreamError).retryAfterMs);
+        return;
+      }
+      if (batch.recs.length === 1) return this.reject(batch.recs[0]!, (err as Error).message);
+    }
+    // The backend refuses something in this batch for good: send the records one by one, so that
+    // one bad run does not take its neighbours down with it.
+    for (const rec of batch.recs) await this.sendOrSplit({ ...batch, recs: [rec] } as Batch);
+  }
+
+  private finish(recs: SpoolRecord[]): void {
+    const done = new Set(recs.map((r) => r.seq));
+    this.queue = this.queue.filter((r) => !done.has(r.seq));
+    this.opts.spool.markDone([...done]);
+    this.sent += recs.length;
+    this.lastError = undefined;
+  }
+
+  private reject(rec: SpoolRecord, message: string): void {
+    const { ledger } = this.opts;
+    if (rec.t === "run") ledger.runFailed(rec.op.run.id, message);
+    if (rec.t === "feedback") ledger.feedbackFailed(rec.feedback.id, message);
+    this.queue = this.queue.filter((r) => r.seq !== rec.seq);
+    this.opts.spool.markDone([rec.seq]);
+    this.rejected++;
+  }
+
+  /** The next batch whose dependencies are met, or undefined if none is ready now. */
+  private take(): Batch | undefined {
+    const { maxBatchOps, maxBatchBytes } = this.opts;
+    let examples: { dataset: string; recs: SpoolRecord[] } | undefined;
+    const runs: SpoolRecord[] = [];
+    let bytes = 0;
+    let otherPending = false;
+    for (const rec of this.queue) {
+      if (this.inflight.has(rec.seq)) {
+        otherPending = true;
+        continue;
+      }
+      if (rec.t === "close") continue;
+      otherPending = true;
+      if (rec.t === "test") {
+        const exp = this.resolve(rec.test.dataset, rec.test.experiment);
+        if (!exp) continue;
+        if (!examples) examples = { dataset: rec.test.dataset, recs: [] };
+        if (examples.dataset === rec.test.dataset && examples.recs.length < maxBatchOps!) examples.recs.push(rec);
+        continue;
+      }
+      if (!this.ready(rec)) continue;
+      if (runs.length >= maxBatchOps! || bytes > maxBatchBytes!) continue;
+      runs.push(rec);
+      bytes += approxSize(rec);
+    }
+    if (examples) return { kind: "examples", ...examples };
+    if (runs.length > 0) return { kind: "runs", recs: runs };
+    if (!otherPending) {
+      const close = this.queue.find((r) => r.t === "close" && !this.inflight.has(r.seq));
+      if (close && close.t === "close" && this.resolve(close.close.dataset, close.close.experiment)) {
+        return { kind: "close", recs: [close] };
+      }
+    }
+    return undefined;
+  }
+
+  private resolve(dataset: string, experiment: { name: string; id: string }): ResolvedExperiment | undefined {
+    const exp = this.opts.registry.peek(dataset);
+    if (exp) return exp;
+    this.opts.registry.ensure(dataset, experiment).then(
+      () => this.kick(),
+      (err: unknown) => {
+        this.lastError = (err as Error).message;
+        this.retryAt = Date.now() + backoffMs(2, (err as UpstreamError).retryAfterMs);
+        setTimeout(() => this.kick(), this.retryAt - Date.now()).unref();
+      },
+    );
+    return undefined;
+  }
+
+  private ready(rec: SpoolRecord): boolean {
+    if (rec.t === "run") {
+      const { run } = rec.op;
+      const ref = run.reference_example_id;
+      if (ref && this.tests.has(ref) && !this.exampleOf.has(ref)) return false;
+      const ds = run.session_name ? this.experimentByName.get(run.session_name) : undefined;
+      return !ds || !!this.resolve(ds, this.experimentOfDataset.get(ds)!);
+    }
+    if (rec.t === "feedback") {
+      const ds = rec.feedback.session_id ? this.experimentById.get(rec.feedback.session_id) : undefined;
+      return !ds || !!this.resolve(ds, this.experimentOfDataset.get(ds)!);
+    }
+    return true;
+  }
+
+  private async send(batch: Batch): Promise<void> {
+    if (batch.kind === "examples") return this.sendExamples(batch.dataset, batch.recs);
+    if (batch.kind === "close") return this.sendClose((batch.recs[0] as SpoolRecord & { t: "close" }).close);
+    const ops: RunOp[] = [];
+    const feedback: FeedbackRecord[] = [];
+    for (const rec of batch.recs) {
+      if (rec.t === "run") ops.push({ kind: rec.op.kind, run: this.rewriteRun(rec.op.run) });
+      if (rec.t === "feedback") feedback.push(this.rewriteFeedback(rec.feedback));
+    }
+    await this.sendRuns(ops, feedback);
+    for (const op of ops) this.opts.ledger.runDelivered(op);
+    for (const f of feedback) this.opts.ledger.feedbackDelivered(f.id);
+  }
+
+  private rewriteRun(run: RunOp["run"]): RunOp["run"] {
+    const ref = run.reference_example_id;
+    if (ref && this.exampleOf.has(ref)) return { ...run, reference_example_id: this.exampleOf.get(ref)! };
+    return run;
+  }
+
+  private rewriteFeedback(f: FeedbackRecord): FeedbackRecord {
+    const ds = f.session_id ? this.experimentById.get(f.session_id) : undefined;
+    const exp = ds ? this.opts.registry.peek(ds) : undefined;
+    return exp ? { ...f, session_id: exp.id } : f;
+  }
+
+  private async sendRuns(ops: RunOp[], feedback: FeedbackRecord[]): Promise<void> {
+    const { upstream } = this.opts;
+    if (!this.legacyIngest) {
+      const mp = encodeRunsMultipart(ops, feedback);
+      const res = await upstream.request("POST", "/runs/multipart", mp.body, { "content-type": mp.contentType });
+      if (res.ok) return void (await res.arrayBuffer());
+      if (res.status !== 404) throw await toError("POST", "/runs/multipart", res);
+      // An older backend without multipart ingest: fall back for the rest of the run.
+      this.legacyIngest = true;
+    }
+    if (ops.length > 0) {
+      await upstream.json("POST", "/runs/batch", {
+        post: ops.filter((o) => o.kind === "create").map((o) => o.run),
+        patch: ops.filter((o) => o.kind === "update").map((o) => o.run),
+      });
+    }
+    await Promise.all(feedback.map((f) => upstream.json("POST", "/feedback", f)));
+  }
+
+  private async sendExamples(dataset: string, recs: SpoolRecord[]): Promise<void> {
+    const exp = this.opts.registry.peek(dataset)!;
+    const examples = new Map<string, ExampleRecord>();
+    const owners: Array<[string, string]> = [];
+    for (const rec of recs) {
+      if (rec.t !== "test") continue;
+      const t = rec.test;
+      const id = t.exampleId ?? exampleId(exp.datasetId, t.inputsHash, t.outputsHash);
+      owners.push([t.runId, id]);
+      examples.set(id, {
+        id,
+        dataset_id: exp.datasetId,
+        inputs: t.inputs,
+        outputs: t.referenceOutputs ?? {},
+        metadata: t.metadata ?? undefined,
+        split: t.split ?? undefined,
+        created_at: new Date().toISOString(),
+      });
+    }
+    const path = `/v1/platform/datasets/${exp.datasetId}/examples`;
+    const list = [...examples.values()];
+    const res = await this.opts.upstream.request("POST", path, encode(list), { "content-type": encodeType(list) });
+    let asOf: string | undefined;
+    if (res.status === 409) {
+      asOf = await this.upsertExisting(path, list);
+    } else if (!res.ok) {
+      throw await toError("POST", path, res);
+    } else {
+      asOf = ((await res.json().catch(() => ({}))) as { as_of?: string }).as_of;
+    }
+    if (asOf && (!this.datasetVersion.has(dataset) || asOf > this.datasetVersion.get(dataset)!)) {
+      this.datasetVersion.set(dataset, asOf);
+    }
+    for (const [runId, id] of owners) this.exampleOf.set(runId, id);
+  }
+
+  /** A backend that refuses to create existing ids: update those, create the rest. */
+  private async upsertExisting(path: string, list: ExampleRecord[]): Promise<string | undefined> {
+    const { upstream } = this.opts;
+    const ids = list.map((e) => `id=${e.id}`).join("&");
+    const existing = new Set(
+      (await upstream.json<Array<{ id: string }>>("GET", `/examples?dataset=${list[0]!.dataset_id}&${ids}&limit=${list.length}`)).map(
+        (e) => e.id,
+      ),
+    );
+    const fresh = list.filter((e) => !existing.has(e.id));
+    const old = list.filter((e) => existing.has(e.id));
+    let asOf: string | undefined;
+    for (const [method, group] of [["POST", fresh], ["PATCH", old]] as const) {
+      if (group.length === 0) continue;
+      const res = await upstream.request(method, path, encode(group), { "content-type": encodeType(group) });
+      if (!res.ok) throw await toError(method, path, res);
+      asOf = ((await res.json().catch(() => ({}))) as { as_of?: string }).as_of ?? asOf;
+    }
+    return asOf;
+  }
+
+  private async sendClose(close: ExperimentClose): Promise<void> {
+    const exp = this.opts.registry.peek(close.dataset)!;
+    const datasetVersion = this.datasetVersion.get(close.dataset) ?? close.endTime;
+    await this.opts.upstream.json("PATCH", `/sessions/${exp.id}`, {
+      name: null,
+      description: null,
+      end_time: close.endTime,
+      extra: { metadata: { ...close.metadata, dataset_version: datasetVersion } },
+    });
+    if (close.gitCommit) {
+      await this.opts.upstream.json("PUT", `/datasets/${exp.datasetId}/tags`, {
+        as_of: datasetVersion,
+        tag: `git:commit:${close.gitCommit}`,
+      });
+    }
+  }
+}
+
+const encodedCache = new WeakMap<ExampleRecord[], ReturnType<typeof encodeExamplesMultipart>>();
+function encoded(list: ExampleRecord[]) {
+  let e = encodedCache.get(list);
+  if (!e) encodedCache.set(list, (e = encodeExamplesMultipart(list)));
+  return e;
+}
+const encode = (list: ExampleRecord[]) => encoded(list).body;
+const encodeType = (list: ExampleRecord[]) => encoded(list).contentType;
+
+function isPermanent(err: unknown): boolean {
+  return err instanceof UpstreamError && !err.retryable && err.status !== 404;
+}
+
+function approxSize(rec: SpoolRecord): number {
+  // Good enough to keep batches under the backend's byte limit without serialising twice.
+  if (rec.t === "run") return JSON.stringify(rec.op.run).length;
+  if (rec.t === "feedback") return 512;
+  return 0;
+}

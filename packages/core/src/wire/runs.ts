@@ -1,0 +1,205 @@
+// Run ingestion formats of the langsmith SDK, turned into RunOp[]:
+// - `POST /runs/multipart`: parts `post.<id>` / `patch.<id>` hold the run minus its big fields, which
+//   come as `post.<id>.inputs|outputs|events|extra|error|serialized`; binary attachments come as
+//   `attachment.<id>.<name>`; the Python SDK also sends `feedback.<id>` parts.
+// - `POST /runs/batch`: JSON `{post: RunCreate[], patch: RunUpdate[]}`.
+// - `POST /runs` and `PATCH /runs/:id`: one JSON run.
+// Pure functions: no I/O, no clock.
+import type { FeedbackRecord, RunOp, RunRecord } from "./types.js";
+import { MultipartError, parseMultipart, partJson, type MultipartPart } from "./multipart.js";
+
+export { MultipartError };
+
+/** Fields the SDK splits out of the main multipart part into their own parts. */
+export const RUN_PAYLOAD_FIELDS = ["inputs", "outputs", "events", "extra", "error", "serialized"] as const;
+
+/** A binary attachment of a run. The bytes are a view into the request body. */
+export interface RunAttachment {
+  runId: string;
+  name: string;
+  contentType: string;
+  data: Buffer;
+}
+
+export interface ParsedRunsMultipart {
+  /** Creates and updates in body order; a create and patch of one id stay two ops (see mergeRun). */
+  ops: RunOp[];
+  /** `feedback.<id>` parts (Python SDK only; the JS SDK posts feedback to /feedback). */
+  feedback: FeedbackRecord[];
+  attachments: RunAttachment[];
+  /** Parts that were skipped, for logging. */
+  warnings: string[];
+}
+
+/** A structurally invalid run payload; servers answer 422. */
+export class RunPayloadError extends Error {
+  override name = "RunPayloadError";
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Validates and cleans one run object from any ingest path. `idHint` is the id from a part name or
+ * URL, used when the body has none. Drops `child_runs` (the SDK always sends `[]`; nested creates
+ * are flattened by `flattenRunCreate`) and `attachments` (bytes travel in their own parts; in JSON
+ * paths they arrive as useless `{"0":…}` objects).
+ */
+export function normalizeRun(value: unknown, idHint?: string): RunRecord {
+  if (!isObject(value)) throw new RunPayloadError(`run payload must be a JSON object${idHint ? ` (run ${idHint})` : ""}`);
+  const { child_runs: _children, attachments: _attachments, ...rest } = value;
+  const id = typeof rest.id === "string" && rest.id !== "" ? rest.id : idHint;
+  if (!id) throw new RunPayloadError("run payload has no id");
+  if (idHint && rest.id !== undefined && rest.id !== idHint) {
+    throw new RunPayloadError(`run id ${String(rest.id)} does not match ${idHint}`);
+  }
+  return { ...rest, id } as RunRecord;
+}
+
+/** A create with nested `child_runs` (deprecated `postRun(false)`) becomes one create per run. */
+export function flattenRunCreate(value: unknown, parentId?: string): RunRecord[] {
+  if (!isObject(value)) throw new RunPayloadError("run payload must be a JSON object");
+  const run = normalizeRun(value);
+  if (parentId && run.parent_run_id == null) run.parent_run_id = parentId;
+  const out = [run];
+  const children = value.child_runs;
+  if (Array.isArray(children)) {
+    for (const child of children) {
+      if (isObject(child) && typeof child.id === "string") out.push(...flattenRunCreate(child, run.id));
+    }
+  }
+  return out;
+}
+
+/** Parses a `/runs/multipart` body (already decoded from gzip). Throws MultipartError/RunPayloadError. */
+export function parseRunsMultipart(body: Buffer, contentType: string): ParsedRunsMultipart {
+  const parts = parseMultipart(body, contentType);
+  const ops: RunOp[] = [];
+  const byKey = new Map<string, RunOp>(); // "post.<id>" → op, so field parts find their run
+  const feedback: FeedbackRecord[] = [];
+  const attachments: RunAttachment[] = [];
+  const warnings: string[] = [];
+
+  const opFor = (method: string, id: string): RunOp => {
+    const key = `${method}.${id}`;
+    let op = byKey.get(key);
+    if (!op) {
+      // A field part before (or without) its main part: start the run from the id alone.
+      op = { kind: method === "post" ? "create" : "update", run: { id } };
+      byKey.set(key, op);
+      ops.push(op);
+    }
+    return op;
+  };
+
+  for (const part of parts) {
+    const segs = part.name.split(".");
+    const head = segs[0];
+    if ((head === "post" || head === "patch") && segs.length >= 2) {
+      const id = segs[1]!;
+      if (segs.length === 2) {
+        const run = normalizeRun(partJson(part), id);
+        const op = opFor(head, id);
+        // Field parts seen earlier stay; main-part keys fill in around them.
+        op.run = { ...run, ...fieldsOnly(op.run) };
+      } else if (segs.length === 3 && (RUN_PAYLOAD_FIELDS as readonly string[]).includes(segs[2]!)) {
+        opFor(head, id).run[segs[2]!] = partJson(part);
+      } else {
+        warnings.push(`skipped unknown part "${part.name}"`);
+      }
+    } else if (head === "attachment" && segs.length >= 3) {
+      attachments.push({
+        runId: segs[1]!,
+        // Attachment names may not contain dots per the SDK, but keep any rest intact.
+        name: segs.slice(2).join("."),
+        contentType: (part.contentType ?? "application/octet-stream").replace(/;\s*length=\d+/i, "").trim(),
+        data: part.data,
+      });
+    } else if (head === "feedback" && segs.length === 2) {
+      feedback.push(normalizeFeedback(partJson(part), segs[1]!));
+    } else {
+      warnings.push(`skipped unknown part "${part.name}"`);
+    }
+  }
+  return { ops, feedback, attachments, warnings };
+}
+
+function fieldsOnly(run: RunRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of RUN_PAYLOAD_FIELDS) if (run[f] !== undefined) out[f] = run[f];
+  return out;
+}
+
+/** Parses a `/runs/batch` body: `{post?: RunCreate[], patch?: RunUpdate[]}`. */
+export function parseRunsBatch(json: unknown): RunOp[] {
+  if (!isObject(json)) throw new RunPayloadError("batch body must be an object {post: [...], patch: [...]}");
+  const ops: RunOp[] = [];
+  for (const [key, kind] of [
+    ["post", "create"],
+    ["patch", "update"],
+  ] as const) {
+    const list = json[key];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) throw new RunPayloadError(`"${key}" must be an array`);
+    for (const item of list) {
+      if (kind === "create") for (const run of flattenRunCreate(item)) ops.push({ kind, run });
+      else ops.push({ kind, run: normalizeRun(item) });
+    }
+  }
+  return ops;
+}
+
+/** Validates a feedback object (from a multipart part or `POST /feedback`). */
+export function normalizeFeedback(value: unknown, idHint?: string): FeedbackRecord {
+  if (!isObject(value)) throw new RunPayloadError("feedback payload must be a JSON object");
+  const id = typeof value.id === "string" && value.id !== "" ? value.id : idHint;
+  if (!id) throw new RunPayloadError("feedback payload has no id");
+  if (typeof value.key !== "string" || value.key === "") throw new RunPayloadError(`feedback ${id} has no key`);
+  return { ...value, id, key: value.key } as FeedbackRecord;
+}
+
+const isSet = (v: unknown): boolean => v !== undefined && v !== null;
+
+/**
+ * Folds one op into what is known about a run, whatever order they arrive in:
+ * - an update overrides every field it sets (null/undefined never erase a value);
+ * - a create only fills fields still missing, so a create that arrives after its patch (or a
+ *   retried create after the run finished) cannot roll back `end_time`, `outputs` or `error`;
+ * - `extra` is merged one level deep and `extra.metadata` key by key, with the same precedence.
+ */
+export function mergeRun(existing: RunRecord | undefined, incoming: RunOp): RunRecord {
+  if (!existing) return { ...incoming.run };
+  const updateWins = incoming.kind === "update";
+  const [low, high] = updateWins ? [existing, incoming.run] : [incoming.run, existing];
+  const out: RunRecord = { ...low };
+  for (const [k, v] of Object.entries(high)) if (isSet(v)) out[k] = v;
+  const extra = mergeExtra(low.extra, high.extra);
+  if (extra !== undefined) out.extra = extra;
+  out.id = existing.id;
+  return out;
+}
+
+function mergeExtra(low: unknown, high: unknown): Record<string, unknown> | undefined {
+  if (!isObject(low)) return isObject(high) ? high : undefined;
+  if (!isObject(high)) return low;
+  const merged: Record<string, unknown> = { ...low, ...high };
+  if (isObject(low.metadata) || isObject(high.metadata)) {
+    merged.metadata = { ...(isObject(low.metadata) ? low.metadata : {}), ...(isObject(high.metadata) ? high.metadata : {}) };
+  }
+  return merged;
+}
+
+/**
+ * Merges ops on the same run id into one op per id (first-seen order). The result is a create when
+ * any op for that id was a create, mirroring how the SDK folds a create and patch into one `post`.
+ */
+export function coalesceRunOps(ops: RunOp[]): RunOp[] {
+  const byId = new Map<string, RunOp>();
+  for (const op of ops) {
+    const prev = byId.get(op.run.id);
+    if (!prev) byId.set(op.run.id, { kind: op.kind, run: { ...op.run } });
+    else byId.set(op.run.id, { kind: prev.kind === "create" || op.kind === "create" ? "create" : "update", run: mergeRun(prev.run, op) });
+  }
+  return [...byId.values()];
+}

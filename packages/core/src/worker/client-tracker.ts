@@ -1,0 +1,83 @@
+import type { LangsmithClientLike, LangsmithModules } from "./langsmith-types.js";
+
+// Every langsmith client in the worker, Tally's and any the user's code makes, must (a) send to the
+// collector and (b) be flushed before the worker is stopped. Clients cannot be enumerated, so the
+// methods every send goes through are wrapped on the prototype: the first call registers the
+// instance (and points it at the collector), and every promise they return is tracked.
+
+const TRACKED = Symbol.for("tally.tracked-prototype");
+const METHODS = ["createRun", "updateRun", "batchIngestRuns", "multipartIngestRuns", "createFeedback", "logEvaluationFeedback"];
+
+export class ClientTracker {
+  readonly clients = new Set<LangsmithClientLike>();
+  private readonly pending = new Set<Promise<unknown>>();
+  /** Grows on every tracked call: lets flush() see that new work appeared while it waited. */
+  private generation = 0;
+
+  constructor(
+    private readonly collectorUrl: string,
+    private readonly token: string,
+  ) {}
+
+  install(mods: LangsmithModules): void {
+    for (const cls of [mods.Client, ...(mods.extraClientClasses ?? [])]) this.patch(cls.prototype as Record<string | symbol, unknown>);
+  }
+
+  register(client: LangsmithClientLike): void {
+    if (this.clients.has(client)) return;
+    // A client built with an explicit apiUrl/apiKey would bypass the collector and its spool.
+    if (client.apiUrl !== this.collectorUrl) {
+      client.apiUrl = this.collectorUrl;
+      client.apiKey = this.token;
+    }
+    this.clients.add(client);
+  }
+
+  track<T>(p: Promise<T>): Promise<T> {
+    this.generation++;
+    this.pending.add(p);
+    const done = () => this.pending.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  /**
+   * Waits until every client's queue is sent and every tracked promise settled, repeating while new
+   * work keeps appearing (a run's end is enqueued from a detached promise after the test returns).
+   */
+  async flush(deadline: number): Promise<string[]> {
+    const problems: string[] = [];
+    for (let stableRounds = 0; stableRounds < 2 && Date.now() < deadline; ) {
+      const before = this.generation;
+      const work: Promise<unknown>[] = [...this.pending];
+      for (const c of this.clients) if (c.awaitPendingTraceBatches) work.push(c.awaitPendingTraceBatches());
+      const results = await Promise.allSettled(work);
+      for (const r of results) {
+        if (r.status === "rejected") problems.push(`a langsmith call failed: ${(r.reason as Error)?.message ?? r.reason}`);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+      stableRounds = this.generation === before && this.pending.size === 0 ? stableRounds + 1 : 0;
+    }
+    if (this.pending.size > 0) problems.push(`${this.pending.size} langsmith calls were still running when the flush timed out`);
+    return problems;
+  }
+
+  private patch(proto: Record<string | symbol, unknown>): void {
+    if (proto[TRACKED]) {
+      // Already wrapped in this worker (isolate: false, or a second setup file run): reuse it.
+      (proto[TRACKED] as { tracker: ClientTracker }).tracker = this;
+      return;
+    }
+    const holder = { tracker: this as ClientTracker };
+    proto[TRACKED] = holder;
+    for (const name of METHODS) {
+      const original = proto[name];
+      if (typeof original !== "function") continue;
+      proto[name] = function (this: LangsmithClientLike, ...args: unknown[]) {
+        holder.tracker.register(this);
+        const out = (original as (...a: unknown[]) => unknown).apply(this, args);
+        return out instanceof Promise ? holder.tracker.track(out) : out;
+      };
+    }
+  }
+}

@@ -1,0 +1,20 @@
+// The slice of the user's own `langsmith` package that Tally drives. It is handed in by the runner's
+// setup file, which imports it from the user's project, so user code and Tally share one copy (and
+// one tracing context) whichever langsmith version (0.3 to 0.10) the project has.
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export interface LangsmithClientLike {
+  apiUrl?: string;
+  apiKey?: string;
+  createFeedback(runId: string, key: string, opts: Record<string, unknown>): Promise<unknown>;
+  awaitPendingTraceBatches?(): Promise<void>;
+}
+
+export interface LangsmithModules {
+  Client: new (config?: Record<string, unknown>) => LangsmithClientLike;
+  traceable: (fn: (...args: any[]) => any, config?: Record<string, unknown>) => (...args: any[]) => Promise<any>;
+  getCurrentRunTree: (permitAbsent?: boolean) => { id: string; outputs?: unknown } | undefined;
+  ROOT: symbol;
+  /** Other copies of Client (the CJS build next to the ESM one) to track as well. */
+  extraClientClasses?: Array<{ prototype: object }>;
+}

@@ -1,0 +1,324 @@
+import { experimentIdentity } from "../identity/experiment.js";
+import { objectHash } from "../identity/example-hash.js";
+import { uuid7 } from "../wire/ids.js";
+import type { KVMap, LsDescribeConfig, LsParams, LsTestFn, SimpleEvaluator, TestMetadata } from "./ls-types.js";
+import { getRuntime, type WorkerRuntime } from "./runtime.js";
+import { currentTest, testContext, type TestState } from "./test-context.js";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+// The `ls` API, runner-agnostic: a binding supplies the runner's test/describe/expect (looked up
+// lazily, because they are only known once the runner's setup file has run in the worker).
+
+export interface TestEndInfo {
+  runId: string;
+  dataset: string;
+  experimentName: string;
+  experimentId: string;
+  feedback: TestState["feedback"];
+  url?: string;
+  passed: boolean;
+}
+
+export interface RunnerBinding {
+  name: "vitest" | "jest";
+  methods(): { test: any; describe: any; expect: any };
+  /** Hands the reporter what it needs (Vitest: task meta and an annotation). */
+  onTestEnd?(ctx: any, info: TestEndInfo): void | Promise<void>;
+}
+
+const WRAPPED = Symbol.for("tally.wrapped-evaluator");
+type DescribeFrame = LsDescribeConfig & { name: string };
+
+export function createLsApi(binding: RunnerBinding) {
+  const describeStack: DescribeFrame[] = [];
+
+  function runtimeOrWarn(): WorkerRuntime | undefined {
+    const rt = getRuntime();
+    if (!rt && !warned) {
+      warned = true;
+      console.warn(
+        `tally: this worker has no Tally runtime, so ls.test() runs without recording. ` +
+          (binding.name === "vitest"
+            ? `Add \`plugins: [tally()]\` from "@tally/vitest-plugin/plugin" to your Vitest config.`
+            : `Add \`preset: "@tally/jest-preset"\` to your Jest config.`),
+      );
+    }
+    return rt;
+  }
+  let warned = false;
+
+  async function runOne(ctx: any, name: string, params: LsParams, fn: LsTestFn, suite: DescribeFrame | undefined, repetition: number) {
+    const rt = runtimeOrWarn();
+    const { id, inputs, referenceOutputs: ref, outputs: legacyRef, split, metadata, config = {}, ...rest } = params;
+    const referenceOutputs = ref ?? legacyRef;
+    const { repetitions: _r, enableTestTracking, ...runTreeConfig } = config;
+    const dataset = rt?.dataset ?? suite?.testSuiteName ?? suite?.name;
+    if (!dataset) {
+      throw new Error(`ls.test("${name}") needs a dataset: put it inside ls.describe("<dataset>", ...) or set the plugin's \`dataset\` option`);
+    }
+    const experiment = experimentIdentity(dataset, rt?.runKey ?? "untracked", suite?.projectName ?? rt?.experimentPrefix);
+    const tracked = !!rt?.active && suite?.enableTestTracking !== false && enableTestTracking !== false;
+    const testMetadata: TestMetadata = {
+      exampleId: id,
+      experimentId: experiment.id,
+      experimentName: experiment.name,
+      dataset,
+      testTrackingEnabled: tracked,
+      repetition,
+      split,
+    };
+    const args = Object.assign(ctx && typeof ctx === "object" ? ctx : {}, rest, { inputs, referenceOutputs, testMetadata });
+    if (!tracked || !rt) return fn(args as any);
+
+    const runId = uuid7();
+    const state: TestState = {
+      name,
+      runId,
+      tracked,
+      dataset,
+      experiment,
+      inputs,
+      referenceOutputs,
+      feedback: [],
+    };
+    await rt.registerTest({
+      runId,
+      dataset,
+      experiment,
+      name,
+      inputs,
+      referenceOutputs: referenceOutputs ?? null,
+      inputsHash: objectHash(inputs),
+      outputsHash: objectHash(referenceOutputs ?? {}),
+      exampleId: id,
+      split: split ?? null,
+      metadata: metadata ?? null,
+    });
+
+    const body = (_inputs: KVMap) =>
+      testContext.run(state, async () => {
+        try {
+          const returned = await fn(args as any);
+          return toOutputs(returned, state);
+        } catch (err) {
+          // Outputs logged before the failure still belong on the run.
+          const run = rt.langsmith.getCurrentRunTree(true);
+          if (run && state.loggedOutputs && run.outputs === undefined) run.outputs = state.loggedOutputs;
+          throw err;
+        }
+      });
+    const traced = rt.langsmith.traceable(body, {
+      name,
+      run_type: "chain",
+      tracingEnabled: true,
+      ...runTreeConfig,
+      id: runId,
+      project_name: experiment.name,
+      // Placeholder: the main process knows the dataset id and swaps in the real example id.
+      reference_example_id: runId,
+      client: suite?.client ?? rt.client,
+      metadata: { ...(suite?.metadata ?? {}), ...(metadata ?? {}), ...((runTreeConfig.metadata as KVMap) ?? {}) },
+    });
+    let passed = false;
+    try {
+      await traced(rt.langsmith.ROOT, inputs);
+      passed = true;
+    } finally {
+      state.feedback.push({ key: "pass", score: passed });
+      void sendFeedback(rt, state, { key: "pass", score: passed }, undefined).catch(() => undefined);
+      await binding.onTestEnd?.(ctx, {
+        runId,
+        dataset,
+        experimentName: experiment.name,
+        experimentId: experiment.id,
+        feedback: state.feedback,
+        url: rt.urls.get(dataset),
+        passed,
+      });
+    }
+  }
+
+  function wrapTest(method: any) {
+    return function lsTest(name: string, params: LsParams, fn: LsTestFn, timeout?: number) {
+      const suite = describeStack.at(-1);
+      const reps = Math.max(1, Number(params?.config?.repetitions ?? 1));
+      for (let r = 0; r < reps; r++) {
+        const testName = reps > 1 ? `${name}, run ${r + 1}` : name;
+        // No declared parameter: Jest would take one as a `done` callback. Vitest passes its context anyway.
+        method(
+          testName,
+          function (this: unknown) {
+            return runOne(arguments[0], name, params, fn, suite, r);
+          },
+          timeout,
+        );
+      }
+    };
+  }
+
+  function eachOf(method: any) {
+    return (table: LsParams[], config?: LsParams["config"]) =>
+      (name: string, fn: LsTestFn, timeout?: number) => {
+        table.forEach((row, i) => wrapTest(method)(`${name}, item ${i}`, { ...row, config: { ...config, ...row.config } }, fn, timeout));
+      };
+  }
+
+  // Each variant resolves the runner's method at call time (the runner is injected by the setup file).
+  const lazy = (pick: (t: any) => any) =>
+    new Proxy(function () {}, { apply: (_t, _this, args) => pick(binding.methods().test)(...args) });
+  const variant = (pick: (t: any) => any) => Object.assign(wrapTest(lazy(pick)), { each: eachOf(lazy(pick)) });
+
+  const test = Object.assign(wrapTest(lazy((t) => t)), {
+    only: variant((t) => t.only),
+    skip: variant((t) => t.skip),
+    each: eachOf(lazy((t) => t)),
+    concurrent: Object.assign(wrapTest(lazy((t) => t.concurrent)), {
+      each: eachOf(lazy((t) => t.concurrent)),
+      only: variant((t) => t.concurrent.only),
+      skip: variant((t) => t.concurrent.skip),
+    }),
+  });
+
+  function wrapDescribe(pick: (d: any) => any) {
+    return function lsDescribe(name: string, fn: () => unknown, config: LsDescribeConfig = {}) {
+      return pick(binding.methods().describe)(name, () => {
+        describeStack.push({ ...config, name });
+        let out: unknown;
+        try {
+          out = fn();
+        } catch (err) {
+          describeStack.pop();
+          throw err;
+        }
+        if (out && typeof (out as Promise<unknown>).then === "function") {
+          return (out as Promise<unknown>).finally(() => describeStack.pop());
+        }
+        describeStack.pop();
+        return out;
+      });
+    };
+  }
+  const describe = Object.assign(wrapDescribe((d) => d), {
+    only: wrapDescribe((d) => d.only),
+    skip: wrapDescribe((d) => d.skip),
+    concurrent: wrapDescribe((d) => d.concurrent),
+  });
+
+  function logFeedback(feedback: { key: string; score?: number | boolean | null; value?: unknown; comment?: string }, opts?: { sourceRunId?: string }) {
+    const state = currentTest("logFeedback");
+    state.feedback.push({ key: feedback.key, score: feedback.score ?? null, comment: feedback.comment });
+    const rt = getRuntime();
+    if (rt && state.tracked) void sendFeedback(rt, state, feedback, opts?.sourceRunId).catch(() => undefined);
+  }
+
+  function logOutputs(outputs: KVMap) {
+    const state = currentTest("logOutputs");
+    if (state.loggedOutputs !== undefined) {
+      console.warn(`tally: logOutputs() called twice in "${state.name}"; the last call wins`);
+    }
+    state.loggedOutputs = outputs;
+  }
+
+  function wrapEvaluator<E extends (input: any, config?: any) => any>(evaluator: E): E {
+    if ((evaluator as any)[WRAPPED]) return evaluator;
+    const wrapped = async (input: unknown, config?: KVMap) => {
+      const state = testContext.getStore();
+      const rt = getRuntime();
+      if (!state || !state.tracked || !rt) return evaluator(input, config);
+      const evalRunId = uuid7();
+      const traced = rt.langsmith.traceable(evaluator, {
+        name: evaluator.name || "evaluator",
+        tracingEnabled: true,
+        ...(config ?? {}),
+        id: evalRunId,
+        project_name: "evaluators",
+        reference_example_id: state.runId,
+        client: rt.client,
+      });
+      const result = await traced(rt.langsmith.ROOT, input);
+      for (const r of Array.isArray(result) ? result : [result]) {
+        if (r && typeof r === "object" && typeof r.key === "string") {
+          state.feedback.push({ key: r.key, score: r.score ?? null, comment: r.comment });
+          void sendFeedback(rt, state, r, evalRunId).catch(() => undefined);
+        }
+      }
+      return result;
+    };
+    Object.defineProperty(wrapped, WRAPPED, { value: true });
+    return wrapped as unknown as E;
+  }
+
+  const expect = makeExpect(binding, wrapEvaluator);
+  return { test, it: test, describe, expect, logFeedback, logOutputs, wrapEvaluator };
+}
+
+function toOutputs(returned: unknown, state: TestState): KVMap | undefined {
+  if (returned === undefined) return state.loggedOutputs;
+  if (returned !== null && typeof returned === "object" && !Array.isArray(returned)) return returned as KVMap;
+  return { result: returned };
+}
+
+function sendFeedback(
+  rt: WorkerRuntime,
+  state: TestState,
+  fb: { key: string; score?: number | boolean | null; value?: unknown; comment?: string },
+  sourceRunId: string | undefined,
+): Promise<unknown> {
+  return rt.client.createFeedback(state.runId, fb.key, {
+    score: fb.score ?? undefined,
+    value: fb.value,
+    comment: fb.comment,
+    sourceRunId,
+    feedbackSourceType: "model",
+    sessionId: state.experiment.id,
+    traceId: state.runId,
+  });
+}
+
+/**
+ * `ls.expect`: the runner's own expect (every native matcher, `.soft`, `.extend`, …) plus
+ * `.evaluatedBy(evaluator)`, whose matchers apply to the evaluator's score. The result is tracked, so
+ * an evaluation nobody awaited is still flushed before the worker stops.
+ */
+function makeExpect(binding: RunnerBinding, wrapEvaluator: <E extends (i: any, c?: any) => any>(e: E) => E) {
+  const matcherChain = (score: Promise<unknown>, negate: boolean): any =>
+    new Proxy(
+      {},
+      {
+        get(_t, prop) {
+          if (prop === "then") return undefined;
+          if (prop === "not") return matcherChain(score, !negate);
+          return (...args: unknown[]) => {
+            const p = score.then((s) => {
+              const base = binding.methods().expect(s);
+              return (negate ? base.not : base)[prop](...args);
+            });
+            const rt = getRuntime();
+            return rt ? rt.tracker.track(p) : p;
+          };
+        },
+      },
+    );
+
+  return new Proxy(function () {}, {
+    apply(_t, _this, args: unknown[]) {
+      const assertion = binding.methods().expect(...args);
+      Object.defineProperty(assertion, "evaluatedBy", {
+        configurable: true,
+        value: (evaluator: SimpleEvaluator) => {
+          const state = currentTest("expect().evaluatedBy");
+          const ev = wrapEvaluator(evaluator);
+          const score = Promise.resolve(ev({ inputs: state.inputs, referenceOutputs: state.referenceOutputs, outputs: args[0] as KVMap })).then(
+            (r) => (Array.isArray(r) ? r.map((x) => x.score) : r.score),
+          );
+          return matcherChain(score, false);
+        },
+      });
+      return assertion;
+    },
+    get(_t, prop) {
+      return binding.methods().expect[prop];
+    },
+  }) as any;
+}

@@ -1,0 +1,67 @@
+// Public types of the `ls` API, shaped like `langsmith/vitest` and `langsmith/jest` so that switching
+// an import is the whole migration.
+
+export type KVMap = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface LsTestConfig {
+  /** Run the test n times; all repetitions share one example. */
+  repetitions?: number;
+  enableTestTracking?: boolean;
+  [runTreeOption: string]: unknown;
+}
+
+export interface LsParams<I extends KVMap = KVMap, O extends KVMap = KVMap> {
+  id?: string;
+  inputs: I;
+  referenceOutputs?: O;
+  /** Legacy alias of referenceOutputs. */
+  outputs?: O;
+  split?: string | string[];
+  metadata?: KVMap;
+  config?: LsTestConfig;
+  [passThrough: string]: unknown;
+}
+
+export interface TestMetadata {
+  /** Set when the test gave an `id`; otherwise the example id is assigned in the main process. */
+  exampleId?: string;
+  experimentId: string;
+  experimentName: string;
+  dataset: string;
+  testTrackingEnabled: boolean;
+  repetition: number;
+  split?: string | string[];
+}
+
+export type LsTestArgs<I extends KVMap, O extends KVMap> = {
+  inputs: I;
+  referenceOutputs?: O;
+  testMetadata: TestMetadata;
+} & KVMap;
+
+export type LsTestFn<I extends KVMap = KVMap, O extends KVMap = KVMap> = (args: LsTestArgs<I, O>) => unknown;
+
+export interface LsDescribeConfig {
+  /** Dataset name; defaults to the describe name (or the plugin's `dataset` option, which wins). */
+  testSuiteName?: string;
+  enableTestTracking?: boolean;
+  /** Added to the metadata of every test run in this describe. */
+  metadata?: KVMap;
+  /** Used as the experiment name prefix: `<projectName>:<run key>`. */
+  projectName?: string;
+  client?: unknown;
+  [createProjectOption: string]: unknown;
+}
+
+export interface EvaluationResult {
+  key: string;
+  score?: number | boolean | null;
+  value?: unknown;
+  comment?: string;
+}
+
+export type SimpleEvaluator = (args: {
+  inputs: KVMap;
+  referenceOutputs?: KVMap;
+  outputs: KVMap;
+}) => EvaluationResult | EvaluationResult[] | Promise<EvaluationResult | EvaluationResult[]>;

@@ -1,0 +1,25 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** What `logFeedback`, `logOutputs`, `wrapEvaluator` and `ls.expect` need to know about the running test. */
+export interface TestState {
+  name: string;
+  runId: string;
+  tracked: boolean;
+  dataset: string;
+  experiment: { name: string; id: string };
+  inputs: Record<string, unknown>;
+  referenceOutputs?: Record<string, unknown>;
+  loggedOutputs?: Record<string, unknown>;
+  feedback: Array<{ key: string; score: number | boolean | null; comment?: string }>;
+}
+
+// One store per worker (and per copy of this module, which is why it hangs off a global symbol).
+const KEY = Symbol.for("tally.test-context");
+const g = globalThis as unknown as Record<symbol, AsyncLocalStorage<TestState>>;
+export const testContext: AsyncLocalStorage<TestState> = (g[KEY] ??= new AsyncLocalStorage<TestState>());
+
+export function currentTest(api: string): TestState {
+  const state = testContext.getStore();
+  if (!state) throw new Error(`${api}() must be called inside an ls.test() (it records on that test's run)`);
+  return state;
+}

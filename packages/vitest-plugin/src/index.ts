@@ -1,0 +1,46 @@
+import { createLsApi, type RunnerBinding } from "@tally/core/worker";
+import { VITEST_MODULE_KEY, type TallyTaskMeta } from "./meta.js";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+// `import * as ls from "@tally/vitest-plugin"`: a drop-in for `langsmith/vitest`.
+
+function vitestModule(): any {
+  const mod = (globalThis as any)[VITEST_MODULE_KEY];
+  if (!mod) {
+    throw new Error(
+      'tally: the Vitest plugin is not set up in this project: add `plugins: [tally()]` (from "@tally/vitest-plugin/plugin") to your Vitest config',
+    );
+  }
+  return mod;
+}
+
+const binding: RunnerBinding = {
+  name: "vitest",
+  methods: () => vitestModule(),
+  async onTestEnd(ctx: any, info) {
+    const meta: TallyTaskMeta = {
+      runId: info.runId,
+      dataset: info.dataset,
+      experimentName: info.experimentName,
+      experimentId: info.experimentId,
+      feedback: info.feedback.map(({ key, score }) => ({ key, score })),
+      url: info.url,
+    };
+    if (ctx?.task) ctx.task.meta.tally = meta;
+    // Shows in JUnit as <property name="langsmith">; the reporter adds it for tests that ended
+    // before the experiment was known.
+    if (info.url && typeof ctx?.annotate === "function") await ctx.annotate(info.url, "langsmith");
+  },
+};
+
+const api = createLsApi(binding);
+export const test = api.test;
+export const it = api.it;
+export const describe = api.describe;
+export const expect = api.expect;
+export const logFeedback = api.logFeedback;
+export const logOutputs = api.logOutputs;
+export const wrapEvaluator = api.wrapEvaluator;
+export type * from "@tally/core/worker";
+export type { TallyTaskMeta } from "./meta.js";

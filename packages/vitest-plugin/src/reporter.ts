@@ -1,0 +1,139 @@
+import {
+  colors,
+  renderReport,
+  startTallyRun,
+  WORKER_ENV,
+  type ReportedTest,
+  type RunSummary,
+  type TallyOptions,
+  type TallyRun,
+} from "@tally/core";
+import type { TallyTaskMeta } from "./meta.js";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+// The main-process half on Vitest. It only imports types from vitest: at runtime it works with the
+// objects Vitest hands it, which keeps it working on 3.2 (where importing `vitest` in the main process
+// throws), 4 and 5 (where `vitest/reporters` is gone).
+
+export class TallyReporter {
+  private vitest: any;
+  private run: TallyRun | undefined;
+
+  constructor(private readonly options: TallyOptions = {}) {}
+
+  onInit(vitest: any): void {
+    this.vitest = vitest;
+  }
+
+  private log(line: string): void {
+    if (this.vitest?.logger?.log) this.vitest.logger.log(line);
+    else console.log(line);
+  }
+
+  private get merging(): boolean {
+    return !!this.vitest?.config?.mergeReports;
+  }
+
+  async onTestRunStart(): Promise<void> {
+    if (this.merging) return;
+    if (this.run) await this.run.abort();
+    this.run = await startTallyRun({
+      root: this.vitest.config.root,
+      options: this.options,
+      runner: "tally-vitest",
+      log: (l) => this.log(l),
+    });
+    // Workers are spawned after this hook and inherit the main process's environment.
+    Object.assign(process.env, this.run.workerEnv);
+    const c = colors(!!process.stdout.isTTY);
+    this.log(c.dim(`tally: recording to ${this.run.backend} · run ${this.run.runKey.key} (${this.run.runKey.source})`));
+  }
+
+  onTestCaseResult(testCase: any): void {
+    // Tests that finished before their experiment was resolved get the link here, in the main
+    // process, before the JUnit reporter writes it.
+    const meta: TallyTaskMeta | undefined = testCase.meta()?.tally;
+    if (!meta || meta.url || !this.run) return;
+    const exp = this.run.registry.peek(meta.dataset);
+    const annotations = testCase.task?.annotations;
+    if (exp && Array.isArray(annotations) && !annotations.some((a: any) => a.type === "langsmith")) {
+      annotations.push({ type: "langsmith", message: exp.url });
+      meta.url = exp.url;
+    }
+  }
+
+  async onTestRunEnd(testModules: readonly any[]): Promise<void> {
+    const tests = collectTests(testModules);
+    const c = colors(!!process.stdout.isTTY);
+    if (this.merging) {
+      this.print(summaryFromMeta(tests), c);
+      return;
+    }
+    const run = this.run;
+    if (!run) return;
+    this.run = undefined;
+    const unacked = filesWithoutAck(testModules, tests, run);
+    const { summary, spoolDir } = await run.finish(tests);
+    for (const file of unacked) {
+      summary.problems.push(`${file}: the worker stopped before its final flush acknowledged (crash, timeout or bail)`);
+    }
+    for (const key of Object.values(WORKER_ENV)) delete process.env[key];
+    this.print(summary, c);
+    if (spoolDir) {
+      this.log(c.yellow(`tally: ${summary.waiting} records could not be sent yet and are kept in ${spoolDir}`));
+      this.log(c.yellow(`tally: send them with \`npx tally flush\` once the backend is reachable (the next run also sends them)`));
+    }
+  }
+
+  private print(summary: RunSummary, c: ReturnType<typeof colors>): void {
+    const lines = renderReport(summary, { color: c.bold("x") !== "x", tables: this.run?.options.tables ?? true });
+    if (lines.length > 0) this.log("\n" + lines.join("\n"));
+  }
+}
+
+function collectTests(testModules: readonly any[]): ReportedTest[] {
+  const out: ReportedTest[] = [];
+  for (const mod of testModules) {
+    const file: string = mod.relativeModuleId ?? mod.moduleId;
+    for (const tc of mod.children.allTests()) {
+      const meta: TallyTaskMeta | undefined = tc.meta()?.tally;
+      const state = tc.result()?.state ?? "pending";
+      out.push({
+        name: tc.fullName ?? tc.name,
+        file,
+        state,
+        runId: meta?.runId,
+        dataset: meta?.dataset,
+        experimentName: meta?.experimentName,
+        feedback: meta?.feedback,
+        durationMs: tc.diagnostic()?.duration,
+      });
+    }
+  }
+  return out;
+}
+
+function filesWithoutAck(testModules: readonly any[], tests: ReportedTest[], run: TallyRun): string[] {
+  const acked = new Set(run.ledger.acks.map((a) => a.file));
+  const tracked = new Set(tests.filter((t) => t.runId).map((t) => t.file));
+  return testModules
+    .filter((m) => tracked.has(m.relativeModuleId ?? m.moduleId) && !acked.has(m.moduleId))
+    .map((m) => m.relativeModuleId ?? m.moduleId);
+}
+
+/** `--merge-reports`: no collector ran in this process; report from what the tests left in meta. */
+function summaryFromMeta(tests: ReportedTest[]): RunSummary {
+  const byName = new Map<string, RunSummary["experiments"][number]>();
+  for (const t of tests) {
+    if (!t.runId || !t.experimentName || !t.dataset) continue;
+    let s = byName.get(t.experimentName);
+    if (!s) {
+      s = { dataset: t.dataset, name: t.experimentName, tests: [], expected: 0, delivered: 0, spans: 0, feedback: 0, missing: [] };
+      byName.set(t.experimentName, s);
+    }
+    s.tests.push(t);
+    s.expected++;
+  }
+  return { experiments: [...byName.values()], otherRuns: { delivered: 0, received: 0 }, waiting: 0, problems: [], merged: true };
+}

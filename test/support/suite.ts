@@ -1,0 +1,153 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+// Generates a realistic eval suite into a folder: N files × M tests, each test calling a small
+// traced "app" (app → retrieve, generate → format: 4 child spans) and logging a correctness score.
+// The same suite runs under Tally, under the official `langsmith/vitest`, or untracked (baseline).
+
+export type SuiteFlavour = "tally" | "official" | "baseline";
+
+export interface SuiteSpec {
+  flavour: SuiteFlavour;
+  files?: number;
+  tests?: number;
+  dataset?: string;
+  /** Extra plugin options, as source text (e.g. `{ dataset: "x" }`). */
+  pluginOptions?: string;
+  /** Vitest `test` options, as source text (pool, isolate, ...). */
+  testOptions?: string;
+  /** Adds a file of plain `test()` + `traceable` (no ls.test). */
+  plainTraceableTests?: number;
+  /** Adds a file with `ls.test.concurrent` tests. */
+  concurrentTests?: number;
+  /** Adds a file with tests that fail after logging outputs and feedback. */
+  failingTests?: number;
+  /** Adds a file with tests that fail on their first attempt and pass on retry. */
+  flakyTests?: number;
+  /** Simulated work per traced step, ms. */
+  stepMs?: number;
+}
+
+export interface GeneratedSuite {
+  dir: string;
+  /** ls.test runs the suite should produce (one per tracked test). */
+  expectedRuns: number;
+  expectedSpansPerRun: number;
+  dataset: string;
+  plainRuns: number;
+}
+
+const importFor: Record<SuiteFlavour, string> = {
+  tally: `import * as ls from "@tally/vitest-plugin";`,
+  official: `import * as ls from "langsmith/vitest";`,
+  baseline: `import * as ls from "./baseline-ls.mjs";`,
+};
+
+export function generateSuite(dir: string, spec: SuiteSpec): GeneratedSuite {
+  const files = spec.files ?? 8;
+  const tests = spec.tests ?? 10;
+  const dataset = spec.dataset ?? "tally-e2e";
+  const stepMs = spec.stepMs ?? 1;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, "evals"), { recursive: true });
+
+  const plugin = spec.flavour === "tally";
+  writeFileSync(
+    join(dir, "vitest.config.mjs"),
+    `${plugin ? `import { tally } from "@tally/vitest-plugin/plugin";\n` : ""}` +
+      `export default {\n` +
+      `  ${plugin ? `plugins: [tally(${spec.pluginOptions ?? ""})],` : ""}\n` +
+      `  test: { include: ["evals/**/*.test.mjs"], testTimeout: 60000, hookTimeout: 60000, ${spec.testOptions ?? ""} },\n` +
+      `};\n`,
+  );
+  writeFileSync(join(dir, "app.mjs"), APP(stepMs));
+  if (spec.flavour === "baseline") writeFileSync(join(dir, "baseline-ls.mjs"), BASELINE_LS);
+
+  for (let f = 0; f < files; f++) {
+    const body = Array.from({ length: tests }, (_, t) => testSource(`q${f}-${t}`, `case ${f}-${t}`, "ls.test")).join("\n");
+    writeFileSync(join(dir, "evals", `file-${String(f).padStart(2, "0")}.test.mjs`), fileSource(spec.flavour, dataset, body));
+  }
+  let expectedRuns = files * tests;
+  if (spec.concurrentTests) {
+    const body = Array.from({ length: spec.concurrentTests }, (_, t) => testSource(`c-${t}`, `concurrent ${t}`, "ls.test.concurrent")).join("\n");
+    writeFileSync(join(dir, "evals", "concurrent.test.mjs"), fileSource(spec.flavour, dataset, body));
+    expectedRuns += spec.concurrentTests;
+  }
+  if (spec.failingTests) {
+    const body = Array.from(
+      { length: spec.failingTests },
+      (_, t) => `  ls.test("failing ${t}", { inputs: { q: "fail-${t}" }, referenceOutputs: { a: "never" } }, async ({ inputs }) => {
+    const answer = await app(inputs.q);
+    ls.logOutputs({ answer, note: "logged before the failure" });
+    ls.logFeedback({ key: "correctness", score: 0 });
+    throw new Error("deliberate failure ${t}");
+  });`,
+    ).join("\n");
+    writeFileSync(join(dir, "evals", "failing.test.mjs"), fileSource(spec.flavour, dataset, body));
+    expectedRuns += spec.failingTests;
+  }
+  if (spec.flakyTests) {
+    const body = Array.from(
+      { length: spec.flakyTests },
+      (_, t) => `  ls.test("flaky ${t}", { inputs: { q: "flaky-${t}" }, referenceOutputs: { a: "ok" } }, async ({ inputs }) => {
+    globalThis.__attempts ??= {};
+    const n = (globalThis.__attempts[${t}] = (globalThis.__attempts[${t}] ?? 0) + 1);
+    const answer = await app(inputs.q);
+    ls.logFeedback({ key: "correctness", score: n > 1 ? 1 : 0 });
+    if (n === 1) throw new Error("first attempt fails");
+    return { answer };
+  }, 60000);`,
+    ).join("\n");
+    // Needs `retry: 1` in testOptions.
+    writeFileSync(join(dir, "evals", "flaky.test.mjs"), fileSource(spec.flavour, dataset, body));
+    expectedRuns += spec.flakyTests;
+  }
+  if (spec.plainTraceableTests) {
+    writeFileSync(
+      join(dir, "evals", "plain.test.mjs"),
+      `import { test, expect } from "vitest";\nimport { app } from "../app.mjs";\n` +
+        Array.from(
+          { length: spec.plainTraceableTests },
+          (_, t) => `test("plain ${t}", async () => {\n  expect(await app("plain-${t}")).toContain("plain-${t}");\n});`,
+        ).join("\n") +
+        "\n",
+    );
+  }
+  return { dir, expectedRuns, expectedSpansPerRun: 4, dataset, plainRuns: spec.plainTraceableTests ?? 0 };
+}
+
+function fileSource(flavour: SuiteFlavour, dataset: string, body: string): string {
+  return `${importFor[flavour]}
+import { app } from "../app.mjs";
+
+ls.describe(${JSON.stringify(dataset)}, () => {
+${body}
+});
+`;
+}
+
+function testSource(q: string, name: string, method: string): string {
+  return `  ${method}(${JSON.stringify(name)}, { inputs: { q: ${JSON.stringify(q)} }, referenceOutputs: { a: ${JSON.stringify(`answer to ${q}`)} } }, async ({ inputs, referenceOutputs }) => {
+    const answer = await app(inputs.q);
+    ls.logFeedback({ key: "correctness", score: answer === referenceOutputs.a ? 1 : 0.5 });
+    return { answer };
+  });`;
+}
+
+const APP = (stepMs: number) => `import { traceable } from "langsmith/traceable";
+
+const pause = () => new Promise((r) => setTimeout(r, ${stepMs}));
+const retrieve = traceable(async (q) => { await pause(); return ["doc about " + q]; }, { name: "retrieve", run_type: "retriever" });
+const format = traceable(async (text) => text.trim(), { name: "format" });
+const generate = traceable(async (q, docs) => { await pause(); return format("answer to " + q + " "); }, { name: "generate", run_type: "llm" });
+export const app = traceable(async (q) => generate(q, await retrieve(q)), { name: "app" });
+`;
+
+// The baseline: the same test bodies with no tracking at all.
+const BASELINE_LS = `import { describe as d, test as t } from "vitest";
+function wrap(m) { return (name, p, fn, to) => m(name, (ctx) => fn({ ...ctx, inputs: p.inputs, referenceOutputs: p.referenceOutputs }), to); }
+export const test = Object.assign(wrap(t), { concurrent: wrap(t.concurrent) });
+export const describe = (name, fn) => d(name, fn);
+export const logFeedback = () => {};
+export const logOutputs = () => {};
+`;
