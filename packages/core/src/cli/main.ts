@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { startServer } from "../server/index.js";
 import { LOCAL_UI_PORT } from "../registry/web-url.js";
+import { type RunningUi, StoreNotFoundError, startUi } from "../ui/index.js";
 import { flushSpools } from "./flush.js";
 
 const HELP = `tally — LangSmith evals as tests, trustworthy in parallel
@@ -10,7 +11,7 @@ Usage:
   tally server [--port N] [--host H] [--db FILE] [--latency MS]
       Start the LangSmith-compatible server (the embedded store) over HTTP.
       Point any langsmith client at it with LANGSMITH_ENDPOINT=http://HOST:PORT.
-  tally ui [--port N] [--dir DIR]
+  tally ui [--port N] [--host H] [--dir DIR | --db FILE]
       Browse the local store (.tally/tally.db) at http://localhost:${LOCAL_UI_PORT}.
   tally flush [--dir DIR]
       Send what earlier runs left in the spool (backend was down, process killed).
@@ -39,8 +40,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return command ? 0 : 1;
   }
-  if (command === "server" || command === "ui") {
-    const port = Number(values.port ?? (command === "ui" ? LOCAL_UI_PORT : 1984));
+  if (command === "ui") return ui(values.db ?? join(dir, "tally.db"), values.port, values.host);
+  if (command === "server") {
+    const port = Number(values.port ?? 1984);
     const server = await startServer({
       dbPath: values.db ?? join(dir, "tally.db"),
       port,
@@ -58,4 +60,27 @@ export async function main(argv: string[]): Promise<number> {
   if (command === "flush") return flushSpools(dir, (l) => process.stdout.write(l + "\n"));
   process.stderr.write(`tally: unknown command "${command}"\n\n${HELP}`);
   return 2;
+}
+
+async function ui(dbPath: string, portArg: string | undefined, host: string | undefined): Promise<number> {
+  const port = Number(portArg ?? LOCAL_UI_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`tally ui: --port must be a port number, got "${portArg}"\n`);
+    return 2;
+  }
+  let running: RunningUi;
+  try {
+    running = await startUi({ dbPath, port, host: host ?? "127.0.0.1", logger: (l) => process.stderr.write(l + "\n") });
+  } catch (err) {
+    process.stderr.write(`tally ui: ${(err as Error).message}\n`);
+    return err instanceof StoreNotFoundError ? 1 : 2;
+  }
+  const shown = running.url.replace("//127.0.0.1:", "//localhost:");
+  process.stdout.write(`tally ui: ${shown}  (store: ${resolve(dbPath)}; Ctrl-C to stop)\n`);
+  await new Promise<void>((done) => {
+    const stop = () => void running.close().then(done);
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  return 0;
 }

@@ -36,8 +36,8 @@ export interface ExperimentSummary {
 
 export interface RunSummary {
   experiments: ExperimentSummary[];
-  /** Runs outside any experiment (plain `traceable` in tests) that the backend accepted / was given. */
-  otherRuns: { delivered: number; received: number };
+  /** Traces outside the experiments (plain `traceable`, evaluator runs): accepted / given, by project. */
+  otherRuns: { delivered: number; received: number; byProject: Record<string, number> };
   waiting: number;
   problems: string[];
   /** A `--merge-reports` summary: built from test meta, delivery was checked by each shard. */
@@ -81,12 +81,15 @@ export function reconcile(
   const experimentRunIds = new Set<string>();
   let otherDelivered = 0;
   let otherReceived = 0;
+  const byProject: Record<string, number> = {};
   for (const run of ledger.runs.values()) {
     const s = run.session ? byName.get(run.session) : undefined;
     if (!s) {
       if (ledger.isRoot(run)) {
         otherReceived++;
         if (isDelivered(run)) otherDelivered++;
+        const project = run.session ?? "default";
+        byProject[project] = (byProject[project] ?? 0) + 1;
       }
       continue;
     }
@@ -105,7 +108,7 @@ export function reconcile(
 
   return {
     experiments: [...byName.values()],
-    otherRuns: { delivered: otherDelivered, received: otherReceived },
+    otherRuns: { delivered: otherDelivered, received: otherReceived, byProject },
     waiting,
     problems: [...ledger.problems, ...ledger.acks.flatMap((a) => a.problems)],
   };

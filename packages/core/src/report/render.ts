@@ -28,10 +28,12 @@ export function renderReport(summary: RunSummary, opts: RenderOptions = {}): str
   for (const exp of summary.experiments) {
     for (const m of exp.missing) lines.push(c.red(`tally:   missing run: ${m.file} > ${m.test}: ${m.reason}`));
   }
-  if (summary.otherRuns.received > 0) {
-    lines.push(
-      c.dim(`tally: ${summary.otherRuns.delivered}/${summary.otherRuns.received} other traces (outside ls.test) delivered`),
-    );
+  const other = summary.otherRuns;
+  if (other.received > 0) {
+    const where = Object.entries(other.byProject)
+      .map(([project, n]) => `${project}: ${n}`)
+      .join(", ");
+    lines.push(c.dim(`tally: ${other.delivered}/${other.received} traces in other projects delivered (${where})`));
   }
   for (const p of summary.problems) lines.push(c.yellow(`tally: ${p}`));
   return lines;
@@ -61,7 +63,7 @@ function renderTable(exp: ExperimentSummary, c: ReturnType<typeof colors>): stri
       return fmt(v);
     });
     const status = t.state === "passed" ? "✓ pass" : t.state === "failed" ? "✗ fail" : "- skip";
-    rows.push([truncate(t.name, MAX_NAME), status, ...scores]);
+    rows.push([truncateMiddle(tableName(t.name, exp.dataset), MAX_NAME), status, ...scores]);
   }
   const avg = ["average", "", ...sums.map((s) => (s.n ? fmt(s.total / s.n) : ""))];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length), avg[i]!.length));
@@ -90,8 +92,16 @@ function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(2);
 }
 
-function truncate(s: string, n: number): string {
-  return s.length <= n ? s : s.slice(0, n - 1) + "…";
+/** The dataset is in the table's title; what tells rows apart is the rest of the name. */
+function tableName(name: string, dataset: string): string {
+  return name.startsWith(`${dataset} > `) ? name.slice(dataset.length + 3) : name;
+}
+
+/** Keeps both ends: the start names the test, the end holds `, item 3` / `, run 2`. */
+function truncateMiddle(s: string, n: number): string {
+  if (s.length <= n) return s;
+  const head = Math.ceil((n - 1) * 0.6);
+  return s.slice(0, head) + "…" + s.slice(s.length - (n - 1 - head));
 }
 
 export function colors(on: boolean) {

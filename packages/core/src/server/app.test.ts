@@ -78,6 +78,33 @@ describe("HTTP errors", () => {
     expect(srv.stats.errors).toBeGreaterThanOrEqual(1);
   });
 
+  it("never answers 5xx to malformed bodies on any write route", async () => {
+    const id = uuid7();
+    await call("POST", "/datasets", JSON.stringify({ id, name: `fuzz-${id}` }), JSONH);
+    await call("POST", "/sessions", JSON.stringify({ id, name: `fuzz-${id}` }), JSONH);
+    const routes = [
+      ["POST", "/datasets"], ["PATCH", `/datasets/${id}`], ["PUT", `/datasets/${id}/tags`], ["PUT", `/datasets/${id}/splits`],
+      ["POST", "/examples"], ["POST", "/examples/bulk"], ["PATCH", "/examples/bulk"], ["PATCH", `/examples/${id}`],
+      ["POST", "/sessions"], ["PATCH", `/sessions/${id}`], ["POST", "/runs"], ["POST", "/runs/batch"], ["PATCH", `/runs/${id}`],
+      ["POST", "/runs/query"], ["POST", "/runs/stats"], ["POST", "/feedback"], ["PATCH", `/feedback/${id}`],
+    ];
+    const bodies = ["null", "[]", "1", '"s"', "{}", '{"id":1,"name":{},"key":5}', '{"post":[null],"patch":[{}]}', '[{"id":"x"}]',
+      '{"session":"x","limit":"z","cursor":5,"filter":5}', '{"tag":5,"as_of":{},"end_time":"garbage","extra":5}',
+      `{"id":"${uuid7()}","name":{"a":1},"start_time":[],"parent_run_id":7,"session_name":5,"session_id":{},"trace_id":3}`];
+    for (const [method, path] of routes) {
+      for (const body of bodies) {
+        const r = await call(method!, path!, body, JSONH);
+        expect(r.status, `${method} ${path} ${body}`).toBeLessThan(500);
+      }
+    }
+    for (const [method, path] of [["POST", "/runs/multipart"], ["POST", `/v1/platform/datasets/${id}/examples`], ["PATCH", `/v1/platform/datasets/${id}/examples`]]) {
+      for (const body of ["", "--b--", "--b\r\n\r\n", '--b\r\nContent-Disposition: form-data; name="x.y.z"\r\n\r\n{}\r\n--b--']) {
+        const r = await call(method!, path!, body, { "content-type": "multipart/form-data; boundary=b" });
+        expect(r.status, `${method} ${path} ${JSON.stringify(body)}`).toBeLessThan(500);
+      }
+    }
+  });
+
   it("404 bodies say 'not found' in lowercase for every resource", async () => {
     for (const path of [`/examples/${uuid4()}`, `/datasets/${uuid4()}`, `/sessions/${uuid4()}`, `/runs/${uuid4()}`, `/feedback/${uuid4()}`, "/examples/not-a-uuid"]) {
       const r = await call("GET", path);

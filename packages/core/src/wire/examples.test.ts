@@ -74,5 +74,7 @@ describe("JSON examples", () => {
     expect(exampleUpdateFromJson({ id: E1, metadata: null }, DS)).toEqual({ id: E1, dataset_id: DS, metadata: null });
     expect(() => exampleUpdateFromJson({ id: E1 })).toThrow(/no dataset_id/);
     expect(() => exampleUpdateFromJson({ id: E1, attachments_operations: [] }, DS)).toThrow(/attachments_operations/);
+    expect(() => exampleUpdateFromJson({ id: E1, attachments_operations: { retain: "x" } }, DS)).toThrow(/attachments_operations/);
+    expect(() => exampleUpdateFromJson({ id: E1, attachments_operations: { rename: { a: 1 } } }, DS)).toThrow(/attachments_operations/);
   });
 });

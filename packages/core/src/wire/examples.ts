@@ -161,7 +161,12 @@ export function exampleUpdateFromJson(value: unknown, defaultDatasetId?: string)
   if (isAttachmentList(value.attachments)) out.attachments = value.attachments;
   const ops = value.attachments_operations;
   if (ops !== undefined && ops !== null) {
-    if (!isObject(ops)) throw new ExamplePayloadError(`example ${id}: attachments_operations must be an object`);
+    const o = isObject(ops) ? ops : undefined;
+    const renameOk = o?.rename === undefined || (isObject(o.rename) && Object.values(o.rename).every((v) => typeof v === "string"));
+    const retainOk = o?.retain === undefined || (Array.isArray(o.retain) && o.retain.every((v: unknown) => typeof v === "string"));
+    if (!o || !renameOk || !retainOk) {
+      throw new ExamplePayloadError(`example ${id}: attachments_operations must be {rename?: {old: new}, retain?: [names]}`);
+    }
     out.attachments_operations = ops as AttachmentsOperations;
   }
   return out;

@@ -71,6 +71,9 @@ describe("parseRunsMultipart", () => {
     expect(() => parseRunsMultipart(body([[`post.${A}`, [1, 2]]]), CT)).toThrow(RunPayloadError);
     expect(() => parseRunsMultipart(body([[`post.${A}`, { id: B }]]), CT)).toThrow(/does not match/);
     expect(() => parseRunsMultipart(body([[`feedback.${A}`, { run_id: A }]]), CT)).toThrow(/no key/);
+    expect(() => parseRunsMultipart(body([["post.not-a-uuid", { name: "x" }]]), CT)).toThrow(/must be a uuid/);
+    expect(() => parseRunsMultipart(body([["patch.nope.outputs", {}]]), CT)).toThrow(/must be a uuid/);
+    expect(parseRunsMultipart(body([["attachment.nope.file", Buffer.from("x"), "text/plain"]]), CT).warnings[0]).toMatch(/not a uuid/);
   });
 
   it("drops the attachments key that JSON paths mangle", () => {

@@ -5,6 +5,7 @@
 // - `POST /runs/batch`: JSON `{post: RunCreate[], patch: RunUpdate[]}`.
 // - `POST /runs` and `PATCH /runs/:id`: one JSON run.
 // Pure functions: no I/O, no clock.
+import { isUuid } from "./ids.js";
 import type { FeedbackRecord, RunOp, RunRecord } from "./types.js";
 import { MultipartError, parseMultipart, partJson, type MultipartPart } from "./multipart.js";
 
@@ -51,6 +52,8 @@ export function normalizeRun(value: unknown, idHint?: string): RunRecord {
   const { child_runs: _children, attachments: _attachments, ...rest } = value;
   const id = typeof rest.id === "string" && rest.id !== "" ? rest.id : idHint;
   if (!id) throw new RunPayloadError("run payload has no id");
+  // LangSmith rejects non-uuid run ids too; catching it here keeps junk out of every store.
+  if (!isUuid(id)) throw new RunPayloadError(`run id must be a uuid: ${String(id).slice(0, 80)}`);
   if (idHint && rest.id !== undefined && rest.id !== idHint) {
     throw new RunPayloadError(`run id ${String(rest.id)} does not match ${idHint}`);
   }
@@ -85,6 +88,7 @@ export function parseRunsMultipart(body: Buffer, contentType: string): ParsedRun
     const key = `${method}.${id}`;
     let op = byKey.get(key);
     if (!op) {
+      if (!isUuid(id)) throw new RunPayloadError(`run id must be a uuid: ${String(id).slice(0, 80)}`);
       // A field part before (or without) its main part: start the run from the id alone.
       op = { kind: method === "post" ? "create" : "update", run: { id } };
       byKey.set(key, op);
@@ -109,6 +113,10 @@ export function parseRunsMultipart(body: Buffer, contentType: string): ParsedRun
         warnings.push(`skipped unknown part "${part.name}"`);
       }
     } else if (head === "attachment" && segs.length >= 3) {
+      if (!isUuid(segs[1])) {
+        warnings.push(`skipped attachment part "${part.name}": run id is not a uuid`);
+        continue;
+      }
       attachments.push({
         runId: segs[1]!,
         // Attachment names may not contain dots per the SDK, but keep any rest intact.

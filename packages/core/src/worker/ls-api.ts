@@ -227,7 +227,9 @@ export function createLsApi(binding: RunnerBinding) {
       const rt = getRuntime();
       if (!state || !state.tracked || !rt) return evaluator(input, config);
       const evalRunId = uuid7();
-      const traced = rt.langsmith.traceable(evaluator, {
+      // Called with ROOT, traceable hands the function the new run tree first: drop it, so the
+      // evaluator gets the same argument as when untracked.
+      const traced = rt.langsmith.traceable((_run: unknown, arg: unknown) => evaluator(arg, config), {
         name: evaluator.name || "evaluator",
         tracingEnabled: true,
         ...(config ?? {}),

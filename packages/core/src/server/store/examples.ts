@@ -7,7 +7,7 @@ import { isUuid } from "../../wire/ids.js";
 import { normalizeTime, nowIso } from "../time.js";
 import { type AttachmentRepo, attachmentUrls } from "./attachments.js";
 import type { DatasetRepo } from "./datasets.js";
-import { type Db, fromJson, invalid, isRecord, jsonList, notFound, toJson } from "./db.js";
+import { type Db, LOCAL_TENANT_ID, fromJson, invalid, isRecord, jsonList, notFound, toJson } from "./db.js";
 
 export interface Example {
   id: string;
@@ -18,6 +18,7 @@ export interface Example {
   created_at: string;
   modified_at: string;
   source_run_id: string | null;
+  tenant_id: string;
   attachment_urls: Record<string, { presigned_url: string; s3_url: string; mime_type: string }> | null;
   runs: never[];
 }
@@ -220,6 +221,7 @@ export class ExampleRepo {
       created_at: row.created_at,
       modified_at: row.modified_at,
       source_run_id: row.source_run_id,
+      tenant_id: LOCAL_TENANT_ID,
       attachment_urls: files.length ? attachmentUrls(baseUrl, "example", row.id, files) : null,
       runs: [],
     };

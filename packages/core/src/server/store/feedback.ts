@@ -4,9 +4,10 @@
 import type { FeedbackRecord } from "../../wire/types.js";
 import { isUuid, uuid4 } from "../../wire/ids.js";
 import { normalizeTime, nowIso } from "../time.js";
-import { type Db, fromJson, invalid, isRecord, jsonList, notFound } from "./db.js";
+import { type Db, LOCAL_TENANT_ID, fromJson, invalid, isRecord, jsonList, notFound } from "./db.js";
 
 export interface Feedback extends FeedbackRecord {
+  tenant_id: string;
   created_at: string;
   modified_at: string;
 }
@@ -210,6 +211,7 @@ function toFeedback(row: Row): Feedback {
     feedback_source: null,
     ...data,
     id: row.id,
+    tenant_id: LOCAL_TENANT_ID,
     created_at: row.created_at,
     modified_at: row.modified_at,
   };

@@ -51,5 +51,6 @@ describe("compileRunFilter", () => {
     expect(compileRunFilter("eq(name, \"x\") trailing").unsupported).toBeDefined();
     expect(compileRunFilter("%%%").unsupported).toBeDefined();
     expect(compileRunFilter(undefined)).toEqual({});
+    expect(compileRunFilter(5).unsupported).toMatch(/must be a string/);
   });
 });

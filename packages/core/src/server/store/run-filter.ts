@@ -198,8 +198,10 @@ function compile(node: Node): RunPredicate {
 }
 
 /** Compiles a filter string; `unsupported` explains why a filter will be ignored. */
-export function compileRunFilter(src: string | null | undefined): { predicate?: RunPredicate; unsupported?: string } {
-  if (!src || !src.trim()) return {};
+export function compileRunFilter(src: unknown): { predicate?: RunPredicate; unsupported?: string } {
+  if (src === null || src === undefined || src === "") return {};
+  if (typeof src !== "string") return { unsupported: "filter must be a string" };
+  if (!src.trim()) return {};
   try {
     return { predicate: compile(parse(src)) };
   } catch (err) {

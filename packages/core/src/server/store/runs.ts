@@ -29,6 +29,7 @@ export interface Run {
   events: unknown;
   tags: string[];
   session_id: string | null;
+  tenant_id: string;
   status: "success" | "error" | "pending";
   start_time: string | null;
   end_time: string | null;
@@ -371,6 +372,7 @@ function toRun(row: Row, baseUrl: string | undefined, attachments: AttachmentRep
     name: typeof data.name === "string" ? data.name : "",
     run_type: typeof data.run_type === "string" ? data.run_type : "chain",
     session_id: row.session_id,
+    tenant_id: LOCAL_TENANT_ID,
     trace_id: typeof data.trace_id === "string" ? data.trace_id : row.id,
     dotted_order: dotted ?? "",
     parent_run_id: typeof data.parent_run_id === "string" ? data.parent_run_id : null,

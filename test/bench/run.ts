@@ -1,0 +1,292 @@
+// `pnpm bench`: the same eval suite (8 files × 10 tests, nested traceables, feedback) run side by
+// side under no tracking (baseline), Tally, and the official `langsmith/vitest`, on real Vitest 4.1,
+// against the project's LangSmith stand-in with 0 ms and 300 ms of latency per response. Each run
+// gets a fresh server, so what it delivered is counted over HTTP without mixing runs.
+//
+//   node test/bench/run.ts            full bench (≈ 4 min on 2 cores); writes docs/bench.md
+//   node test/bench/run.ts --quick    1 repetition each, 0 ms only; prints, writes nothing
+//
+// The bench reports; it never exits non-zero because a target was missed.
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import { join } from "node:path";
+import { startServer } from "../../packages/core/dist/server/index.js";
+import { MATRIX, REPO, runVitest } from "../support/run-vitest.ts";
+import { generateSuite, type SuiteFlavour } from "../support/suite.ts";
+
+const FLAVOURS: SuiteFlavour[] = ["baseline", "tally", "official"];
+const LABEL: Record<SuiteFlavour, string> = {
+  baseline: "baseline (no tracking)",
+  tally: "Tally",
+  official: "official langsmith/vitest",
+};
+const TARGETS: Record<number, number> = { 0: 1.1, 300: 1.25 };
+const API_KEY = "fake-key";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const unknown = args.filter((a) => a !== "--quick");
+if (unknown.length > 0) {
+  console.error(`usage: node test/bench/run.ts [--quick]   (unknown: ${unknown.join(" ")})`);
+  process.exit(2);
+}
+
+const LATENCIES = quick ? [0] : [0, 300];
+/** Repetitions per latency and flavour. The official one waits on round trips per test (~90 s at 300 ms): once there. */
+function repetitions(latency: number, flavour: SuiteFlavour): number {
+  if (quick) return 1;
+  return flavour === "official" && latency > 0 ? 1 : 3;
+}
+
+interface Delivered {
+  experiments: number;
+  runs: number;
+  spans: number;
+  feedback: number;
+}
+
+interface Sample extends Delivered {
+  ms: number;
+  code: number | null;
+  /** Vitest's own "Duration … (transform …, setup …, import …, tests …)" line. */
+  duration: string;
+}
+
+const expected = { runs: 0, spans: 0, feedback: 0 };
+
+/** One vitest run of one flavour against a fresh server. */
+async function runOnce(flavour: SuiteFlavour, latency: number, tag: string): Promise<Sample> {
+  const server = await startServer({ latencyMs: latency });
+  try {
+    const suite = generateSuite(join(MATRIX, "vitest4", ".suites", `bench-${flavour}-${latency}`), { flavour });
+    expected.runs = suite.expectedRuns;
+    expected.spans = suite.expectedRuns * suite.expectedSpansPerRun;
+    // Per test: the suite's `correctness`, plus the `pass` feedback both integrations log themselves.
+    expected.feedback = suite.expectedRuns * 2;
+    const r = await runVitest("vitest4", suite.dir, [], {
+      LANGSMITH_API_KEY: API_KEY,
+      LANGSMITH_ENDPOINT: server.url,
+      LANGSMITH_TRACING: "true",
+    });
+    const delivered = await countDelivered(server.url, suite.dataset);
+    const duration = /Duration\s+(.*)/.exec(r.stdout)?.[1]?.trim() ?? "?";
+    const sample: Sample = { ms: r.ms, code: r.code, duration, ...delivered };
+    const status = r.code === 0 ? "" : `  EXIT ${r.code}`;
+    console.log(
+      `  ${tag.padEnd(12)} ${LABEL[flavour].padEnd(26)} ${sec(r.ms).padStart(7)}  ` +
+        `${delivered.runs}/${expected.runs} runs · ${delivered.experiments} exp · ${delivered.spans} spans · ${delivered.feedback} fb` +
+        `   [vitest: ${duration}]${status}`,
+    );
+    if (r.code !== 0) console.log(indent(tail(r.stdout + "\n" + r.stderr, 40)));
+    return sample;
+  } finally {
+    await server.close();
+  }
+}
+
+/** What reached the server for the dataset, read over HTTP as any LangSmith client would. */
+async function countDelivered(url: string, datasetName: string): Promise<Delivered> {
+  const headers = { "x-api-key": API_KEY, "content-type": "application/json" };
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await fetch(url + path, { headers });
+    if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  const query = async (filter: Record<string, unknown>): Promise<Array<{ id: string }>> => {
+    const out: Array<{ id: string }> = [];
+    let cursor: string | undefined;
+    do {
+      const res = await fetch(url + "/runs/query", {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ ...filter, limit: 1000, cursor }),
+      });
+      if (!res.ok) throw new Error(`POST /runs/query: ${res.status} ${await res.text()}`);
+      const page = (await res.json()) as { runs: Array<{ id: string }>; cursors?: { next?: string | null } };
+      out.push(...page.runs);
+      cursor = page.cursors?.next ?? undefined;
+    } while (cursor);
+    return out;
+  };
+
+  const datasets = await get<Array<{ id: string }>>(`/datasets?name=${encodeURIComponent(datasetName)}`);
+  if (datasets.length === 0) return { experiments: 0, runs: 0, spans: 0, feedback: 0 };
+  const sessions = await get<Array<{ id: string }>>(`/sessions?reference_dataset=${datasets[0]!.id}&limit=1000`);
+  if (sessions.length === 0) return { experiments: 0, runs: 0, spans: 0, feedback: 0 };
+  const session = sessions.map((s) => s.id);
+  const roots = await query({ session, is_root: true });
+  const children = await query({ session, is_root: false });
+  let feedback = 0;
+  for (let i = 0; i < roots.length; i += 100) {
+    const q = roots.slice(i, i + 100).map((r) => `run=${r.id}`).join("&");
+    feedback += (await get<unknown[]>(`/feedback?${q}&limit=10000`)).length;
+  }
+  return { experiments: sessions.length, runs: roots.length, spans: children.length, feedback };
+}
+
+// ---- run the plan ----------------------------------------------------------------------------
+
+const started = Date.now();
+const vitestVersion = pkgVersion(join(MATRIX, "vitest4", "node_modules", "vitest", "package.json"));
+const langsmithVersion = pkgVersion(join(MATRIX, "vitest4", "node_modules", "langsmith", "package.json"));
+const nproc = nprocOf();
+console.log(
+  `tally bench: vitest ${vitestVersion} · langsmith ${langsmithVersion} · node ${process.version} · ${nproc} CPUs${quick ? " · --quick" : ""}`,
+);
+
+// Untimed warm-up: the first process after a while pays for cold disk caches and would skew
+// whichever flavour happened to go first.
+console.log("\nwarm-up (not counted)");
+for (const flavour of FLAVOURS) await runOnce(flavour, 0, "warm-up");
+
+const samples = new Map<string, Sample[]>();
+const key = (latency: number, flavour: SuiteFlavour) => `${latency}:${flavour}`;
+for (const latency of LATENCIES) {
+  const rounds = Math.max(...FLAVOURS.map((f) => repetitions(latency, f)));
+  for (let round = 0; round < rounds; round++) {
+    console.log(`\n${latency} ms latency · round ${round + 1}/${rounds}`);
+    // Rotate the order each round so machine noise (and any warm-up effect) hits every flavour alike.
+    const order = FLAVOURS.map((_, i) => FLAVOURS[(i + round) % FLAVOURS.length]!);
+    for (const flavour of order) {
+      if (round >= repetitions(latency, flavour)) continue;
+      const s = await runOnce(flavour, latency, `run ${round + 1}`);
+      samples.set(key(latency, flavour), [...(samples.get(key(latency, flavour)) ?? []), s]);
+    }
+  }
+}
+
+// ---- report ----------------------------------------------------------------------------------
+
+const header = ["latency", "flavour", "wall time: median (min–max, n)", "vs baseline", "runs delivered", "experiments", "spans", "feedback"];
+const rows: string[][] = [];
+const ratios = new Map<number, number>();
+for (const latency of LATENCIES) {
+  const base = median(samples.get(key(latency, "baseline"))!.map((s) => s.ms));
+  for (const flavour of FLAVOURS) {
+    const list = samples.get(key(latency, flavour))!;
+    const ms = list.map((s) => s.ms);
+    const med = median(ms);
+    const ratio = med / base;
+    if (flavour === "tally") ratios.set(latency, ratio);
+    const failed = list.filter((s) => s.code !== 0).length;
+    const range = list.length > 1 ? ` (${sec(Math.min(...ms))}–${sec(Math.max(...ms))}, n=${list.length})` : " (n=1)";
+    rows.push([
+      `${latency} ms`,
+      LABEL[flavour] + (failed ? ` — ${failed} run(s) exited non-zero` : ""),
+      sec(med) + range,
+      flavour === "baseline" ? "1.00×" : `${ratio.toFixed(2)}×`,
+      flavour === "baseline" ? "— (untracked)" : spread(list.map((s) => s.runs), `/${expected.runs}`),
+      flavour === "baseline" ? "—" : spread(list.map((s) => s.experiments)),
+      flavour === "baseline" ? "—" : spread(list.map((s) => s.spans), `/${expected.spans}`),
+      flavour === "baseline" ? "—" : spread(list.map((s) => s.feedback), `/${expected.feedback}`),
+    ]);
+  }
+}
+
+const checks: string[] = [];
+for (const latency of LATENCIES) {
+  const target = TARGETS[latency]!;
+  const ratio = ratios.get(latency)!;
+  const pass = ratio <= target;
+  checks.push(
+    `${pass ? "PASS" : "FAIL"}  Tally ≤ ${target.toFixed(2)}× baseline at ${latency} ms: measured ${ratio.toFixed(2)}×` +
+      (pass ? "" : "  ← target missed"),
+  );
+}
+const missed = checks.some((c) => c.startsWith("FAIL"));
+const totalSec = Math.round((Date.now() - started) / 1000);
+
+console.log("\n" + textTable(header, rows));
+console.log("");
+for (const c of checks) console.log(c);
+if (missed) console.log("\nAt least one target was missed (the bench reports it; its exit code stays 0).");
+console.log(`\nBench took ${totalSec} s.`);
+
+if (!quick) {
+  const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const md = [
+    "# Benchmark",
+    "",
+    "Generated by `pnpm bench` (`node test/bench/run.ts`); do not edit by hand.",
+    "",
+    `- date: ${date}`,
+    `- machine: ${nproc} CPUs (\`nproc\`), ${cpus()[0]?.model ?? "unknown CPU"}`,
+    `- node ${process.version} · vitest ${vitestVersion} · langsmith ${langsmithVersion}`,
+    "",
+    "The same suite (8 files × 10 `ls.test`, each calling a traced app with 4 nested spans and logging",
+    "one `correctness` feedback) runs on real Vitest under three flavours: untracked (baseline), Tally",
+    "(`@tally/vitest-plugin`) and the official `langsmith/vitest`. Each run gets a fresh LangSmith",
+    "stand-in (`@tally/core` server) that delays every response by the given latency; all flavours run",
+    "with `LANGSMITH_TRACING=true`. Wall time is the whole `vitest run` process; what was delivered is",
+    "counted over HTTP afterwards (the dataset's experiments, their root runs, child spans, feedback).",
+    "Baseline and Tally are repeated 3×, the official flavour 3× at 0 ms and once at 300 ms, with the",
+    "order rotated each round; one untimed warm-up run per flavour comes first.",
+    "",
+    mdTable(header, rows),
+    "",
+    "Expected per tracked flavour: one root run per test (80), 4 child spans each (320), and 2 feedback",
+    "per test (160: the suite's `correctness` plus the `pass` that both integrations log).",
+    "",
+    "## Targets",
+    "",
+    ...checks.map((c) => `- ${c.replace(/\s+/g, " ")}`),
+    "",
+  ].join("\n");
+  writeFileSync(join(REPO, "docs", "bench.md"), md);
+  console.log(`wrote docs/bench.md`);
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function sec(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** "80/80", or "78–80/80" when repetitions disagree. */
+function spread(xs: number[], suffix = ""): string {
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  return (lo === hi ? `${lo}` : `${lo}–${hi}`) + suffix;
+}
+
+function textTable(head: string[], body: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(" │ ").trimEnd();
+  return [line(head), widths.map((w) => "─".repeat(w)).join("─┼─"), ...body.map(line)].join("\n");
+}
+
+function mdTable(head: string[], body: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...body.map(line)].join("\n");
+}
+
+function pkgVersion(file: string): string {
+  try {
+    return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+  } catch {
+    return "?";
+  }
+}
+
+function nprocOf(): string {
+  try {
+    return execFileSync("nproc", { encoding: "utf8" }).trim();
+  } catch {
+    return String(availableParallelism());
+  }
+}
+
+function tail(text: string, lines: number): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+function indent(text: string): string {
+  return text.replace(/^/gm, "    ");
+}
