@@ -80,6 +80,9 @@ export class TallyReporter {
     }
     for (const key of Object.values(WORKER_ENV)) delete process.env[key];
     this.print(summary, c);
+    if (run.local && summary.experiments.length > 0) {
+      this.log(c.dim(`tally: recorded offline in ${run.backend.replace(/^local store /, "")}; browse it with \`npx tally ui\` and open a view link above`));
+    }
     if (spoolDir) {
       this.log(c.yellow(`tally: ${summary.waiting} records could not be sent yet and are kept in ${spoolDir}`));
       this.log(c.yellow(`tally: send them with \`npx tally flush\` once the backend is reachable (the next run also sends them)`));

@@ -34,6 +34,8 @@ export interface TallyRun {
   ledger: Ledger;
   registry: ExperimentRegistry;
   backend: string;
+  /** True when recording into the embedded store (no API key). */
+  local: boolean;
   /** Environment variables every worker needs (inherited by workers spawned after this). */
   workerEnv: Record<string, string>;
   finish(tests: ReportedTest[]): Promise<FinishedRun>;
@@ -110,6 +112,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
     ledger,
     registry,
     backend,
+    local: !!local,
     workerEnv,
     abort: shutdown,
     async finish(tests) {

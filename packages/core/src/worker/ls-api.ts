@@ -69,8 +69,6 @@ export function createLsApi(binding: RunnerBinding) {
       split,
     };
     const args = Object.assign(ctx && typeof ctx === "object" ? ctx : {}, rest, { inputs, referenceOutputs, testMetadata });
-    if (!tracked || !rt) return fn(args as any);
-
     const runId = uuid7();
     const state: TestState = {
       name,
@@ -82,6 +80,9 @@ export function createLsApi(binding: RunnerBinding) {
       referenceOutputs,
       feedback: [],
     };
+    // Untracked tests still run inside a test context: logFeedback/logOutputs/evaluators keep working
+    // and simply record nothing.
+    if (!tracked || !rt) return testContext.run(state, () => fn(args as any));
     await rt.registerTest({
       runId,
       dataset,

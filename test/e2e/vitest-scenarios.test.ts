@@ -1,0 +1,172 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import { exampleId } from "../../packages/core/src/identity/experiment.js";
+import { objectHash } from "../../packages/core/src/identity/example-hash.js";
+import { startServer } from "../../packages/core/src/server/index.js";
+import { startBackend, withReads, type Backend } from "../support/backend.js";
+import { expectDelivered } from "../support/checks.js";
+import { loadFixture } from "../support/fixture.js";
+import { MATRIX, runVitest } from "../support/run-vitest.js";
+import { generateSuite } from "../support/suite.js";
+
+// Behaviours beyond the pool matrix, each a real vitest 4.1 run (5.1 where it matters).
+
+let backend: Backend | undefined;
+afterEach(async () => {
+  await backend?.close();
+  backend = undefined;
+});
+const remote = (b: Backend, extra: Record<string, string> = {}) => ({ LANGSMITH_API_KEY: "fake-key", LANGSMITH_ENDPOINT: b.url, ...extra });
+const suiteDir = (name: string, pkg = "vitest4") => join(MATRIX, pkg, ".suites", name);
+
+describe("the ls API", () => {
+  test("every export and option records what it should", async () => {
+    backend = await startBackend();
+    const dir = loadFixture("api-coverage");
+    const r = await runVitest("vitest4", dir, [], remote(backend));
+    const out = r.stdout + r.stderr;
+    expect(r.code, out).toBe(0);
+    expect(out).toContain("tally: 14/14 runs");
+    expect(out).toContain("tally: 1/1 runs");
+
+    const [ds] = await backend.datasets("api-coverage");
+    const [exp] = await backend.experimentsOf(ds!.id);
+    const runs = await backend.runsOf(exp!.id);
+    const roots = runs.filter((x) => !x.parent_run_id);
+    const byName = (n: string) => roots.filter((x) => x.name === n);
+    expect(roots).toHaveLength(14);
+
+    // Example ids follow the official integration's scheme, and equal inputs share an example.
+    const native = byName("native matchers on ls.expect")[0]!;
+    const expected = exampleId(ds!.id, objectHash({ text: "hi" }), objectHash({ answer: "HI" }));
+    expect(native.reference_example_id).toBe(expected);
+    expect(byName("same inputs in a second test share the example")[0]!.reference_example_id).toBe(expected);
+    expect(byName("explicit example id")[0]!.reference_example_id).toBe("5f0cb2b6-7e0f-4a39-9b0a-6f2f1b3c1a11");
+    const reps = byName("repeated");
+    expect(reps).toHaveLength(3);
+    expect(new Set(reps.map((x) => x.reference_example_id)).size).toBe(1);
+    expect(byName("table, item 0")).toHaveLength(1);
+    expect(byName("concurrent table, item 1")).toHaveLength(1);
+    expect(byName("primitive return")[0]!.outputs).toEqual({ result: 42 });
+    expect(byName("logOutputs when nothing is returned")[0]!.outputs).toEqual({ logged: true });
+    expect(byName("skipped")).toHaveLength(0);
+    expect(byName("untracked by config")).toHaveLength(0);
+
+    const feedback = await backend.feedbackFor(roots.map((x) => x.id));
+    const fbOf = (n: string) => feedback.filter((f) => f.run_id === byName(n)[0]!.id);
+    expect(fbOf("logOutputs when nothing is returned").find((f) => f.key === "custom")?.score).toBe(0.25);
+    expect(fbOf("evaluatedBy and the LLM matchers").filter((f) => f.key === "exact_match")).toHaveLength(2);
+    // The evaluation nobody awaited (300 ms after the test ended) still arrived.
+    expect(fbOf("un-awaited evaluation is still flushed").map((f) => f.key).sort()).toEqual(["exact_match", "pass"]);
+
+    // Evaluator runs are their own traces in "evaluators", linked to the test's example.
+    const evaluators = await backend.sessionByName("evaluators");
+    const evalRuns = (await backend.runsOf(evaluators!.id)).filter((x) => !x.parent_run_id);
+    expect(evalRuns.length).toBe(3);
+    for (const e of evalRuns) expect(e.reference_example_id).toBeTruthy();
+
+    const [renamed] = await backend.datasets("api-coverage-renamed");
+    expect(renamed).toBeDefined();
+    expect(await backend.experimentsOf(renamed!.id)).toHaveLength(1);
+  });
+});
+
+describe("modes and runner features", () => {
+  test("no API key: records into the embedded store under .tally/ and says where to look", async () => {
+    const suite = generateSuite(suiteDir("local"), { flavour: "tally", files: 3, tests: 5 });
+    const r = await runVitest("vitest4", suite.dir, [], {});
+    const out = r.stdout + r.stderr;
+    expect(r.code, out).toBe(0);
+    expect(out).toContain("recording to local store");
+    expect(out).toContain("tally: 15/15 runs · 60 spans · 30 feedback delivered");
+    expect(out).toContain("tally ui");
+    const server = await startServer({ dbPath: join(suite.dir, ".tally", "tally.db") });
+    backend = withReads(server.url, () => server.close());
+    await expectDelivered(backend, suite);
+  });
+
+  test("two --shard processes with one run id converge on one experiment", async () => {
+    backend = await startBackend();
+    const suite = generateSuite(suiteDir("shards"), { flavour: "tally" });
+    const env = remote(backend, { TALLY_RUN_ID: "ci-4242" });
+    const [a, b] = await Promise.all([
+      runVitest("vitest4", suite.dir, ["--shard=1/2"], env),
+      runVitest("vitest4", suite.dir, ["--shard=2/2"], env),
+    ]);
+    expect(a.code, a.stdout + a.stderr).toBe(0);
+    expect(b.code, b.stdout + b.stderr).toBe(0);
+    expect(a.stdout).toContain("tally: 40/40 runs");
+    expect(b.stdout).toContain("tally: 40/40 runs");
+    const { experiment } = await expectDelivered(backend, suite);
+    expect(experiment.name).toBe("tally-e2e:ci-4242");
+  });
+
+  test("--reporter=dot on the command line keeps Tally's reporter", async () => {
+    backend = await startBackend();
+    const suite = generateSuite(suiteDir("dot", "vitest5"), { flavour: "tally", files: 2, tests: 3 });
+    const r = await runVitest("vitest5", suite.dir, ["--reporter=dot"], remote(backend));
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("tally: 6/6 runs");
+  });
+
+  test("--merge-reports prints the tables from the shards' blobs", async () => {
+    backend = await startBackend();
+    const suite = generateSuite(suiteDir("merge"), { flavour: "tally", files: 2, tests: 3 });
+    const env = remote(backend, { TALLY_RUN_ID: "merge-1" });
+    for (const shard of ["1/2", "2/2"]) {
+      const r = await runVitest("vitest4", suite.dir, [`--shard=${shard}`, "--reporter=blob"], env);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    }
+    const merged = await runVitest("vitest4", suite.dir, ["--merge-reports"], env);
+    expect(merged.code, merged.stdout + merged.stderr).toBe(0);
+    expect(merged.stdout).toContain("6 runs recorded in \"tally-e2e:merge-1\" (merged report");
+    expect(merged.stdout).toContain("case 1-2");
+    await expectDelivered(backend, suite);
+  });
+
+  test("projects: one reporter, one experiment across projects", async () => {
+    backend = await startBackend();
+    const suite = generateSuite(suiteDir("projects", "vitest5"), { flavour: "tally", files: 4, tests: 5 });
+    writeFileSync(
+      join(suite.dir, "vitest.config.mjs"),
+      `import { tally } from "@tally/vitest-plugin/plugin";
+export default {
+  plugins: [tally()],
+  test: { projects: [
+    { extends: true, test: { name: "a", include: ["evals/file-00.test.mjs", "evals/file-01.test.mjs"] } },
+    { extends: true, test: { name: "b", include: ["evals/file-02.test.mjs", "evals/file-03.test.mjs"], pool: "threads" } },
+  ] },
+};
+`,
+    );
+    const r = await runVitest("vitest5", suite.dir, [], remote(backend));
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout.match(/tally: 20\/20 runs/g)).toHaveLength(1);
+    await expectDelivered(backend, suite);
+  });
+
+  test("the dataset option puts every file into one dataset", async () => {
+    backend = await startBackend();
+    const suite = generateSuite(suiteDir("dataset-option"), { flavour: "tally", files: 3, tests: 4, pluginOptions: `{ dataset: "shared" }` });
+    // Give each file its own describe name: the option must win over them.
+    for (const f of [0, 1, 2]) {
+      const file = join(suite.dir, "evals", `file-0${f}.test.mjs`);
+      const src = (await import("node:fs")).readFileSync(file, "utf8").replace(`ls.describe("tally-e2e"`, `ls.describe("own-name-${f}"`);
+      writeFileSync(file, src);
+    }
+    const r = await runVitest("vitest4", suite.dir, [], remote(backend));
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await expectDelivered(backend, { ...suite, dataset: "shared" });
+    expect(await backend.datasets("own-name-0")).toHaveLength(0);
+  });
+
+  test("LANGSMITH_TEST_TRACKING=false runs the tests and records nothing", async () => {
+    backend = await startBackend();
+    const suite = generateSuite(suiteDir("tracking-off"), { flavour: "tally", files: 2, tests: 3 });
+    const r = await runVitest("vitest4", suite.dir, [], remote(backend, { LANGSMITH_TEST_TRACKING: "false" }));
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("6 passed");
+    expect(await backend.datasets("tally-e2e")).toHaveLength(0);
+  });
+});
