@@ -5,6 +5,8 @@
 //   plugin-only   untracked tests (baseline `ls`) + `plugins: [tally()]`: setup shim, collector, reporter, flush+ack
 //   tracking-off  Tally's `ls` with LANGSMITH_TEST_TRACKING=false: as above + Tally's ls.test wrapper, untracked
 //   tally         the full Tally flavour
+//   tally-external  the same, with Tally's own dist files externalized (loaded by Node, not by Vitest's
+//                 module runner), as they would be from node_modules rather than a workspace link
 //
 //   node test/bench/profile.ts [--latency=0] [--reps=2] [--variants=baseline,tally]
 //
@@ -16,8 +18,8 @@ import { startServer } from "../../packages/core/dist/server/index.js";
 import { MATRIX, runVitest } from "../support/run-vitest.ts";
 import { generateSuite } from "../support/suite.ts";
 
-type Variant = "baseline" | "plugin-only" | "tracking-off" | "tally";
-const ALL: Variant[] = ["baseline", "plugin-only", "tracking-off", "tally"];
+type Variant = "baseline" | "plugin-only" | "tracking-off" | "tally" | "tally-external";
+const ALL: Variant[] = ["baseline", "plugin-only", "tracking-off", "tally", "tally-external"];
 
 const opt = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
 const latency = Number(opt("latency", "0"));
@@ -109,7 +111,9 @@ async function runVariant(variant: Variant, showTimeline: boolean): Promise<Reco
       `import Probe, { ev } from "./probe-reporter.mjs";\n` +
         (plugin ? `ev("plugin-import");\nconst { tally } = await import("@tally/vitest-plugin/plugin");\nev("plugin-imported");\n` : "") +
         `export default {\n  ${plugin ? "plugins: [tally()]," : ""}\n` +
-        `  test: { include: ["evals/**/*.test.mjs"], testTimeout: 60000, hookTimeout: 60000, setupFiles: ["./probe-setup.mjs"], reporters: ["default", new Probe()] },\n};\n`,
+        `  test: { include: ["evals/**/*.test.mjs"], testTimeout: 60000, hookTimeout: 60000, setupFiles: ["./probe-setup.mjs"], reporters: ["default", new Probe()],` +
+        (variant === "tally-external" ? ` server: { deps: { external: [/\\/packages\\/(core|vitest-plugin)\\/dist\\//] } },` : "") +
+        ` },\n};\n`,
     );
     rmSync(join(dir, ".probe"), { recursive: true, force: true });
     const r = await runVitest("vitest4", dir, [], {

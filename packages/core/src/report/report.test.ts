@@ -1,0 +1,91 @@
+import { describe, expect, test } from "vitest";
+import { Ledger } from "../ledger/ledger.js";
+import { reconcile, type ReportedTest } from "./reconcile.js";
+import { renderReport } from "./render.js";
+
+const EXP = "qa:run-1";
+
+function ledgerWith(runs: Array<{ id: string; parent?: string; ended?: boolean; delivered?: boolean; error?: string; session?: string }>) {
+  const ledger = new Ledger();
+  for (const r of runs) {
+    const op = {
+      kind: "create" as const,
+      run: {
+        id: r.id,
+        trace_id: r.parent ? r.parent : r.id,
+        parent_run_id: r.parent ?? null,
+        session_name: r.session ?? EXP,
+        end_time: r.ended === false ? null : "2026-11-21T00:00:00Z",
+      },
+    };
+    ledger.noteRun(op);
+    if (r.delivered !== false) ledger.runDelivered(op);
+    if (r.error) ledger.runFailed(r.id, r.error);
+  }
+  return ledger;
+}
+
+const t = (name: string, runId: string, state: ReportedTest["state"] = "passed"): ReportedTest => ({
+  name: `qa > ${name}`,
+  file: "evals/a.test.ts",
+  state,
+  runId,
+  dataset: "qa",
+  experimentName: EXP,
+  feedback: [
+    { key: "pass", score: state === "passed" },
+    { key: "correctness", score: runId === "r1" ? 1 : 0.5 },
+  ],
+});
+
+describe("reconcile", () => {
+  test("counts delivered runs, spans and feedback per experiment", () => {
+    const ledger = ledgerWith([{ id: "r1" }, { id: "r2" }, { id: "c1", parent: "r1" }, { id: "c2", parent: "r2" }]);
+    ledger.noteFeedback({ id: "f1", run_id: "r1", key: "pass" });
+    ledger.feedbackDelivered("f1");
+    const s = reconcile([t("one", "r1"), t("two", "r2")], ledger, [], undefined);
+    expect(s.experiments).toHaveLength(1);
+    expect(s.experiments[0]).toMatchObject({ expected: 2, delivered: 2, spans: 2, feedback: 1, missing: [] });
+  });
+
+  test("names each missing test with the reason", () => {
+    const ledger = ledgerWith([
+      { id: "r2", ended: false },
+      { id: "r3", delivered: false },
+      { id: "r4", delivered: false, error: "backend answered 422" },
+    ]);
+    const s = reconcile([t("never sent", "r1"), t("never ended", "r2"), t("waiting", "r3"), t("refused", "r4")], ledger, [], "backend: down");
+    const reasons = Object.fromEntries(s.experiments[0]!.missing.map((m) => [m.test, m.reason]));
+    expect(reasons["qa > never sent"]).toMatch(/never reached the collector/);
+    expect(reasons["qa > never ended"]).toMatch(/never ended/);
+    expect(reasons["qa > waiting"]).toMatch(/kept in the spool \(backend: down\)/);
+    expect(reasons["qa > refused"]).toMatch(/refused it: backend answered 422/);
+    expect(s.experiments[0]!.delivered).toBe(0);
+  });
+
+  test("traces outside experiments are counted per project", () => {
+    const ledger = ledgerWith([{ id: "p1", session: "default" }, { id: "e1", session: "evaluators" }]);
+    const s = reconcile([], ledger, [], undefined);
+    expect(s.otherRuns).toEqual({ delivered: 2, received: 2, byProject: { default: 1, evaluators: 1 } });
+  });
+});
+
+describe("render", () => {
+  test("a table per experiment with averages, then the delivery line", () => {
+    const ledger = ledgerWith([{ id: "r1" }, { id: "r2" }]);
+    const s = reconcile([t("one", "r1"), t("two", "r2", "failed")], ledger, [], undefined);
+    const text = renderReport(s).join("\n");
+    expect(text).toContain("qa:run-1");
+    expect(text).toMatch(/one\s+✓ pass\s+1/);
+    expect(text).toMatch(/two\s+✗ fail\s+0\.50/);
+    expect(text).toMatch(/average\s+0\.75/);
+    expect(text).toContain('tally: 2/2 runs · 0 spans · 0 feedback delivered to "qa:run-1"');
+  });
+
+  test("missing runs are listed after the delivery line", () => {
+    const s = reconcile([t("lost", "r9")], new Ledger(), [], undefined);
+    const lines = renderReport(s, { tables: false });
+    expect(lines[0]).toContain("tally: 0/1 runs");
+    expect(lines[1]).toContain("missing run: evals/a.test.ts > qa > lost");
+  });
+});
