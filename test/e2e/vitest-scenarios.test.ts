@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { exampleId } from "../../packages/core/src/identity/experiment.js";
@@ -110,6 +110,18 @@ describe("modes and runner features", () => {
     expect(r.stdout).toContain("tally: 6/6 runs");
   });
 
+  test("every test carries the experiment URL as a JUnit property", async () => {
+    backend = await startBackend({ latencyMs: 100 });
+    const suite = generateSuite(suiteDir("junit"), { flavour: "tally", files: 3, tests: 4 });
+    const r = await runVitest("vitest4", suite.dir, ["--reporter=junit", "--outputFile=junit.xml"], remote(backend));
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const xml = readFileSync(join(suite.dir, "junit.xml"), "utf8");
+    const cases = xml.match(/<testcase /g) ?? [];
+    const links = xml.match(/<property name="langsmith" value="http:\/\/127\.0\.0\.1:\d+\/o\/[^"]+compare\?selectedSessions=[0-9a-f-]+"/g) ?? [];
+    expect(cases).toHaveLength(12);
+    expect(links).toHaveLength(12);
+  });
+
   test("--merge-reports prints the tables from the shards' blobs", async () => {
     backend = await startBackend();
     const suite = generateSuite(suiteDir("merge"), { flavour: "tally", files: 2, tests: 3 });
@@ -152,7 +164,7 @@ export default {
     // Give each file its own describe name: the option must win over them.
     for (const f of [0, 1, 2]) {
       const file = join(suite.dir, "evals", `file-0${f}.test.mjs`);
-      const src = (await import("node:fs")).readFileSync(file, "utf8").replace(`ls.describe("tally-e2e"`, `ls.describe("own-name-${f}"`);
+      const src = readFileSync(file, "utf8").replace(`ls.describe("tally-e2e"`, `ls.describe("own-name-${f}"`);
       writeFileSync(file, src);
     }
     const r = await runVitest("vitest4", suite.dir, [], remote(backend));

@@ -25,7 +25,9 @@ export function tally(options: TallyOptions = {}): TallyPlugin {
       // may even be evaluated again per project, so a module-level flag would not do.
       if (!vitest[REGISTERED]) {
         vitest[REGISTERED] = true;
-        vitest.config.reporters.push(new TallyReporter(options));
+        // First in the list: reporters run in order up to their first await, so the annotations Tally
+        // completes at the start of onTestRunEnd are there when the JUnit reporter reads them.
+        vitest.config.reporters.unshift(new TallyReporter(options));
       }
     },
   };

@@ -51,19 +51,26 @@ export class TallyReporter {
   }
 
   onTestCaseResult(testCase: any): void {
-    // Tests that finished before their experiment was resolved get the link here, in the main
-    // process, before the JUnit reporter writes it.
+    this.linkExperiment(testCase);
+  }
+
+  /**
+   * Tests that finished before their experiment was resolved get the link here, in the main process
+   * (their worker could not know it yet), before any CI reporter writes it out.
+   */
+  private linkExperiment(testCase: any): void {
     const meta: TallyTaskMeta | undefined = testCase.meta()?.tally;
     if (!meta || meta.url || !this.run) return;
     const exp = this.run.registry.peek(meta.dataset);
     const annotations = testCase.task?.annotations;
-    if (exp && Array.isArray(annotations) && !annotations.some((a: any) => a.type === "langsmith")) {
-      annotations.push({ type: "langsmith", message: exp.url });
-      meta.url = exp.url;
-    }
+    if (!exp || !Array.isArray(annotations)) return;
+    if (!annotations.some((a: any) => a.type === "langsmith")) annotations.push({ type: "langsmith", message: exp.url });
+    meta.url = exp.url;
   }
 
   async onTestRunEnd(testModules: readonly any[]): Promise<void> {
+    // Synchronously, before the first await: the reporters after this one read the annotations.
+    for (const mod of testModules) for (const tc of mod.children.allTests()) this.linkExperiment(tc);
     const tests = collectTests(testModules);
     const c = colors(!!process.stdout.isTTY);
     if (this.merging) {
