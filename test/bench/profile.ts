@@ -8,23 +8,25 @@
 //   tally-external  the same, with Tally's own dist files externalized (loaded by Node, not by Vitest's
 //                 module runner), as they would be from node_modules rather than a workspace link
 //
-//   node test/bench/profile.ts [--latency=0] [--reps=2] [--variants=baseline,tally]
+//   node test/bench/profile.ts [--latency=0] [--reps=2] [--variants=baseline,tally] [--timeline]
+//
+// (tally-external is not in the default set: it measured no difference.)
 //
 // Probes: a reporter (main process) and a setup file after Tally's (workers) that append JSON lines
 // to <suite>/.probe/. Worker-side HTTP calls are timed by wrapping `fetch`; `context.annotate` too.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startServer } from "../../packages/core/dist/server/index.js";
 import { MATRIX, runVitest } from "../support/run-vitest.ts";
 import { generateSuite } from "../support/suite.ts";
 
 type Variant = "baseline" | "plugin-only" | "tracking-off" | "tally" | "tally-external";
-const ALL: Variant[] = ["baseline", "plugin-only", "tracking-off", "tally", "tally-external"];
+const DEFAULT: Variant[] = ["baseline", "plugin-only", "tracking-off", "tally"];
 
 const opt = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
 const latency = Number(opt("latency", "0"));
 const reps = Number(opt("reps", "2"));
-const variants = opt("variants", ALL.join(",")).split(",") as Variant[];
+const variants = opt("variants", DEFAULT.join(",")).split(",") as Variant[];
 /** Print the merged timeline (main, workers, backend requests) of each variant's last run. */
 const timeline = process.argv.includes("--timeline");
 const now = () => performance.timeOrigin + performance.now();
@@ -46,7 +48,7 @@ export default class Probe {
     // Tally's reporter removes its worker variables from process.env once its finish() returned.
     const keys = () => Object.keys(process.env).filter((k) => k.startsWith("TALLY_")).length;
     if (keys() > 0) {
-      const timer = setInterval(() => { if (keys() === 0) { ev("tally-finish-returned"); clearInterval(timer); } }, 2);
+      const timer = setInterval(() => { if (keys() === 0) { clearInterval(timer); ev("tally-finish-returned", { path: "active handles: " + process.getActiveResourcesInfo().join(",") }); } }, 2);
       timer.unref();
     }
   }
@@ -64,7 +66,6 @@ const ev = (e, x = {}) => appendFileSync(file, JSON.stringify({ e, t: now(), pid
 if (!globalThis.__probe) {
   globalThis.__probe = true;
   ev("worker-start", { t: performance.timeOrigin });
-  process.on("exit", () => ev("worker-exit"));
   const original = globalThis.fetch;
   globalThis.fetch = async function (input, init) {
     const t0 = now();
@@ -160,16 +161,20 @@ function analyse(dir: string, wallMs: number, closedAt: number, backend: Ev[], t
     const ends = w.filter((x) => x.e === "test-end");
     const probeAfterAll = w.find((x) => x.e === "probe-afterAll")?.t ?? NaN;
     const ack = w.find((x) => x.e === "fetch" && x.path === "/_tally/ack");
-    const exit = w.find((x) => x.e === "worker-exit")?.t ?? NaN;
     return {
       startToSetup: setup - start,
       setupToFirstTest: first(tests, "test-start") - setup,
       testsSpan: last(ends, "test-end") - first(tests, "test-start"),
       lastTestToProbeAfterAll: probeAfterAll - last(ends, "test-end"),
       flushAck: ack ? ack.t - probeAfterAll : 0,
-      afterAllToExit: exit - (ack ? ack.t : probeAfterAll),
+      startToFirstTest: first(tests, "test-start") - start,
+      lifetime: Math.max(...w.map((x) => x.t)) - start,
+      start,
+      end: Math.max(...w.map((x) => x.t)),
     };
   });
+  const byStart = [...perWorker].sort((a, b) => a.start - b.start);
+  const gaps = byStart.slice(1).map((w, i) => w.start - byStart[i]!.end);
   const testMs = all
     .filter((x) => x.e === "test-end")
     .map((end) => end.t - all.find((s) => s.e === "test-start" && s.pid === end.pid && s.name === end.name)!.t);
@@ -193,12 +198,14 @@ function analyse(dir: string, wallMs: number, closedAt: number, backend: Ev[], t
     "backend requests (count)": backend.length,
     "main exit → parent sees close": closedAt - at("main-exit"),
     "workers (processes)": workers.length,
+    "per worker: lifetime (start → last event)": mean(perWorker.map((w) => w.lifetime)),
+    "per worker: gap to the next worker's start": mean(gaps),
+    "per worker: start → first test": mean(perWorker.map((w) => w.startToFirstTest)),
     "per worker: start → setup files loaded": mean(perWorker.map((w) => w.startToSetup)),
     "per worker: setup loaded → first test": mean(perWorker.map((w) => w.setupToFirstTest)),
     "per worker: first test start → last test end": mean(perWorker.map((w) => w.testsSpan)),
     "per worker: last test end → probe afterAll": mean(perWorker.map((w) => w.lastTestToProbeAfterAll)),
     "per worker: Tally flush+ack (afterAll)": mean(perWorker.map((w) => w.flushAck)),
-    "per worker: afterAll done → worker exit": mean(perWorker.map((w) => w.afterAllToExit)),
     "per test: mean duration (beforeEach → afterEach)": mean(testMs),
     "per test: registerTest POST /_tally/tests (mean)": mean(register),
     "per test: ctx.annotate (mean)": mean(annotate),
@@ -214,7 +221,7 @@ function printTimeline(variant: string, evs: Array<Ev & { src: string }>): void 
   for (const e of evs) {
     if (e.e === "test-start" || e.e === "test-end" || e.e === "annotate") continue;
     if (e.e === "fetch" && e.path === "/_tally/tests") continue;
-    const what = e.e === "fetch" ? `fetch ${e.path} (${Math.round(e.ms!)} ms)` : e.e === "backend" ? e.path! : `${e.e}${e.file ? " " + e.file.split("/").pop() : ""}`;
+    const what = e.e === "fetch" ? `fetch ${e.path} (${Math.round(e.ms!)} ms)` : e.e === "backend" ? e.path! : `${e.e}${e.file ? " " + e.file.split("/").pop() : ""}${e.path ? " " + e.path : ""}`;
     console.log(`${String(Math.round(e.t - t0)).padStart(7)}  ${e.src.padEnd(13)} ${what}`);
   }
 }
@@ -236,4 +243,3 @@ console.log("".padEnd(w0) + variants.map((v) => v.padStart(14)).join(""));
 for (const k of keys) {
   console.log(k.padEnd(w0) + variants.map((v) => String(Math.round(med(results.get(v)!.map((r) => r[k]!)))).padStart(14)).join(""));
 }
-mkdirSync(join(MATRIX, "vitest4", ".suites"), { recursive: true });

@@ -5,11 +5,12 @@
 //
 //   node test/bench/run.ts            full bench (≈ 4 min on 2 cores); writes docs/bench.md
 //   node test/bench/run.ts --quick    1 repetition each, 0 ms only; prints, writes nothing
+//   … --workers=N                     vitest --maxWorkers=N (default: Vitest's, nproc − 1)
 //
 // The bench reports; it never exits non-zero because a target was missed.
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../../packages/core/dist/server/index.js";
 import { MATRIX, REPO, runVitest } from "../support/run-vitest.ts";
@@ -26,11 +27,14 @@ const API_KEY = "fake-key";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const unknown = args.filter((a) => a !== "--quick");
-if (unknown.length > 0) {
-  console.error(`usage: node test/bench/run.ts [--quick]   (unknown: ${unknown.join(" ")})`);
+/** `--workers=N`: passed to vitest as --maxWorkers (default: Vitest's own, nproc − 1). */
+const workers = args.find((a) => a.startsWith("--workers="))?.slice("--workers=".length);
+const unknown = args.filter((a) => a !== "--quick" && !a.startsWith("--workers="));
+if (unknown.length > 0 || (workers !== undefined && !/^\d+$/.test(workers))) {
+  console.error(`usage: node test/bench/run.ts [--quick] [--workers=N]   (unknown: ${unknown.join(" ")})`);
   process.exit(2);
 }
+const vitestArgs = workers ? [`--maxWorkers=${workers}`] : [];
 
 const LATENCIES = quick ? [0] : [0, 300];
 /** Repetitions per latency and flavour. The official one waits on round trips per test (~90 s at 300 ms): once there. */
@@ -64,7 +68,7 @@ async function runOnce(flavour: SuiteFlavour, latency: number, tag: string): Pro
     expected.spans = suite.expectedRuns * suite.expectedSpansPerRun;
     // Per test: the suite's `correctness`, plus the `pass` feedback both integrations log themselves.
     expected.feedback = suite.expectedRuns * 2;
-    const r = await runVitest("vitest4", suite.dir, [], {
+    const r = await runVitest("vitest4", suite.dir, vitestArgs, {
       LANGSMITH_API_KEY: API_KEY,
       LANGSMITH_ENDPOINT: server.url,
       LANGSMITH_TRACING: "true",
@@ -132,8 +136,18 @@ const vitestVersion = pkgVersion(join(MATRIX, "vitest4", "node_modules", "vitest
 const langsmithVersion = pkgVersion(join(MATRIX, "vitest4", "node_modules", "langsmith", "package.json"));
 const nproc = nprocOf();
 console.log(
-  `tally bench: vitest ${vitestVersion} · langsmith ${langsmithVersion} · node ${process.version} · ${nproc} CPUs${quick ? " · --quick" : ""}`,
+  `tally bench: vitest ${vitestVersion} · langsmith ${langsmithVersion} · node ${process.version} · ${nproc} CPUs` +
+    `${workers ? ` · --maxWorkers=${workers}` : ""}${quick ? " · --quick" : ""}`,
 );
+
+const code = codeVersion();
+const distAtStart = distStamp();
+
+// Timings mean little on a busy machine: say so up front rather than afterwards.
+const loadAtStart = loadavg()[0]!;
+if (loadAtStart > 0.5 * Number(nproc)) {
+  console.log(`warning: load average ${loadAtStart.toFixed(2)} on ${nproc} CPUs: other work is running, timings will be noisy`);
+}
 
 // Untimed warm-up: the first process after a while pays for cold disk caches and would skew
 // whichever flavour happened to go first.
@@ -141,6 +155,8 @@ console.log("\nwarm-up (not counted)");
 for (const flavour of FLAVOURS) await runOnce(flavour, 0, "warm-up");
 
 const samples = new Map<string, Sample[]>();
+/** Every timed run in the order it ran, for the log in docs/bench.md. */
+const log: string[] = [];
 const key = (latency: number, flavour: SuiteFlavour) => `${latency}:${flavour}`;
 for (const latency of LATENCIES) {
   const rounds = Math.max(...FLAVOURS.map((f) => repetitions(latency, f)));
@@ -152,6 +168,10 @@ for (const latency of LATENCIES) {
       if (round >= repetitions(latency, flavour)) continue;
       const s = await runOnce(flavour, latency, `run ${round + 1}`);
       samples.set(key(latency, flavour), [...(samples.get(key(latency, flavour)) ?? []), s]);
+      log.push(
+        `| ${latency} ms | ${round + 1} | ${LABEL[flavour]} | ${sec(s.ms)}${s.code === 0 ? "" : ` (exit ${s.code})`} | ` +
+          `${flavour === "baseline" ? "—" : `${s.runs}/${expected.runs}`} | ${s.duration} |`,
+      );
     }
   }
 }
@@ -196,12 +216,15 @@ for (const latency of LATENCIES) {
 }
 const missed = checks.some((c) => c.startsWith("FAIL"));
 const totalSec = Math.round((Date.now() - started) / 1000);
+const rebuilt = distStamp() !== distAtStart;
+if (rebuilt) console.log("\nwarning: packages/*/dist changed while the bench ran (a rebuild): runs may mix two versions of Tally");
+const load = `1-min load average ${loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end`;
 
 console.log("\n" + textTable(header, rows));
 console.log("");
 for (const c of checks) console.log(c);
 if (missed) console.log("\nAt least one target was missed (the bench reports it; its exit code stays 0).");
-console.log(`\nBench took ${totalSec} s.`);
+console.log(`\nBench took ${totalSec} s (${load}).`);
 
 if (!quick) {
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
@@ -213,6 +236,8 @@ if (!quick) {
     `- date: ${date}`,
     `- machine: ${nproc} CPUs (\`nproc\`), ${cpus()[0]?.model ?? "unknown CPU"}`,
     `- node ${process.version} · vitest ${vitestVersion} · langsmith ${langsmithVersion}`,
+    `- ${load}; the bench took ${totalSec} s`,
+    `- code: ${code}${rebuilt ? " — warning: packages/*/dist changed during the bench, runs may mix two builds" : ""}`,
     "",
     "The same suite (8 files × 10 `ls.test`, each calling a traced app with 4 nested spans and logging",
     "one `correctness` feedback) runs on real Vitest under three flavours: untracked (baseline), Tally",
@@ -221,7 +246,10 @@ if (!quick) {
     "with `LANGSMITH_TRACING=true`. Wall time is the whole `vitest run` process; what was delivered is",
     "counted over HTTP afterwards (the dataset's experiments, their root runs, child spans, feedback).",
     "Baseline and Tally are repeated 3×, the official flavour 3× at 0 ms and once at 300 ms, with the",
-    "order rotated each round; one untimed warm-up run per flavour comes first.",
+    "order rotated each round; one untimed warm-up run per flavour comes first. Vitest runs with",
+    workers
+      ? `\`--maxWorkers=${workers}\`.`
+      : `its defaults: on ${nproc} CPUs that is ${Math.max(Number(nproc) - 1, 1)} worker(s) (\`nproc − 1\`), so here the 8 files run ${Number(nproc) - 1 > 1 ? "in parallel" : "one after another"}.`,
     "",
     mdTable(header, rows),
     "",
@@ -231,6 +259,14 @@ if (!quick) {
     "## Targets",
     "",
     ...checks.map((c) => `- ${c.replace(/\s+/g, " ")}`),
+    "",
+    "## Every timed run",
+    "",
+    "In the order they ran; the last column is Vitest's own summary line.",
+    "",
+    "| latency | round | flavour | wall time | runs | vitest Duration |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...log,
     "",
   ].join("\n");
   writeFileSync(join(REPO, "docs", "bench.md"), md);
@@ -281,6 +317,36 @@ function nprocOf(): string {
   } catch {
     return String(availableParallelism());
   }
+}
+
+function codeVersion(): string {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "packages"], { cwd: REPO, encoding: "utf8" }).trim();
+    return `commit ${commit}${dirty ? " + uncommitted changes in packages/" : ""}`;
+  } catch {
+    return "unknown (no git)";
+  }
+}
+
+/** Newest modification time among the built files Tally runs from. */
+function distStamp(): number {
+  let newest = 0;
+  const walk = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  for (const pkg of ["core", "vitest-plugin"]) walk(join(REPO, "packages", pkg, "dist"));
+  return newest;
 }
 
 function tail(text: string, lines: number): string {

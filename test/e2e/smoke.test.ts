@@ -13,7 +13,6 @@ afterAll(() => backend?.close());
 test("smoke: 2 files × 3 tests on vitest 4 land in one experiment", async () => {
   const suite = generateSuite(join(MATRIX, "vitest4", ".suites", "smoke"), { flavour: "tally", files: 2, tests: 3 });
   const r = await runVitest("vitest4", suite.dir, [], { LANGSMITH_API_KEY: "fake-key", LANGSMITH_ENDPOINT: backend.url });
-  console.log(r.stdout.slice(-3000), r.stderr.slice(-3000));
   expect(r.code).toBe(0);
   const [ds] = await backend.datasets(suite.dataset);
   expect(ds).toBeDefined();

@@ -18,19 +18,17 @@ function vitestModule(): any {
 const binding: RunnerBinding = {
   name: "vitest",
   methods: () => vitestModule(),
-  async onTestEnd(ctx: any, info) {
+  onTestEnd(ctx: any, info) {
+    // The reporter reads this in the main process; it also adds the experiment link as an annotation
+    // there (the worker would have to wait for the experiment to be resolved to know it).
     const meta: TallyTaskMeta = {
       runId: info.runId,
       dataset: info.dataset,
       experimentName: info.experimentName,
       experimentId: info.experimentId,
       feedback: info.feedback.map(({ key, score }) => ({ key, score })),
-      url: info.url,
     };
     if (ctx?.task) ctx.task.meta.tally = meta;
-    // Shows in JUnit as <property name="langsmith">; the reporter adds it for tests that ended
-    // before the experiment was known.
-    if (info.url && typeof ctx?.annotate === "function") await ctx.annotate(info.url, "langsmith");
   },
 };
 

@@ -28,16 +28,9 @@ export function setupShimSource(root: string): string {
 import * as vitest from "vitest";
 import * as langsmith from ${JSON.stringify(langsmith)};
 import * as traceable from ${JSON.stringify(traceable)};
-import { createRequire } from "node:module";
 import { installVitestWorker } from ${JSON.stringify(worker)};
 
-let langsmithCjs;
-try {
-  langsmithCjs = createRequire(import.meta.url)(${JSON.stringify(langsmith)});
-} catch {
-  // Only ESM is resolvable here; nothing to track on the CommonJS side.
-}
-installVitestWorker({ vitest, langsmith, traceable, langsmithCjs });
+installVitestWorker({ vitest, langsmith, traceable });
 `;
 }
 

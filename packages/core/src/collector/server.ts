@@ -8,6 +8,7 @@ import type { Sender } from "../upstream/sender.js";
 import type { Upstream } from "../upstream/http.js";
 import { readBody } from "../wire/body.js";
 import { MultipartError, parseRunsBatch, parseRunsMultipart, RunPayloadError } from "../wire/runs.js";
+import { liftTallyExtra } from "../wire/tally-extra.js";
 import type { FeedbackRecord, RunOp, RunRecord } from "../wire/types.js";
 import { COLLECTOR_INFO } from "./info.js";
 
@@ -98,24 +99,39 @@ async function handle(deps: CollectorDeps, req: IncomingMessage, res: ServerResp
 async function accept(
   deps: CollectorDeps,
   res: ServerResponse,
-  runs: RunOp[],
-  feedback: FeedbackRecord[],
-  echo: unknown = { accepted: runs.length + feedback.length },
+  runOps: RunOp[],
+  directFeedback: FeedbackRecord[],
+  echo: unknown = { accepted: runOps.length + directFeedback.length },
 ): Promise<void> {
-  const bad = runs.find((op) => typeof op.run?.id !== "string") ?? feedback.find((f) => typeof f?.id !== "string" || !f.key);
+  const bad = runOps.find((op) => typeof op.run?.id !== "string") ?? directFeedback.find((f) => typeof f?.id !== "string" || !f.key);
   if (bad) {
     deps.ledger.problems.push(`a worker sent a record without an id or key: ${JSON.stringify(bad).slice(0, 200)}`);
     return send(res, 422, { detail: "tally collector: every run needs an id, every feedback an id and a key" });
   }
+  const { tests, ops, feedback: carried } = liftTallyExtra(runOps);
+  // Registrations and carried feedback repeat across a run's create and patches: keep the first.
+  const newTests = tests.filter((t) => !deps.ledger.tests.has(t.runId));
+  const feedback = [...carried.filter((f) => !deps.ledger.feedback.has(f.id)), ...directFeedback];
   const bodies: SpoolBody[] = [
-    ...runs.map((op) => ({ t: "run" as const, op })),
+    ...newTests.map((test) => ({ t: "test" as const, test })),
+    ...ops.map((op) => ({ t: "run" as const, op })),
     ...feedback.map((f) => ({ t: "feedback" as const, feedback: f })),
   ];
   const recs = deps.spool.append(bodies);
-  for (const op of runs) deps.ledger.noteRun(op);
+  noteTests(deps, newTests);
+  for (const op of ops) deps.ledger.noteRun(op);
   for (const f of feedback) deps.ledger.noteFeedback(f);
   deps.sender.push(recs);
   send(res, 202, echo);
+}
+
+function noteTests(deps: CollectorDeps, tests: TestRegistration[]): void {
+  for (const t of tests) {
+    deps.ledger.noteTest(t);
+    deps.onTest?.(t);
+    // Start resolving the experiment now, so it is ready by the time the runs come in.
+    void deps.registry.ensure(t.dataset, t.experiment).catch(() => undefined);
+  }
 }
 
 async function handleTally(
@@ -127,16 +143,12 @@ async function handleTally(
   res: ServerResponse,
 ): Promise<void> {
   if (method === "POST" && path === "/_tally/tests") {
-    const tests = (await readJson(req)) as TestRegistration[];
-    const recs = deps.spool.append(tests.map((test) => ({ t: "test" as const, test })));
-    for (const t of tests) {
-      deps.ledger.noteTest(t);
-      deps.onTest?.(t);
-      // Start resolving the experiment now, so it is ready by the time the runs come in.
-      void deps.registry.ensure(t.dataset, t.experiment).catch(() => undefined);
-    }
-    deps.sender.push(recs);
-    return send(res, 202, { experiments: experimentsFor(deps, tests.map((t) => t.dataset)) });
+    // An early hint, sent when each test starts, so examples can be uploaded while the file runs;
+    // the authoritative copy arrives inside the run itself.
+    const tests = ((await readJson(req)) as TestRegistration[]).filter((t) => !deps.ledger.tests.has(t.runId));
+    deps.sender.push(deps.spool.append(tests.map((test) => ({ t: "test" as const, test }))));
+    noteTests(deps, tests);
+    return send(res, 202, { accepted: tests.length });
   }
   if (method === "GET" && path === "/_tally/experiments") {
     return send(res, 200, { experiments: experimentsFor(deps, url.searchParams.getAll("dataset")) });

@@ -123,10 +123,10 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
         lastLog = Date.now();
         log(`tally: sending to ${backend}: ${p.sent} records sent, ${p.pending} to go${p.lastError ? ` (last error: ${p.lastError})` : ""}`);
       };
-      await sender.drain(deadline, progress);
-      // Close each experiment once, after everything else of it was sent.
+      // Close each experiment once, with this end time; the sender sends it as soon as the
+      // experiment's examples are in, alongside its last runs.
       const endTime = new Date().toISOString();
-      const closes = registry.all().map((exp) => ({
+      const closeFor = (exp: { dataset: string; name: string; id: string }) => ({
         t: "close" as const,
         close: {
           dataset: exp.dataset,
@@ -135,9 +135,11 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
           metadata: { ...runMetadata, ...(git.commit ? { commit: git.commit, branch: git.branch, dirty: git.dirty } : {}) },
           gitCommit: git.commit,
         },
-      }));
-      sender.push(spool.append(closes));
-      const p = await sender.drain(Math.max(deadline, Date.now() + 10_000), progress);
+      });
+      const datasets = new Map<string, { dataset: string; name: string; id: string }>();
+      for (const t of ledger.tests.values()) datasets.set(t.dataset, { dataset: t.dataset, ...t.experiment });
+      sender.push(spool.append([...datasets.values()].map(closeFor)));
+      const p = await sender.drain(deadline, progress);
       const hint = p.lastError ? `backend: ${p.lastError}` : undefined;
       const summary = reconcile(tests, ledger, registry.all(), hint);
       await shutdown();

@@ -50,7 +50,7 @@ export class Sender {
   private rejected = 0;
   private lastError: string | undefined;
   private stopped = false;
-  private idleWaiters: Array<() => void> = [];
+  private wakers: Array<() => void> = [];
   private readonly opts: Required<Omit<SenderOptions, "spool" | "upstream" | "registry" | "ledger">> & SenderOptions;
 
   constructor(opts: SenderOptions) {
@@ -73,12 +73,23 @@ export class Sender {
   async drain(deadline: number, onTick?: (p: SenderProgress) => void): Promise<SenderProgress> {
     this.kick();
     while (this.queue.length + this.inflight.size > 0 && Date.now() < deadline) {
-      const idle = new Promise<void>((r) => this.idleWaiters.push(r));
-      await Promise.race([idle, sleep(Math.min(1000, Math.max(0, deadline - Date.now())))]);
+      // Woken by any progress (a batch sent, a dependency resolved, a loop going idle), or each
+      // 250 ms to report and to retry.
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((r) => {
+        this.wakers.push(r);
+        timer = setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now())));
+      });
+      // A pending tick would keep the process (and so the test runner) alive after the run.
+      clearTimeout(timer);
       onTick?.(this.progress());
       this.kick();
     }
     return this.progress();
+  }
+
+  private wake(): void {
+    for (const w of this.wakers.splice(0)) w();
   }
 
   stop(): void {
@@ -102,9 +113,6 @@ export class Sender {
       this.loops++;
       void this.loop().finally(() => {
         this.loops--;
-        if (this.queue.length + this.inflight.size === 0) {
-          for (const w of this.idleWaiters.splice(0)) w();
-        }
       });
       if (this.queue.length <= this.opts.maxBatchOps! * this.loops) break;
     }
@@ -122,6 +130,8 @@ export class Sender {
         await this.sendOrSplit(batch);
       } finally {
         for (const r of batch.recs) this.inflight.delete(r.seq);
+        // Only now is the batch's outcome visible to drain().
+        this.wake();
       }
     }
   }
@@ -167,14 +177,8 @@ export class Sender {
     let examples: { dataset: string; recs: SpoolRecord[] } | undefined;
     const runs: SpoolRecord[] = [];
     let bytes = 0;
-    let otherPending = false;
     for (const rec of this.queue) {
-      if (this.inflight.has(rec.seq)) {
-        otherPending = true;
-        continue;
-      }
-      if (rec.t === "close") continue;
-      otherPending = true;
+      if (this.inflight.has(rec.seq) || rec.t === "close") continue;
       if (rec.t === "test") {
         const exp = this.resolve(rec.test.dataset, rec.test.experiment);
         if (!exp) continue;
@@ -189,20 +193,29 @@ export class Sender {
     }
     if (examples) return { kind: "examples", ...examples };
     if (runs.length > 0) return { kind: "runs", recs: runs };
-    if (!otherPending) {
-      const close = this.queue.find((r) => r.t === "close" && !this.inflight.has(r.seq));
-      if (close && close.t === "close" && this.resolve(close.close.dataset, close.close.experiment)) {
-        return { kind: "close", recs: [close] };
-      }
+    // An experiment is closed once its examples are all in (that fixes dataset_version); its last
+    // runs may still be on their way, which costs the run's end one round trip less.
+    const close = this.queue.find(
+      (r) => r.t === "close" && !this.inflight.has(r.seq) && !this.examplesPending(r.close.dataset),
+    );
+    if (close && close.t === "close" && this.resolve(close.close.dataset, close.close.experiment)) {
+      return { kind: "close", recs: [close] };
     }
     return undefined;
+  }
+
+  private examplesPending(dataset: string): boolean {
+    return this.queue.some((r) => r.t === "test" && r.test.dataset === dataset);
   }
 
   private resolve(dataset: string, experiment: { name: string; id: string }): ResolvedExperiment | undefined {
     const exp = this.opts.registry.peek(dataset);
     if (exp) return exp;
     this.opts.registry.ensure(dataset, experiment).then(
-      () => this.kick(),
+      () => {
+        this.kick();
+        this.wake();
+      },
       (err: unknown) => {
         this.lastError = (err as Error).message;
         this.retryAt = Date.now() + backoffMs(2, (err as UpstreamError).retryAfterMs);
@@ -332,18 +345,19 @@ export class Sender {
   private async sendClose(close: ExperimentClose): Promise<void> {
     const exp = this.opts.registry.peek(close.dataset)!;
     const datasetVersion = this.datasetVersion.get(close.dataset) ?? close.endTime;
-    await this.opts.upstream.json("PATCH", `/sessions/${exp.id}`, {
-      name: null,
-      description: null,
-      end_time: close.endTime,
-      extra: { metadata: { ...close.metadata, dataset_version: datasetVersion } },
-    });
-    if (close.gitCommit) {
-      await this.opts.upstream.json("PUT", `/datasets/${exp.datasetId}/tags`, {
-        as_of: datasetVersion,
-        tag: `git:commit:${close.gitCommit}`,
-      });
-    }
+    await Promise.all([
+      this.opts.upstream.json("PATCH", `/sessions/${exp.id}`, {
+        name: null,
+        description: null,
+        end_time: close.endTime,
+        extra: { metadata: { ...close.metadata, dataset_version: datasetVersion } },
+      }),
+      close.gitCommit &&
+        this.opts.upstream.json("PUT", `/datasets/${exp.datasetId}/tags`, {
+          as_of: datasetVersion,
+          tag: `git:commit:${close.gitCommit}`,
+        }),
+    ]);
   }
 }
 

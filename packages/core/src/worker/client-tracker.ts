@@ -49,13 +49,20 @@ export class ClientTracker {
     const problems: string[] = [];
     for (let stableRounds = 0; stableRounds < 2 && Date.now() < deadline; ) {
       const before = this.generation;
+      // Let run ends that traceable enqueues from a detached promise reach the queues first.
+      await new Promise((r) => setTimeout(r, 1));
       const work: Promise<unknown>[] = [...this.pending];
-      for (const c of this.clients) if (c.awaitPendingTraceBatches) work.push(c.awaitPendingTraceBatches());
+      for (const c of this.clients) {
+        // flush() sends the queue now instead of after the SDK's 250 ms batching debounce (and works in
+        // manualFlushMode, where awaitPendingTraceBatches is a no-op); then wait for what is in flight.
+        work.push(
+          Promise.resolve(c.flush?.()).then(() => c.awaitPendingTraceBatches?.()),
+        );
+      }
       const results = await Promise.allSettled(work);
       for (const r of results) {
         if (r.status === "rejected") problems.push(`a langsmith call failed: ${(r.reason as Error)?.message ?? r.reason}`);
       }
-      await new Promise((r) => setTimeout(r, 5));
       stableRounds = this.generation === before && this.pending.size === 0 ? stableRounds + 1 : 0;
     }
     if (this.pending.size > 0) problems.push(`${this.pending.size} langsmith calls were still running when the flush timed out`);

@@ -8,6 +8,7 @@ export interface LangsmithClientLike {
   apiKey?: string;
   createFeedback(runId: string, key: string, opts: Record<string, unknown>): Promise<unknown>;
   awaitPendingTraceBatches?(): Promise<void>;
+  flush?(): Promise<void>;
 }
 
 export interface LangsmithModules {

@@ -2,6 +2,8 @@ import { experimentIdentity } from "../identity/experiment.js";
 import { objectHash } from "../identity/example-hash.js";
 import { uuid7 } from "../wire/ids.js";
 import type { KVMap, LsDescribeConfig, LsParams, LsTestFn, SimpleEvaluator, TestMetadata } from "./ls-types.js";
+import { TALLY_EXTRA, type TallyRunExtra } from "../wire/tally-extra.js";
+import type { LangsmithClientLike } from "./langsmith-types.js";
 import { getRuntime, type WorkerRuntime } from "./runtime.js";
 import { currentTest, testContext, type TestState } from "./test-context.js";
 
@@ -16,7 +18,6 @@ export interface TestEndInfo {
   experimentName: string;
   experimentId: string;
   feedback: TestState["feedback"];
-  url?: string;
   passed: boolean;
 }
 
@@ -70,6 +71,7 @@ export function createLsApi(binding: RunnerBinding) {
     };
     const args = Object.assign(ctx && typeof ctx === "object" ? ctx : {}, rest, { inputs, referenceOutputs, testMetadata });
     const runId = uuid7();
+    const client = (suite?.client as LangsmithClientLike | undefined) ?? rt?.client;
     const state: TestState = {
       name,
       runId,
@@ -79,36 +81,47 @@ export function createLsApi(binding: RunnerBinding) {
       inputs,
       referenceOutputs,
       feedback: [],
+      carried: [],
+      open: true,
+      client: client!,
     };
     // Untracked tests still run inside a test context: logFeedback/logOutputs/evaluators keep working
     // and simply record nothing.
     if (!tracked || !rt) return testContext.run(state, () => fn(args as any));
-    await rt.registerTest({
-      runId,
+
+    const registration = {
       dataset,
       experiment,
       name,
-      inputs,
       referenceOutputs: referenceOutputs ?? null,
       inputsHash: objectHash(inputs),
       outputsHash: objectHash(referenceOutputs ?? {}),
       exampleId: id,
       split: split ?? null,
       metadata: metadata ?? null,
-    });
+    };
+    rt.hintTest({ ...registration, runId, inputs });
 
-    const body = (_inputs: KVMap) =>
+    let passed = false;
+    const body = (_run: unknown, _inputs: KVMap) =>
       testContext.run(state, async () => {
         try {
           const returned = await fn(args as any);
+          passed = true;
           return toOutputs(returned, state);
         } catch (err) {
           // Outputs logged before the failure still belong on the run.
           const run = rt.langsmith.getCurrentRunTree(true);
           if (run && state.loggedOutputs && run.outputs === undefined) run.outputs = state.loggedOutputs;
           throw err;
+        } finally {
+          // Still inside the run: `pass` and everything logged so far go out with the run's end.
+          recordFeedback(state, { key: "pass", score: passed });
+          state.open = false;
         }
       });
+    const userExtra = (runTreeConfig.extra as KVMap | undefined) ?? {};
+    const carrier: TallyRunExtra = { test: registration, feedback: state.carried };
     const traced = rt.langsmith.traceable(body, {
       name,
       run_type: "chain",
@@ -118,23 +131,19 @@ export function createLsApi(binding: RunnerBinding) {
       project_name: experiment.name,
       // Placeholder: the main process knows the dataset id and swaps in the real example id.
       reference_example_id: runId,
-      client: suite?.client ?? rt.client,
+      client,
+      extra: { ...userExtra, [TALLY_EXTRA]: carrier },
       metadata: { ...(suite?.metadata ?? {}), ...(metadata ?? {}), ...((runTreeConfig.metadata as KVMap) ?? {}) },
     });
-    let passed = false;
     try {
       await traced(rt.langsmith.ROOT, inputs);
-      passed = true;
     } finally {
-      state.feedback.push({ key: "pass", score: passed });
-      void sendFeedback(rt, state, { key: "pass", score: passed }, undefined).catch(() => undefined);
       await binding.onTestEnd?.(ctx, {
         runId,
         dataset,
         experimentName: experiment.name,
         experimentId: experiment.id,
         feedback: state.feedback,
-        url: rt.urls.get(dataset),
         passed,
       });
     }
@@ -206,11 +215,8 @@ export function createLsApi(binding: RunnerBinding) {
     concurrent: wrapDescribe((d) => d.concurrent),
   });
 
-  function logFeedback(feedback: { key: string; score?: number | boolean | null; value?: unknown; comment?: string }, opts?: { sourceRunId?: string }) {
-    const state = currentTest("logFeedback");
-    state.feedback.push({ key: feedback.key, score: feedback.score ?? null, comment: feedback.comment });
-    const rt = getRuntime();
-    if (rt && state.tracked) void sendFeedback(rt, state, feedback, opts?.sourceRunId).catch(() => undefined);
+  function logFeedback(feedback: FeedbackInput, opts?: { sourceRunId?: string }) {
+    recordFeedback(currentTest("logFeedback"), feedback, opts?.sourceRunId);
   }
 
   function logOutputs(outputs: KVMap) {
@@ -237,14 +243,11 @@ export function createLsApi(binding: RunnerBinding) {
         id: evalRunId,
         project_name: "evaluators",
         reference_example_id: state.runId,
-        client: rt.client,
+        client: state.client,
       });
       const result = await traced(rt.langsmith.ROOT, input);
       for (const r of Array.isArray(result) ? result : [result]) {
-        if (r && typeof r === "object" && typeof r.key === "string") {
-          state.feedback.push({ key: r.key, score: r.score ?? null, comment: r.comment });
-          void sendFeedback(rt, state, r, evalRunId).catch(() => undefined);
-        }
+        if (r && typeof r === "object" && typeof r.key === "string") recordFeedback(state, r, evalRunId);
       }
       return result;
     };
@@ -262,21 +265,40 @@ function toOutputs(returned: unknown, state: TestState): KVMap | undefined {
   return { result: returned };
 }
 
-function sendFeedback(
-  rt: WorkerRuntime,
-  state: TestState,
-  fb: { key: string; score?: number | boolean | null; value?: unknown; comment?: string },
-  sourceRunId: string | undefined,
-): Promise<unknown> {
-  return rt.client.createFeedback(state.runId, fb.key, {
-    score: fb.score ?? undefined,
-    value: fb.value,
-    comment: fb.comment,
-    sourceRunId,
-    feedbackSourceType: "model",
-    sessionId: state.experiment.id,
-    traceId: state.runId,
-  });
+type FeedbackInput = { key: string; score?: number | boolean | null; value?: unknown; comment?: string };
+
+/**
+ * Records feedback on the test's root run: carried inside the run while it is open (no request of
+ * its own), posted through the test's client once the run has ended (a late, un-awaited evaluation).
+ */
+function recordFeedback(state: TestState, fb: FeedbackInput, sourceRunId?: string): void {
+  state.feedback.push({ key: fb.key, score: fb.score ?? null, comment: fb.comment });
+  if (!state.tracked) return;
+  if (state.open) {
+    state.carried.push({
+      id: uuid7(),
+      run_id: state.runId,
+      trace_id: state.runId,
+      key: fb.key,
+      score: typeof fb.score === "boolean" ? fb.score : fb.score ?? null,
+      value: fb.value,
+      comment: fb.comment ?? null,
+      feedback_source: { type: "model", metadata: sourceRunId ? { __run: { run_id: sourceRunId } } : {} },
+      session_id: state.experiment.id,
+    });
+    return;
+  }
+  void state.client
+    .createFeedback(state.runId, fb.key, {
+      score: fb.score ?? undefined,
+      value: fb.value,
+      comment: fb.comment,
+      sourceRunId,
+      feedbackSourceType: "model",
+      sessionId: state.experiment.id,
+      traceId: state.runId,
+    })
+    .catch(() => undefined);
 }
 
 /**

@@ -16,9 +16,8 @@ export interface WorkerRuntime {
   langsmith: LangsmithModules;
   client: LangsmithClientLike;
   tracker: ClientTracker;
-  /** Experiment URLs the collector already knows, by dataset. */
-  urls: Map<string, string>;
-  registerTest(t: TestRegistration): Promise<void>;
+  /** Tells the collector about a test as it starts (not awaited; the run carries the same). */
+  hintTest(t: TestRegistration): void;
   flushAndAck(file: string): Promise<string[]>;
 }
 
@@ -43,6 +42,8 @@ export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEn
     delete env.LANGCHAIN_ENDPOINT;
     delete env.LANGCHAIN_API_KEY;
     delete env.LANGSMITH_RUNS_ENDPOINTS;
+    // On loopback a buffered multipart body arrives in ~5 ms; the SDK's chunked stream takes ~40.
+    env.LANGSMITH_DISABLE_MULTIPART_STREAMING ??= "true";
     if (active && env.LANGSMITH_TRACING === undefined && env.LANGCHAIN_TRACING_V2 === undefined) {
       env.LANGSMITH_TRACING = "true";
     }
@@ -50,7 +51,6 @@ export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEn
   const tracker = new ClientTracker(url ?? "", token ?? "");
   if (url && token) tracker.install(langsmith);
   const client = new langsmith.Client(url && token ? { apiUrl: url, apiKey: token } : {});
-  const urls = new Map<string, string>();
 
   async function post(path: string, body: unknown): Promise<unknown> {
     const res = await fetch(`${url}${path}`, {
@@ -62,6 +62,17 @@ export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEn
     return res.json();
   }
 
+  let hints: TestRegistration[] = [];
+  let hintTimer: NodeJS.Timeout | undefined;
+  function sendHints() {
+    clearTimeout(hintTimer);
+    hintTimer = undefined;
+    if (hints.length === 0) return;
+    const batch = hints;
+    hints = [];
+    tracker.track(post("/_tally/tests", batch).catch(() => undefined));
+  }
+
   const runtime: WorkerRuntime = {
     active,
     runKey: env[WORKER_ENV.runKey] ?? "untracked",
@@ -71,13 +82,14 @@ export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEn
     langsmith,
     client,
     tracker,
-    urls,
-    async registerTest(t) {
-      const answer = (await post("/_tally/tests", [t])) as { experiments?: Record<string, { url: string }> };
-      for (const [dataset, e] of Object.entries(answer.experiments ?? {})) urls.set(dataset, e.url);
+    hintTest(t) {
+      // Batched: one request per 25 ms of test starts, not one per test.
+      hints.push(t);
+      hintTimer ??= setTimeout(sendHints, 25);
     },
     async flushAndAck(file) {
       if (!url || !token) return [];
+      sendHints();
       const problems = await tracker.flush(Date.now() + runtime.flushTimeoutMs - 1000);
       await post("/_tally/ack", { file, worker: env.VITEST_POOL_ID ?? env.JEST_WORKER_ID, problems });
       return problems;

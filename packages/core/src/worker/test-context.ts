@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { FeedbackRecord } from "../wire/types.js";
+import type { LangsmithClientLike } from "./langsmith-types.js";
 
 /** What `logFeedback`, `logOutputs`, `wrapEvaluator` and `ls.expect` need to know about the running test. */
 export interface TestState {
@@ -10,7 +12,13 @@ export interface TestState {
   inputs: Record<string, unknown>;
   referenceOutputs?: Record<string, unknown>;
   loggedOutputs?: Record<string, unknown>;
+  /** What the reporter shows: every key and score logged for this test. */
   feedback: Array<{ key: string; score: number | boolean | null; comment?: string }>;
+  /** Feedback logged while the run is open rides in the run itself; after that it is posted. */
+  carried: FeedbackRecord[];
+  open: boolean;
+  /** The client the test's run uses; its evaluators and feedback use the same one (same queue). */
+  client: LangsmithClientLike;
 }
 
 // One store per worker (and per copy of this module, which is why it hangs off a global symbol).
