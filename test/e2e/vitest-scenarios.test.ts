@@ -51,6 +51,8 @@ describe("the ls API", () => {
     expect(byName("primitive return")[0]!.outputs).toEqual({ result: 42 });
     expect(byName("logOutputs when nothing is returned")[0]!.outputs).toEqual({ logged: true });
     expect(byName("skipped")).toHaveLength(0);
+    // 11 distinct examples: skipped and untracked tests make none, shared inputs share one.
+    expect(await backend.examplesOf(ds!.id)).toHaveLength(11);
     expect(byName("untracked by config")).toHaveLength(0);
 
     const feedback = await backend.feedbackFor(roots.map((x) => x.id));

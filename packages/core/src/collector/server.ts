@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Ledger } from "../ledger/ledger.js";
 import type { ExperimentRegistry } from "../registry/registry.js";
-import type { SpoolBody, TestRegistration } from "../spool/records.js";
+import type { ExampleHint, SpoolBody, TestRegistration } from "../spool/records.js";
 import type { Spool } from "../spool/spool.js";
 import type { Sender } from "../upstream/sender.js";
 import type { Upstream } from "../upstream/http.js";
@@ -142,13 +142,13 @@ async function handleTally(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  if (method === "POST" && path === "/_tally/tests") {
-    // An early hint, sent when each test starts, so examples can be uploaded while the file runs;
-    // the authoritative copy arrives inside the run itself.
-    const tests = ((await readJson(req)) as TestRegistration[]).filter((t) => !deps.ledger.tests.has(t.runId));
-    deps.sender.push(deps.spool.append(tests.map((test) => ({ t: "test" as const, test }))));
-    noteTests(deps, tests);
-    return send(res, 202, { accepted: tests.length });
+  if (method === "POST" && path === "/_tally/examples") {
+    // Sent when a worker collects its ls.test()s, so examples are uploaded while the file runs; the
+    // test's own registration arrives later, inside its run.
+    const hints = (await readJson(req)) as ExampleHint[];
+    deps.sender.push(deps.spool.append(hints.map((example) => ({ t: "example" as const, example }))));
+    for (const h of hints) void deps.registry.ensure(h.dataset, h.experiment).catch(() => undefined);
+    return send(res, 202, { accepted: hints.length });
   }
   if (method === "GET" && path === "/_tally/experiments") {
     return send(res, 200, { experiments: experimentsFor(deps, url.searchParams.getAll("dataset")) });

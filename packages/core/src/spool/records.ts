@@ -1,21 +1,26 @@
 import type { FeedbackRecord, RunOp } from "../wire/types.js";
 
-/** What a worker tells the collector when an `ls.test` starts: enough to make its example. */
-export interface TestRegistration {
-  /** The test's root run id; also the placeholder `reference_example_id` its runs carry. */
-  runId: string;
+/** An example, as a worker knows it when it collects an `ls.test` (before any test runs). */
+export interface ExampleHint {
   dataset: string;
   experiment: { name: string; id: string };
-  name: string;
-  file?: string;
   inputs: Record<string, unknown>;
   referenceOutputs?: Record<string, unknown> | null;
+  /** Hashes of the live values, taken in the worker: with the dataset id they make the example id. */
   inputsHash: string;
   outputsHash: string;
   /** A user-given example id (`ls.test(name, { id })`), used as is. */
   exampleId?: string;
   split?: string | string[] | null;
   metadata?: Record<string, unknown> | null;
+}
+
+/** A test's run and the example it belongs to; carried inside the run itself. */
+export interface TestRegistration extends ExampleHint {
+  /** The test's root run id; also the placeholder `reference_example_id` its runs carry. */
+  runId: string;
+  name: string;
+  file?: string;
 }
 
 /** The experiments a run opened, closed once at the end with their final metadata. */
@@ -28,6 +33,7 @@ export interface ExperimentClose {
 }
 
 export type SpoolBody =
+  | { t: "example"; example: ExampleHint }
   | { t: "test"; test: TestRegistration }
   | { t: "run"; op: RunOp }
   | { t: "feedback"; feedback: FeedbackRecord }

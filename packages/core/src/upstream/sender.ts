@@ -1,7 +1,7 @@
 import type { Ledger } from "../ledger/ledger.js";
 import type { ExperimentRegistry, ResolvedExperiment } from "../registry/registry.js";
 import type { Spool } from "../spool/spool.js";
-import type { ExperimentClose, SpoolRecord, TestRegistration } from "../spool/records.js";
+import type { ExampleHint, ExperimentClose, SpoolRecord, TestRegistration } from "../spool/records.js";
 import { exampleId } from "../identity/experiment.js";
 import { encodeExamplesMultipart, encodeRunsMultipart } from "../wire/encode.js";
 import type { ExampleRecord, FeedbackRecord, RunOp } from "../wire/types.js";
@@ -42,6 +42,9 @@ export class Sender {
   private readonly experimentById = new Map<string, string>();
   private readonly experimentOfDataset = new Map<string, { name: string; id: string }>();
   private readonly exampleOf = new Map<string, string>();
+  /** `<dataset id>/<example id>` → example id, for examples the backend has; and those on their way. */
+  private readonly uploaded = new Map<string, string>();
+  private readonly uploading = new Set<string>();
   private readonly datasetVersion = new Map<string, string>();
   private legacyIngest = false;
   private loops = 0;
@@ -175,21 +178,37 @@ export class Sender {
   private take(): Batch | undefined {
     const { maxBatchOps, maxBatchBytes } = this.opts;
     let examples: { dataset: string; recs: SpoolRecord[] } | undefined;
+    const known: Array<[SpoolRecord, string]> = [];
     const runs: SpoolRecord[] = [];
     let bytes = 0;
     for (const rec of this.queue) {
       if (this.inflight.has(rec.seq) || rec.t === "close") continue;
-      if (rec.t === "test") {
-        const exp = this.resolve(rec.test.dataset, rec.test.experiment);
+      if (rec.t === "example" || rec.t === "test") {
+        const hint = rec.t === "example" ? rec.example : rec.test;
+        const exp = this.resolve(hint.dataset, hint.experiment);
         if (!exp) continue;
-        if (!examples) examples = { dataset: rec.test.dataset, recs: [] };
-        if (examples.dataset === rec.test.dataset && examples.recs.length < maxBatchOps!) examples.recs.push(rec);
+        const key = this.exampleKey(exp, hint);
+        const uploaded = this.uploaded.get(key);
+        if (uploaded) {
+          // Already sent (hinted when the test was collected): only the run's mapping is new.
+          known.push([rec, uploaded]);
+          continue;
+        }
+        if (this.uploading.has(key)) continue;
+        if (!examples) examples = { dataset: hint.dataset, recs: [] };
+        if (examples.dataset === hint.dataset && examples.recs.length < maxBatchOps!) examples.recs.push(rec);
         continue;
       }
       if (!this.ready(rec)) continue;
       if (runs.length >= maxBatchOps! || bytes > maxBatchBytes!) continue;
       runs.push(rec);
       bytes += approxSize(rec);
+    }
+    if (known.length > 0) {
+      for (const [rec, id] of known) if (rec.t === "test") this.exampleOf.set(rec.test.runId, id);
+      this.finish(known.map(([rec]) => rec));
+      // Runs that waited on these mappings may be ready now.
+      if (!examples && runs.length === 0) return this.take();
     }
     if (examples) return { kind: "examples", ...examples };
     if (runs.length > 0) return { kind: "runs", recs: runs };
@@ -204,8 +223,19 @@ export class Sender {
     return undefined;
   }
 
+  /** The example id a hint or registration stands for (the official integration's scheme). */
+  private exampleIdOf(exp: ResolvedExperiment, hint: ExampleHint): string {
+    return hint.exampleId ?? exampleId(exp.datasetId, hint.inputsHash, hint.outputsHash);
+  }
+
+  private exampleKey(exp: ResolvedExperiment, hint: ExampleHint): string {
+    return `${exp.datasetId}/${this.exampleIdOf(exp, hint)}`;
+  }
+
   private examplesPending(dataset: string): boolean {
-    return this.queue.some((r) => r.t === "test" && r.test.dataset === dataset);
+    return this.queue.some(
+      (r) => (r.t === "test" && r.test.dataset === dataset) || (r.t === "example" && r.example.dataset === dataset),
+    );
   }
 
   private resolve(dataset: string, experiment: { name: string; id: string }): ResolvedExperiment | undefined {
@@ -288,37 +318,42 @@ export class Sender {
   private async sendExamples(dataset: string, recs: SpoolRecord[]): Promise<void> {
     const exp = this.opts.registry.peek(dataset)!;
     const examples = new Map<string, ExampleRecord>();
-    const owners: Array<[string, string]> = [];
     for (const rec of recs) {
-      if (rec.t !== "test") continue;
-      const t = rec.test;
-      const id = t.exampleId ?? exampleId(exp.datasetId, t.inputsHash, t.outputsHash);
-      owners.push([t.runId, id]);
+      if (rec.t !== "test" && rec.t !== "example") continue;
+      const hint = rec.t === "test" ? rec.test : rec.example;
+      const id = this.exampleIdOf(exp, hint);
       examples.set(id, {
         id,
         dataset_id: exp.datasetId,
-        inputs: t.inputs,
-        outputs: t.referenceOutputs ?? {},
-        metadata: t.metadata ?? undefined,
-        split: t.split ?? undefined,
+        inputs: hint.inputs,
+        outputs: hint.referenceOutputs ?? {},
+        metadata: hint.metadata ?? undefined,
+        split: hint.split ?? undefined,
         created_at: new Date().toISOString(),
       });
     }
-    const path = `/v1/platform/datasets/${exp.datasetId}/examples`;
-    const list = [...examples.values()];
-    const res = await this.opts.upstream.request("POST", path, encode(list), { "content-type": encodeType(list) });
-    let asOf: string | undefined;
-    if (res.status === 409) {
-      asOf = await this.upsertExisting(path, list);
-    } else if (!res.ok) {
-      throw await toError("POST", path, res);
-    } else {
-      asOf = ((await res.json().catch(() => ({}))) as { as_of?: string }).as_of;
+    const keys = [...examples.keys()].map((id) => `${exp.datasetId}/${id}`);
+    for (const k of keys) this.uploading.add(k);
+    try {
+      const path = `/v1/platform/datasets/${exp.datasetId}/examples`;
+      const list = [...examples.values()];
+      const res = await this.opts.upstream.request("POST", path, encode(list), { "content-type": encodeType(list) });
+      let asOf: string | undefined;
+      if (res.status === 409) {
+        asOf = await this.upsertExisting(path, list);
+      } else if (!res.ok) {
+        throw await toError("POST", path, res);
+      } else {
+        asOf = ((await res.json().catch(() => ({}))) as { as_of?: string }).as_of;
+      }
+      if (asOf && (!this.datasetVersion.has(dataset) || asOf > this.datasetVersion.get(dataset)!)) {
+        this.datasetVersion.set(dataset, asOf);
+      }
+      for (const k of keys) this.uploaded.set(k, k.slice(exp.datasetId.length + 1));
+      for (const rec of recs) if (rec.t === "test") this.exampleOf.set(rec.test.runId, this.exampleIdOf(exp, rec.test));
+    } finally {
+      for (const k of keys) this.uploading.delete(k);
     }
-    if (asOf && (!this.datasetVersion.has(dataset) || asOf > this.datasetVersion.get(dataset)!)) {
-      this.datasetVersion.set(dataset, asOf);
-    }
-    for (const [runId, id] of owners) this.exampleOf.set(runId, id);
   }
 
   /** A backend that refuses to create existing ids: update those, create the rest. */

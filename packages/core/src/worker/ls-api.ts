@@ -1,6 +1,7 @@
 import { experimentIdentity } from "../identity/experiment.js";
 import { objectHash } from "../identity/example-hash.js";
 import { uuid7 } from "../wire/ids.js";
+import type { ExampleHint } from "../spool/records.js";
 import type { KVMap, LsDescribeConfig, LsParams, LsTestFn, SimpleEvaluator, TestMetadata } from "./ls-types.js";
 import { TALLY_EXTRA, type TallyRunExtra } from "../wire/tally-extra.js";
 import type { LangsmithClientLike } from "./langsmith-types.js";
@@ -29,7 +30,7 @@ export interface RunnerBinding {
 }
 
 const WRAPPED = Symbol.for("tally.wrapped-evaluator");
-type DescribeFrame = LsDescribeConfig & { name: string };
+type DescribeFrame = LsDescribeConfig & { name: string; skipped?: boolean };
 
 export function createLsApi(binding: RunnerBinding) {
   const describeStack: DescribeFrame[] = [];
@@ -49,17 +50,35 @@ export function createLsApi(binding: RunnerBinding) {
   }
   let warned = false;
 
-  async function runOne(ctx: any, name: string, params: LsParams, fn: LsTestFn, suite: DescribeFrame | undefined, repetition: number) {
-    const rt = runtimeOrWarn();
+  /** Everything about a test that follows from its declaration: the same at collection and at run. */
+  function identify(name: string, params: LsParams, suite: DescribeFrame | undefined) {
+    const rt = getRuntime();
     const { id, inputs, referenceOutputs: ref, outputs: legacyRef, split, metadata, config = {}, ...rest } = params;
     const referenceOutputs = ref ?? legacyRef;
     const { repetitions: _r, enableTestTracking, ...runTreeConfig } = config;
     const dataset = rt?.dataset ?? suite?.testSuiteName ?? suite?.name;
-    if (!dataset) {
+    const experiment = dataset ? experimentIdentity(dataset, rt?.runKey ?? "untracked", suite?.projectName ?? rt?.experimentPrefix) : undefined;
+    const tracked = !!rt?.active && suite?.enableTestTracking !== false && enableTestTracking !== false;
+    const example = (d: string, e: { name: string; id: string }): ExampleHint => ({
+      dataset: d,
+      experiment: e,
+      inputs,
+      referenceOutputs: referenceOutputs ?? null,
+      inputsHash: objectHash(inputs),
+      outputsHash: objectHash(referenceOutputs ?? {}),
+      exampleId: id,
+      split: split ?? null,
+      metadata: metadata ?? null,
+    });
+    return { rt, id, inputs, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example };
+  }
+
+  async function runOne(ctx: any, name: string, params: LsParams, fn: LsTestFn, suite: DescribeFrame | undefined, repetition: number) {
+    runtimeOrWarn();
+    const { rt, id, inputs, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example } = identify(name, params, suite);
+    if (!dataset || !experiment) {
       throw new Error(`ls.test("${name}") needs a dataset: put it inside ls.describe("<dataset>", ...) or set the plugin's \`dataset\` option`);
     }
-    const experiment = experimentIdentity(dataset, rt?.runKey ?? "untracked", suite?.projectName ?? rt?.experimentPrefix);
-    const tracked = !!rt?.active && suite?.enableTestTracking !== false && enableTestTracking !== false;
     const testMetadata: TestMetadata = {
       exampleId: id,
       experimentId: experiment.id,
@@ -89,19 +108,7 @@ export function createLsApi(binding: RunnerBinding) {
     // and simply record nothing.
     if (!tracked || !rt) return testContext.run(state, () => fn(args as any));
 
-    const registration = {
-      dataset,
-      experiment,
-      name,
-      referenceOutputs: referenceOutputs ?? null,
-      inputsHash: objectHash(inputs),
-      outputsHash: objectHash(referenceOutputs ?? {}),
-      exampleId: id,
-      split: split ?? null,
-      metadata: metadata ?? null,
-    };
-    rt.hintTest({ ...registration, runId, inputs });
-
+    const registration = { ...example(dataset, experiment), name };
     let passed = false;
     const body = (_run: unknown, _inputs: KVMap) =>
       testContext.run(state, async () => {
@@ -121,7 +128,8 @@ export function createLsApi(binding: RunnerBinding) {
         }
       });
     const userExtra = (runTreeConfig.extra as KVMap | undefined) ?? {};
-    const carrier: TallyRunExtra = { test: registration, feedback: state.carried };
+    const { inputs: _inputs, ...carriedTest } = registration;
+    const carrier: TallyRunExtra = { test: carriedTest, feedback: state.carried };
     const traced = rt.langsmith.traceable(body, {
       name,
       run_type: "chain",
@@ -149,10 +157,15 @@ export function createLsApi(binding: RunnerBinding) {
     }
   }
 
-  function wrapTest(method: any) {
+  function wrapTest(method: any, skipped = false) {
     return function lsTest(name: string, params: LsParams, fn: LsTestFn, timeout?: number) {
       const suite = describeStack.at(-1);
       const reps = Math.max(1, Number(params?.config?.repetitions ?? 1));
+      // The example is known now, at collection: hint it so it is uploaded while the file runs.
+      const declared = skipped || suite?.skipped ? undefined : identify(name, params, suite);
+      if (declared?.tracked && declared.dataset && declared.experiment) {
+        declared.rt!.hintExample(declared.example(declared.dataset, declared.experiment));
+      }
       for (let r = 0; r < reps; r++) {
         const testName = reps > 1 ? `${name}, run ${r + 1}` : name;
         // No declared parameter: Jest would take one as a `done` callback. Vitest passes its context anyway.
@@ -167,33 +180,36 @@ export function createLsApi(binding: RunnerBinding) {
     };
   }
 
-  function eachOf(method: any) {
+  function eachOf(method: any, skipped = false) {
     return (table: LsParams[], config?: LsParams["config"]) =>
       (name: string, fn: LsTestFn, timeout?: number) => {
-        table.forEach((row, i) => wrapTest(method)(`${name}, item ${i}`, { ...row, config: { ...config, ...row.config } }, fn, timeout));
+        table.forEach((row, i) =>
+          wrapTest(method, skipped)(`${name}, item ${i}`, { ...row, config: { ...config, ...row.config } }, fn, timeout),
+        );
       };
   }
 
   // Each variant resolves the runner's method at call time (the runner is injected by the setup file).
   const lazy = (pick: (t: any) => any) =>
     new Proxy(function () {}, { apply: (_t, _this, args) => pick(binding.methods().test)(...args) });
-  const variant = (pick: (t: any) => any) => Object.assign(wrapTest(lazy(pick)), { each: eachOf(lazy(pick)) });
+  const variant = (pick: (t: any) => any, skipped = false) =>
+    Object.assign(wrapTest(lazy(pick), skipped), { each: eachOf(lazy(pick), skipped) });
 
   const test = Object.assign(wrapTest(lazy((t) => t)), {
     only: variant((t) => t.only),
-    skip: variant((t) => t.skip),
+    skip: variant((t) => t.skip, true),
     each: eachOf(lazy((t) => t)),
     concurrent: Object.assign(wrapTest(lazy((t) => t.concurrent)), {
       each: eachOf(lazy((t) => t.concurrent)),
       only: variant((t) => t.concurrent.only),
-      skip: variant((t) => t.concurrent.skip),
+      skip: variant((t) => t.concurrent.skip, true),
     }),
   });
 
-  function wrapDescribe(pick: (d: any) => any) {
+  function wrapDescribe(pick: (d: any) => any, skipped = false) {
     return function lsDescribe(name: string, fn: () => unknown, config: LsDescribeConfig = {}) {
       return pick(binding.methods().describe)(name, () => {
-        describeStack.push({ ...config, name });
+        describeStack.push({ ...config, name, skipped: skipped || describeStack.at(-1)?.skipped });
         let out: unknown;
         try {
           out = fn();
@@ -211,7 +227,7 @@ export function createLsApi(binding: RunnerBinding) {
   }
   const describe = Object.assign(wrapDescribe((d) => d), {
     only: wrapDescribe((d) => d.only),
-    skip: wrapDescribe((d) => d.skip),
+    skip: wrapDescribe((d) => d.skip, true),
     concurrent: wrapDescribe((d) => d.concurrent),
   });
 

@@ -1,5 +1,5 @@
 import { WORKER_ENV } from "../session/worker-env.js";
-import type { TestRegistration } from "../spool/records.js";
+import type { ExampleHint } from "../spool/records.js";
 import { ClientTracker } from "./client-tracker.js";
 import type { LangsmithClientLike, LangsmithModules } from "./langsmith-types.js";
 
@@ -16,8 +16,8 @@ export interface WorkerRuntime {
   langsmith: LangsmithModules;
   client: LangsmithClientLike;
   tracker: ClientTracker;
-  /** Tells the collector about a test as it starts (not awaited; the run carries the same). */
-  hintTest(t: TestRegistration): void;
+  /** Tells the collector about an example as its test is collected (batched, not awaited). */
+  hintExample(h: ExampleHint): void;
   flushAndAck(file: string): Promise<string[]>;
 }
 
@@ -62,7 +62,7 @@ export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEn
     return res.json();
   }
 
-  let hints: TestRegistration[] = [];
+  let hints: ExampleHint[] = [];
   let hintTimer: NodeJS.Timeout | undefined;
   function sendHints() {
     clearTimeout(hintTimer);
@@ -70,7 +70,7 @@ export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEn
     if (hints.length === 0) return;
     const batch = hints;
     hints = [];
-    tracker.track(post("/_tally/tests", batch).catch(() => undefined));
+    tracker.track(post("/_tally/examples", batch).catch(() => undefined));
   }
 
   const runtime: WorkerRuntime = {
@@ -82,10 +82,11 @@ export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEn
     langsmith,
     client,
     tracker,
-    hintTest(t) {
-      // Batched: one request per 25 ms of test starts, not one per test.
-      hints.push(t);
-      hintTimer ??= setTimeout(sendHints, 25);
+    hintExample(h) {
+      // Batched: collection registers a file's tests synchronously, so this is one request per file.
+      if (!url || !token) return;
+      hints.push(h);
+      hintTimer ??= setTimeout(sendHints, 0);
     },
     async flushAndAck(file) {
       if (!url || !token) return [];
