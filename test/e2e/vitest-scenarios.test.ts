@@ -53,6 +53,10 @@ describe("the ls API", () => {
     expect(byName("skipped")).toHaveLength(0);
     // 11 distinct examples: skipped and untracked tests make none, shared inputs share one.
     expect(await backend.examplesOf(ds!.id)).toHaveLength(11);
+    // The run made through the user's own Client (its own apiUrl and key) arrived as well.
+    const own = await backend.sessionByName("own-client-project");
+    expect((await backend.runsOf(own!.id)).map((x) => x.name)).toEqual(["via-own-client"]);
+    expect(out).not.toContain("user-own-key");
     expect(byName("untracked by config")).toHaveLength(0);
 
     const feedback = await backend.feedbackFor(roots.map((x) => x.id));
@@ -71,6 +75,65 @@ describe("the ls API", () => {
     const [renamed] = await backend.datasets("api-coverage-renamed");
     expect(renamed).toBeDefined();
     expect(await backend.experimentsOf(renamed!.id)).toHaveLength(1);
+  });
+});
+
+describe("compatibility and failure reporting", () => {
+  test("the official langsmith/vitest and Tally land on the same examples", async () => {
+    backend = await startBackend();
+    const spec = { files: 1, tests: 3, dataset: "compat" };
+    const official = generateSuite(suiteDir("compat-official"), { flavour: "official", ...spec });
+    const o = await runVitest("vitest4", official.dir, [], remote(backend, { LANGSMITH_TRACING: "true" }));
+    expect(o.code, o.stdout + o.stderr).toBe(0);
+    const tally = generateSuite(suiteDir("compat-tally"), { flavour: "tally", ...spec });
+    const t = await runVitest("vitest4", tally.dir, [], remote(backend));
+    expect(t.code, t.stdout + t.stderr).toBe(0);
+
+    const [ds] = await backend.datasets("compat");
+    expect(await backend.examplesOf(ds!.id)).toHaveLength(3);
+    const experiments = await backend.experimentsOf(ds!.id);
+    expect(experiments).toHaveLength(2);
+    const refs = await Promise.all(
+      experiments.map(async (e) => {
+        const roots = (await backend!.runsOf(e.id)).filter((r) => !r.parent_run_id);
+        return Object.fromEntries(roots.map((r) => [r.name.replace(/, test_id=.*$/, ""), r.reference_example_id]));
+      }),
+    );
+    expect(Object.keys(refs[0]!).sort()).toEqual(["case 0-0", "case 0-1", "case 0-2"]);
+    expect(refs[0]).toEqual(refs[1]);
+  });
+
+  test("runs that never arrive are named, with the reason", async () => {
+    backend = await startBackend();
+    const suite = generateSuite(suiteDir("sampled-away"), { flavour: "tally", files: 1, tests: 3 });
+    // A sampling rate of 0 makes the SDK drop every run silently: exactly what Tally must expose.
+    const r = await runVitest("vitest4", suite.dir, [], remote(backend, { LANGSMITH_TRACING_SAMPLING_RATE: "0" }));
+    expect(r.stdout).toContain("tally: 0/3 runs");
+    for (const n of [0, 1, 2]) {
+      expect(r.stdout).toMatch(new RegExp(`missing run: evals/file-00.test.mjs > .*case 0-${n}: its run never reached the collector`));
+    }
+  });
+
+  test("a worker killed mid-file: the other files still land, the run still reports", async () => {
+    backend = await startBackend();
+    const suite = generateSuite(suiteDir("killed", "vitest4"), { flavour: "tally", files: 2, tests: 4, testOptions: `pool: "forks",` });
+    writeFileSync(
+      join(suite.dir, "evals", "killed.test.mjs"),
+      `import * as ls from "@tally/vitest-plugin";
+ls.describe("tally-e2e", () => {
+  ls.test("before the crash", { inputs: { q: "k0" } }, async () => ({ ok: true }));
+  ls.test("the crash", { inputs: { q: "k1" } }, async () => { process.kill(process.pid, "SIGKILL"); });
+});
+`,
+    );
+    const r = await runVitest("vitest4", suite.dir, [], remote(backend));
+    const out = r.stdout + r.stderr;
+    expect(r.code).not.toBe(0);
+    expect(out).toMatch(/tally: \d+\/\d+ runs/);
+    const [ds] = await backend.datasets("tally-e2e");
+    const [exp] = await backend.experimentsOf(ds!.id);
+    const roots = (await backend.runsOf(exp!.id)).filter((x) => !x.parent_run_id);
+    expect(roots.filter((x) => x.name.startsWith("case ")).length).toBe(8);
   });
 });
 
