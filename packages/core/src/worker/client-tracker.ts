@@ -6,7 +6,9 @@ import type { LangsmithClientLike, LangsmithModules } from "./langsmith-types.js
 // instance (and points it at the collector), and every promise they return is tracked.
 
 const TRACKED = Symbol.for("tally.tracked-prototype");
-const METHODS = ["createRun", "updateRun", "batchIngestRuns", "multipartIngestRuns", "createFeedback", "logEvaluationFeedback"];
+/** Calls that are new work (a run, a feedback) as opposed to a flush sending what was queued. */
+const WORK_METHODS = new Set(["createRun", "updateRun", "createFeedback", "logEvaluationFeedback"]);
+const METHODS = [...WORK_METHODS, "batchIngestRuns", "multipartIngestRuns"];
 
 export class ClientTracker {
   readonly clients = new Set<LangsmithClientLike>();
@@ -33,8 +35,8 @@ export class ClientTracker {
     this.clients.add(client);
   }
 
-  track<T>(p: Promise<T>): Promise<T> {
-    this.generation++;
+  track<T>(p: Promise<T>, isNewWork = true): Promise<T> {
+    if (isNewWork) this.generation++;
     this.pending.add(p);
     const done = () => this.pending.delete(p);
     p.then(done, done);
@@ -43,11 +45,12 @@ export class ClientTracker {
 
   /**
    * Waits until every client's queue is sent and every tracked promise settled, repeating while new
-   * work keeps appearing (a run's end is enqueued from a detached promise after the test returns).
+   * work keeps appearing (a run's end is enqueued from a detached promise after the test returns, and
+   * an evaluation nobody awaited may log feedback late).
    */
   async flush(deadline: number): Promise<string[]> {
     const problems: string[] = [];
-    for (let stableRounds = 0; stableRounds < 2 && Date.now() < deadline; ) {
+    for (let stable = false; !stable && Date.now() < deadline; ) {
       const before = this.generation;
       // Let run ends that traceable enqueues from a detached promise reach the queues first.
       await new Promise((r) => setTimeout(r, 1));
@@ -63,7 +66,8 @@ export class ClientTracker {
       for (const r of results) {
         if (r.status === "rejected") problems.push(`a langsmith call failed: ${(r.reason as Error)?.message ?? r.reason}`);
       }
-      stableRounds = this.generation === before && this.pending.size === 0 ? stableRounds + 1 : 0;
+      // Done when a whole round (which began with a tick for detached run ends) saw no new work.
+      stable = this.generation === before && this.pending.size === 0;
     }
     if (this.pending.size > 0) problems.push(`${this.pending.size} langsmith calls were still running when the flush timed out`);
     return problems;
@@ -83,7 +87,7 @@ export class ClientTracker {
       proto[name] = function (this: LangsmithClientLike, ...args: unknown[]) {
         holder.tracker.register(this);
         const out = (original as (...a: unknown[]) => unknown).apply(this, args);
-        return out instanceof Promise ? holder.tracker.track(out) : out;
+        return out instanceof Promise ? holder.tracker.track(out, WORK_METHODS.has(name)) : out;
       };
     }
   }
