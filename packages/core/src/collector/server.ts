@@ -24,8 +24,6 @@ export interface CollectorDeps {
   ledger: Ledger;
   registry: ExperimentRegistry;
   upstream: Upstream;
-  /** Called for every test registration, e.g. so the reporter can show progress. */
-  onTest?: (t: TestRegistration) => void;
 }
 
 export interface Collector {
@@ -128,7 +126,6 @@ async function accept(
 function noteTests(deps: CollectorDeps, tests: TestRegistration[]): void {
   for (const t of tests) {
     deps.ledger.noteTest(t);
-    deps.onTest?.(t);
     // Start resolving the experiment now, so it is ready by the time the runs come in.
     void deps.registry.ensure(t.dataset, t.experiment).catch(() => undefined);
   }

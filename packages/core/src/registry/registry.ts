@@ -39,7 +39,6 @@ export interface RegistryOptions {
 export class ExperimentRegistry {
   private readonly pending = new Map<string, Promise<ResolvedExperiment>>();
   private readonly resolved = new Map<string, ResolvedExperiment>();
-  private readonly failures = new Map<string, string>();
 
   constructor(private readonly opts: RegistryOptions) {}
 
@@ -48,17 +47,8 @@ export class ExperimentRegistry {
     return this.resolved.get(dataset);
   }
 
-  byExperimentId(id: string): ResolvedExperiment | undefined {
-    for (const e of this.resolved.values()) if (e.id === id) return e;
-    return undefined;
-  }
-
   all(): ResolvedExperiment[] {
     return [...this.resolved.values()];
-  }
-
-  lastFailure(dataset: string): string | undefined {
-    return this.failures.get(dataset);
   }
 
   ensure(dataset: string, experiment: { name: string; id: string }): Promise<ResolvedExperiment> {
@@ -67,13 +57,11 @@ export class ExperimentRegistry {
       p = this.resolve(dataset, experiment).then(
         (r) => {
           this.resolved.set(dataset, r);
-          this.failures.delete(dataset);
           return r;
         },
         (err: unknown) => {
           // Forget the failed attempt so the next record for this dataset tries again.
           this.pending.delete(dataset);
-          this.failures.set(dataset, (err as Error).message);
           throw err;
         },
       );

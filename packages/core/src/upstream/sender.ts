@@ -99,10 +99,6 @@ export class Sender {
     this.stopped = true;
   }
 
-  datasetVersionOf(dataset: string): string | undefined {
-    return this.datasetVersion.get(dataset);
-  }
-
   private noteTest(t: TestRegistration): void {
     this.tests.set(t.runId, t);
     this.experimentByName.set(t.experiment.name, t.dataset);

@@ -51,7 +51,7 @@ export function createLsApi(binding: RunnerBinding) {
   let warned = false;
 
   /** Everything about a test that follows from its declaration: the same at collection and at run. */
-  function identify(name: string, params: LsParams, suite: DescribeFrame | undefined) {
+  function identify(params: LsParams, suite: DescribeFrame | undefined) {
     const rt = getRuntime();
     const { id, inputs, referenceOutputs: ref, outputs: legacyRef, split, metadata, config = {}, ...rest } = params;
     const referenceOutputs = ref ?? legacyRef;
@@ -75,7 +75,7 @@ export function createLsApi(binding: RunnerBinding) {
 
   async function runOne(ctx: any, name: string, params: LsParams, fn: LsTestFn, suite: DescribeFrame | undefined, repetition: number) {
     runtimeOrWarn();
-    const { rt, id, inputs, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example } = identify(name, params, suite);
+    const { rt, id, inputs, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example } = identify(params, suite);
     if (!dataset || !experiment) {
       throw new Error(`ls.test("${name}") needs a dataset: put it inside ls.describe("<dataset>", ...) or set the plugin's \`dataset\` option`);
     }
@@ -162,7 +162,7 @@ export function createLsApi(binding: RunnerBinding) {
       const suite = describeStack.at(-1);
       const reps = Math.max(1, Number(params?.config?.repetitions ?? 1));
       // The example is known now, at collection: hint it so it is uploaded while the file runs.
-      const declared = skipped || suite?.skipped ? undefined : identify(name, params, suite);
+      const declared = skipped || suite?.skipped ? undefined : identify(params, suite);
       if (declared?.tracked && declared.dataset && declared.experiment) {
         declared.rt!.hintExample(declared.example(declared.dataset, declared.experiment));
       }
