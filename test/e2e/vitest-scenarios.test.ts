@@ -57,6 +57,9 @@ describe("the ls API", () => {
     const own = await backend.sessionByName("own-client-project");
     expect((await backend.runsOf(own!.id)).map((x) => x.name)).toEqual(["via-own-client"]);
     expect(out).not.toContain("user-own-key");
+    // And the run of a CommonJS copy of langsmith (its own queue and shared client) was flushed.
+    const cjs = await backend.sessionByName("cjs-project");
+    expect((await backend.runsOf(cjs!.id)).map((x) => x.name)).toEqual(["via-cjs-copy"]);
     expect(byName("untracked by config")).toHaveLength(0);
 
     const feedback = await backend.feedbackFor(roots.map((x) => x.id));

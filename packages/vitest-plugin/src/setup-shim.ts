@@ -28,9 +28,10 @@ export function setupShimSource(root: string): string {
 import * as vitest from "vitest";
 import * as langsmith from ${JSON.stringify(langsmith)};
 import * as traceable from ${JSON.stringify(traceable)};
+import { createRequire } from "node:module";
 import { installVitestWorker } from ${JSON.stringify(worker)};
 
-installVitestWorker({ vitest, langsmith, traceable });
+installVitestWorker({ vitest, langsmith, traceable, projectRequire: createRequire(import.meta.url) });
 `;
 }
 

@@ -9,7 +9,8 @@ export interface VitestWorkerModules {
   vitest: any;
   langsmith: any;
   traceable: any;
-  langsmithCjs?: any;
+  /** `createRequire` of the generated setup file: resolves like the user's project. */
+  projectRequire?: NodeJS.Require;
 }
 
 export function installVitestWorker(mods: VitestWorkerModules): void {
@@ -18,7 +19,7 @@ export function installVitestWorker(mods: VitestWorkerModules): void {
     traceable: mods.traceable.traceable,
     getCurrentRunTree: mods.traceable.getCurrentRunTree,
     ROOT: mods.traceable.ROOT,
-    extraClientClasses: mods.langsmithCjs?.Client ? [mods.langsmithCjs.Client] : [],
+    projectRequire: mods.projectRequire,
   };
   const rt = installWorker(langsmith);
   (globalThis as any)[VITEST_MODULE_KEY] = mods.vitest;

@@ -1,3 +1,4 @@
+import { dirname, join } from "node:path";
 import type { LangsmithClientLike, LangsmithModules } from "./langsmith-types.js";
 
 // Every langsmith client in the worker, Tally's and any the user's code makes, must (a) send to the
@@ -21,8 +22,35 @@ export class ClientTracker {
     private readonly token: string,
   ) {}
 
+  private commonJs: { require: NodeJS.Require; client: string; runTrees: string } | undefined;
+
   install(mods: LangsmithModules): void {
     for (const cls of [mods.Client, ...(mods.extraClientClasses ?? [])]) this.patch(cls.prototype as Record<string | symbol, unknown>);
+    if (mods.projectRequire) {
+      try {
+        // Resolving does not load anything; only the paths are needed to look in require's cache.
+        // The package's CommonJS entry (index.cjs) sits at its root; the modules are in dist/.
+        const dist = join(dirname(mods.projectRequire.resolve("langsmith")), "dist");
+        this.commonJs = { require: mods.projectRequire, client: join(dist, "client.cjs"), runTrees: join(dist, "run_trees.cjs") };
+      } catch {
+        // No CommonJS entry resolvable from the project: nothing to adopt.
+      }
+    }
+  }
+
+  /**
+   * Adopts a CommonJS copy of langsmith once something has loaded it: its Client methods are
+   * wrapped from then on, and its shared client (what its \`traceable\` uses) is registered now.
+   */
+  adoptCommonJs(): void {
+    const cjs = this.commonJs;
+    if (!cjs) return;
+    const client = cjs.require.cache[cjs.client]?.exports as { Client?: { prototype: object } } | undefined;
+    if (!client?.Client) return;
+    this.patch(client.Client.prototype as Record<string | symbol, unknown>);
+    const runTrees = cjs.require.cache[cjs.runTrees]?.exports as { RunTree?: { getSharedClient?: () => LangsmithClientLike } } | undefined;
+    const shared = runTrees?.RunTree?.getSharedClient?.();
+    if (shared) this.register(shared);
   }
 
   register(client: LangsmithClientLike): void {
@@ -50,6 +78,7 @@ export class ClientTracker {
    */
   async flush(deadline: number): Promise<string[]> {
     const problems: string[] = [];
+    this.adoptCommonJs();
     for (let stable = false; !stable && Date.now() < deadline; ) {
       const before = this.generation;
       // Let run ends that traceable enqueues from a detached promise reach the queues first.
@@ -59,7 +88,8 @@ export class ClientTracker {
         // flush() sends the queue now instead of after the SDK's 250 ms batching debounce (and works in
         // manualFlushMode, where awaitPendingTraceBatches is a no-op); then wait for what is in flight.
         work.push(
-          Promise.resolve(c.flush?.()).then(() => c.awaitPendingTraceBatches?.()),
+          // (In manualFlushMode flush() is the whole job, and awaitPendingTraceBatches only warns.)
+          Promise.resolve(c.flush?.()).then(() => (c.manualFlushMode ? undefined : c.awaitPendingTraceBatches?.())),
         );
       }
       const results = await Promise.allSettled(work);

@@ -9,6 +9,7 @@ export interface LangsmithClientLike {
   createFeedback(runId: string, key: string, opts: Record<string, unknown>): Promise<unknown>;
   awaitPendingTraceBatches?(): Promise<void>;
   flush?(): Promise<void>;
+  manualFlushMode?: boolean;
 }
 
 export interface LangsmithModules {
@@ -18,4 +19,9 @@ export interface LangsmithModules {
   ROOT: symbol;
   /** Other copies of Client (the CJS build next to the ESM one) to track as well. */
   extraClientClasses?: Array<{ prototype: object }>;
+  /**
+   * A `require` that resolves like the user's project. If a CommonJS copy of langsmith gets loaded
+   * (by a CommonJS dependency), its clients are adopted too; Tally never loads it itself.
+   */
+  projectRequire?: NodeJS.Require;
 }

@@ -146,6 +146,7 @@ export function createLsApi(binding: RunnerBinding) {
     try {
       await traced(rt.langsmith.ROOT, inputs);
     } finally {
+      rt.tracker.adoptCommonJs();
       await binding.onTestEnd?.(ctx, {
         runId,
         dataset,
