@@ -18,6 +18,8 @@ export async function expectDelivered(backend: Backend, suite: GeneratedSuite, o
   const exp = experiments[0]!;
   expect(exp.end_time, "the experiment was closed").toBeTruthy();
   expect(exp.extra?.metadata?.dataset_version, "dataset_version set").toBeTruthy();
+  // The suites live inside this repository's checkout, so the close carries its git metadata.
+  expect(exp.extra?.metadata?.commit, "git commit in the experiment metadata").toMatch(/^[0-9a-f]{40}$/);
 
   const runs = await backend.runsOf(exp.id);
   const roots = runs.filter((r) => !r.parent_run_id);

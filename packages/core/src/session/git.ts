@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 
 export interface GitInfo {
   commit?: string;
@@ -7,20 +7,19 @@ export interface GitInfo {
 }
 
 // Git metadata is a nice-to-have: a checkout without git (a container, a tarball) still closes its
-// experiment with `dataset_version` and `end_time`.
-export function readGit(cwd: string): GitInfo {
+// experiment with `dataset_version` and `end_time`. Read in the background while the tests run.
+export async function readGit(cwd: string): Promise<GitInfo> {
   const git = (...args: string[]) =>
-    execFileSync("git", args, { cwd, stdio: ["ignore", "pipe", "ignore"], timeout: 5000 }).toString().trim();
+    new Promise<string>((resolve, reject) =>
+      execFile("git", args, { cwd, timeout: 5000 }, (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))),
+    );
   try {
-    const commit = git("rev-parse", "HEAD");
-    let branch: string | undefined;
-    try {
-      branch = git("rev-parse", "--abbrev-ref", "HEAD");
-    } catch {
-      branch = undefined;
-    }
-    const dirty = git("status", "--porcelain", "--untracked-files=no").length > 0;
-    return { commit, branch, dirty };
+    const [commit, branch, status] = await Promise.all([
+      git("rev-parse", "HEAD"),
+      git("rev-parse", "--abbrev-ref", "HEAD").catch(() => undefined),
+      git("status", "--porcelain", "--untracked-files=no"),
+    ]);
+    return { commit, branch, dirty: status.length > 0 };
   } catch {
     return {};
   }

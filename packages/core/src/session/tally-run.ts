@@ -7,7 +7,6 @@ import { Ledger } from "../ledger/ledger.js";
 import { ExperimentRegistry } from "../registry/registry.js";
 import { webUrlFor } from "../registry/web-url.js";
 import { reconcile, type ReportedTest, type RunSummary } from "../report/reconcile.js";
-import { startServer } from "../server/index.js";
 import { Spool } from "../spool/spool.js";
 import { createUpstream } from "../upstream/http.js";
 import { Sender } from "../upstream/sender.js";
@@ -55,7 +54,10 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
   const options = resolveOptions(start.root, start.options, env);
   const runKey = deriveRunKey(env);
 
-  const local = options.local ? await startServer({ dbPath: join(options.dir, "tally.db") }) : undefined;
+  // The embedded store (and node:sqlite) is loaded only when it is the backend.
+  const local = options.local
+    ? await (await import("../server/index.js")).startServer({ dbPath: join(options.dir, "tally.db") })
+    : undefined;
   const apiUrl = local ? local.url : endpointOf(env);
   const upstream = createUpstream({
     apiUrl,
@@ -63,7 +65,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
     workspaceId: env.LANGSMITH_WORKSPACE_ID,
   });
   const backend = local ? `local store ${join(options.dir, "tally.db")}` : apiUrl;
-  const git = readGit(start.root);
+  const gitInfo = readGit(start.root);
   const runMetadata: Record<string, unknown> = {
     __ls_runner: start.runner,
     tally_run_key: runKey.key,
@@ -126,6 +128,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
       // Close each experiment once, with this end time; the sender sends it as soon as the
       // experiment's examples are in, alongside its last runs.
       const endTime = new Date().toISOString();
+      const git = await gitInfo;
       const closeFor = (exp: { dataset: string; name: string; id: string }) => ({
         t: "close" as const,
         close: {
