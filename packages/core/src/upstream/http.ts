@@ -111,4 +111,8 @@ export function backoffMs(attempt: number, retryAfterMs?: number): number {
   return base / 2 + Math.random() * (base / 2);
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/**
+ * Retry waits never hold the process open by themselves: whoever needs the result (a drain, the
+ * CLI) keeps its own timers; after a run's shutdown, what is left is in the spool anyway.
+ */
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());

@@ -5,7 +5,7 @@ import type { ExampleHint, ExperimentClose, SpoolRecord, TestRegistration } from
 import { exampleId } from "../identity/experiment.js";
 import { encodeExamplesMultipart, encodeRunsMultipart } from "../wire/encode.js";
 import type { ExampleRecord, FeedbackRecord, RunOp } from "../wire/types.js";
-import { backoffMs, sleep, toError, UpstreamError, type Upstream } from "./http.js";
+import { backoffMs, toError, UpstreamError, type Upstream } from "./http.js";
 
 // Write-behind: sends what the spool holds to the backend, in dependency order (dataset and
 // experiment, then examples, then the runs and feedback that reference them, then the close),
@@ -76,8 +76,7 @@ export class Sender {
   async drain(deadline: number, onTick?: (p: SenderProgress) => void): Promise<SenderProgress> {
     this.kick();
     while (this.queue.length + this.inflight.size > 0 && Date.now() < deadline) {
-      // Woken by any progress (a batch sent, a dependency resolved, a loop going idle), or each
-      // 250 ms to report and to retry.
+      // Woken when a batch finishes or a dependency resolves, or every 250 ms to report and retry.
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((r) => {
         this.wakers.push(r);
@@ -95,8 +94,24 @@ export class Sender {
     for (const w of this.wakers.splice(0)) w();
   }
 
+  /** Stops sending; the rest stays in the spool. Pending backoff sleeps end now, not at their timer. */
   stop(): void {
     this.stopped = true;
+    for (const cancel of this.sleeps) cancel();
+  }
+
+  private readonly sleeps = new Set<() => void>();
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleeps.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleeps.add(done);
+    });
   }
 
   private noteTest(t: TestRegistration): void {
@@ -121,7 +136,8 @@ export class Sender {
     for (;;) {
       if (this.stopped) return;
       const wait = this.retryAt - Date.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await this.pause(wait);
+      if (this.stopped) return;
       const batch = this.take();
       if (!batch) return;
       for (const r of batch.recs) this.inflight.add(r.seq);
