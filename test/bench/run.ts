@@ -13,6 +13,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../../packages/core/dist/server/index.js";
+import { withReads } from "../support/reads.ts";
 import { MATRIX, REPO, runVitest } from "../support/run-vitest.ts";
 import { generateSuite, type SuiteFlavour } from "../support/suite.ts";
 
@@ -91,42 +92,14 @@ async function runOnce(flavour: SuiteFlavour, latency: number, tag: string): Pro
 
 /** What reached the server for the dataset, read over HTTP as any LangSmith client would. */
 async function countDelivered(url: string, datasetName: string): Promise<Delivered> {
-  const headers = { "x-api-key": API_KEY, "content-type": "application/json" };
-  const get = async <T>(path: string): Promise<T> => {
-    const res = await fetch(url + path, { headers });
-    if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
-  const query = async (filter: Record<string, unknown>): Promise<Array<{ id: string }>> => {
-    const out: Array<{ id: string }> = [];
-    let cursor: string | undefined;
-    do {
-      const res = await fetch(url + "/runs/query", {
-        method: "POST",
-        headers,
-        body: JSON.stringify({ ...filter, limit: 1000, cursor }),
-      });
-      if (!res.ok) throw new Error(`POST /runs/query: ${res.status} ${await res.text()}`);
-      const page = (await res.json()) as { runs: Array<{ id: string }>; cursors?: { next?: string | null } };
-      out.push(...page.runs);
-      cursor = page.cursors?.next ?? undefined;
-    } while (cursor);
-    return out;
-  };
-
-  const datasets = await get<Array<{ id: string }>>(`/datasets?name=${encodeURIComponent(datasetName)}`);
-  if (datasets.length === 0) return { experiments: 0, runs: 0, spans: 0, feedback: 0 };
-  const sessions = await get<Array<{ id: string }>>(`/sessions?reference_dataset=${datasets[0]!.id}&limit=1000`);
+  const reads = withReads(url, async () => {});
+  const [dataset] = await reads.datasets(datasetName);
+  const sessions = dataset ? await reads.experimentsOf(dataset.id) : [];
   if (sessions.length === 0) return { experiments: 0, runs: 0, spans: 0, feedback: 0 };
-  const session = sessions.map((s) => s.id);
-  const roots = await query({ session, is_root: true });
-  const children = await query({ session, is_root: false });
-  let feedback = 0;
-  for (let i = 0; i < roots.length; i += 100) {
-    const q = roots.slice(i, i + 100).map((r) => `run=${r.id}`).join("&");
-    feedback += (await get<unknown[]>(`/feedback?${q}&limit=10000`)).length;
-  }
-  return { experiments: sessions.length, runs: roots.length, spans: children.length, feedback };
+  const runs = (await Promise.all(sessions.map((s) => reads.runsOf(s.id)))).flat();
+  const roots = runs.filter((r) => !r.parent_run_id);
+  const feedback = await reads.feedbackFor(roots.map((r) => r.id));
+  return { experiments: sessions.length, runs: roots.length, spans: runs.length - roots.length, feedback: feedback.length };
 }
 
 // ---- run the plan ----------------------------------------------------------------------------

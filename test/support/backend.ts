@@ -2,84 +2,16 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../../packages/core/src/server/index.js";
+import { withReads } from "./reads.js";
 
-// The project's LangSmith stand-in, started for a test, plus the reads tests use to check what
-// arrived — over real HTTP, as any LangSmith client would read it.
+export { withReads, type Run, type Session } from "./reads.js";
 
-export interface Run {
-  id: string;
-  name: string;
-  trace_id: string;
-  parent_run_id: string | null;
-  session_id: string;
-  reference_example_id: string | null;
-  end_time: string | null;
-  outputs: Record<string, unknown> | null;
-  error: string | null;
-}
-
-export interface Session {
-  id: string;
-  name: string;
-  reference_dataset_id: string | null;
-  end_time: string | null;
-  extra?: { metadata?: Record<string, unknown> };
-}
+// The project's LangSmith stand-in, started for a test, with the reads of ./reads.ts.
 
 export async function startBackend(opts: { latencyMs?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "tally-backend-"));
   const server = await startServer({ dbPath: join(dir, "backend.db"), latencyMs: opts.latencyMs ?? 0 });
   return withReads(server.url, () => server.close());
-}
-
-export function withReads(url: string, close: () => Promise<void>) {
-  const headers = { "x-api-key": "fake-key", "content-type": "application/json" };
-  async function get<T>(path: string): Promise<T> {
-    const res = await fetch(url + path, { headers });
-    if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  }
-  async function allRuns(filter: Record<string, unknown>): Promise<Run[]> {
-    const out: Run[] = [];
-    let cursor: string | undefined;
-    do {
-      const res = await fetch(url + "/runs/query", {
-        method: "POST",
-        headers,
-        body: JSON.stringify({ ...filter, limit: 100, cursor }),
-      });
-      if (!res.ok) throw new Error(`POST /runs/query: ${res.status} ${await res.text()}`);
-      const page = (await res.json()) as { runs: Run[]; cursors?: { next?: string | null } };
-      out.push(...page.runs);
-      cursor = page.cursors?.next ?? undefined;
-    } while (cursor);
-    return out;
-  }
-  return {
-    url,
-    close,
-    async datasets(name: string) {
-      return get<Array<{ id: string; name: string }>>(`/datasets?name=${encodeURIComponent(name)}`);
-    },
-    async experimentsOf(datasetId: string) {
-      return get<Session[]>(`/sessions?reference_dataset=${datasetId}&limit=100`);
-    },
-    async sessionByName(name: string) {
-      return (await get<Session[]>(`/sessions?name=${encodeURIComponent(name)}`))[0];
-    },
-    runsOf: (sessionId: string) => allRuns({ session: [sessionId] }),
-    async feedbackFor(runIds: string[]) {
-      const out: Array<{ id: string; run_id: string; key: string; score: unknown }> = [];
-      for (let i = 0; i < runIds.length; i += 50) {
-        const q = runIds.slice(i, i + 50).map((id) => `run=${id}`).join("&");
-        out.push(...(await get<typeof out>(`/feedback?${q}&limit=1000`)));
-      }
-      return out;
-    },
-    async examplesOf(datasetId: string) {
-      return get<Array<{ id: string; inputs: Record<string, unknown> }>>(`/examples?dataset=${datasetId}&limit=1000`);
-    },
-  };
 }
 
 export type Backend = Awaited<ReturnType<typeof startBackend>>;

@@ -90,7 +90,7 @@ async function handle(deps: CollectorDeps, req: IncomingMessage, res: ServerResp
     const fb = (await readJson(req)) as FeedbackRecord;
     return accept(deps, res, [], [fb], fb);
   }
-  if (path.startsWith("/_tally/")) return handleTally(deps, method, path, url, req, res);
+  if (path.startsWith("/_tally/")) return handleTally(deps, method, path, req, res);
   return proxy(deps, method, url, req, res);
 }
 
@@ -135,7 +135,6 @@ async function handleTally(
   deps: CollectorDeps,
   method: string,
   path: string,
-  url: URL,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -147,24 +146,12 @@ async function handleTally(
     for (const h of hints) void deps.registry.ensure(h.dataset, h.experiment).catch(() => undefined);
     return send(res, 202, { accepted: hints.length });
   }
-  if (method === "GET" && path === "/_tally/experiments") {
-    return send(res, 200, { experiments: experimentsFor(deps, url.searchParams.getAll("dataset")) });
-  }
   if (method === "POST" && path === "/_tally/ack") {
     const ack = (await readJson(req)) as { file: string; worker?: string; problems?: string[] };
     deps.ledger.ack({ file: String(ack.file), worker: ack.worker, at: Date.now(), problems: ack.problems ?? [] });
     return send(res, 200, { ok: true });
   }
   return send(res, 404, { detail: `tally collector: no route ${method} ${path}` });
-}
-
-function experimentsFor(deps: CollectorDeps, datasets: string[]) {
-  const out: Record<string, { id: string; name: string; datasetId: string; url: string }> = {};
-  for (const d of new Set(datasets)) {
-    const e = deps.registry.peek(d);
-    if (e) out[d] = { id: e.id, name: e.name, datasetId: e.datasetId, url: e.url };
-  }
-  return out;
 }
 
 const HOP_BY_HOP = new Set(["host", "connection", "content-length", "x-api-key", "authorization", "transfer-encoding", "keep-alive"]);

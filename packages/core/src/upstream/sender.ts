@@ -195,8 +195,8 @@ export class Sender {
     let bytes = 0;
     for (const rec of this.queue) {
       if (this.inflight.has(rec.seq) || rec.t === "close") continue;
-      if (rec.t === "example" || rec.t === "test") {
-        const hint = rec.t === "example" ? rec.example : rec.test;
+      const hint = exampleOf(rec);
+      if (hint) {
         const exp = this.resolve(hint.dataset, hint.experiment);
         if (!exp) continue;
         const key = this.exampleKey(exp, hint);
@@ -331,8 +331,8 @@ export class Sender {
     const exp = this.opts.registry.peek(dataset)!;
     const examples = new Map<string, ExampleRecord>();
     for (const rec of recs) {
-      if (rec.t !== "test" && rec.t !== "example") continue;
-      const hint = rec.t === "test" ? rec.test : rec.example;
+      const hint = exampleOf(rec);
+      if (!hint) continue;
       const id = this.exampleIdOf(exp, hint);
       examples.set(id, {
         id,
@@ -416,6 +416,11 @@ function encoded(list: ExampleRecord[]) {
 }
 const encode = (list: ExampleRecord[]) => encoded(list).body;
 const encodeType = (list: ExampleRecord[]) => encoded(list).contentType;
+
+/** The example a record brings: a hint from collection, or a test's own registration. */
+function exampleOf(rec: SpoolRecord): ExampleHint | undefined {
+  return rec.t === "example" ? rec.example : rec.t === "test" ? rec.test : undefined;
+}
 
 function isPermanent(err: unknown): boolean {
   return err instanceof UpstreamError && !err.retryable && err.status !== 404;
