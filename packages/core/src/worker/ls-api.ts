@@ -59,23 +59,25 @@ export function createLsApi(binding: RunnerBinding) {
     const dataset = rt?.dataset ?? suite?.testSuiteName ?? suite?.name;
     const experiment = dataset ? experimentIdentity(dataset, rt?.runKey ?? "untracked", suite?.projectName ?? rt?.experimentPrefix) : undefined;
     const tracked = !!rt?.active && suite?.enableTestTracking !== false && enableTestTracking !== false;
+    // Hashing walks the whole inputs: once per declaration, shared by the hint and every run of it.
+    let hashes: { inputsHash: string; outputsHash: string } | undefined;
     const example = (d: string, e: { name: string; id: string }): ExampleHint => ({
       dataset: d,
       experiment: e,
       inputs,
       referenceOutputs: referenceOutputs ?? null,
-      inputsHash: objectHash(inputs),
-      outputsHash: objectHash(referenceOutputs ?? {}),
+      ...(hashes ??= { inputsHash: objectHash(inputs), outputsHash: objectHash(referenceOutputs ?? {}) }),
       exampleId: id,
       split: split ?? null,
       metadata: metadata ?? null,
     });
-    return { rt, id, inputs, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example };
+    return { rt, id, inputs, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example, suite };
   }
+  type Identity = ReturnType<typeof identify>;
 
-  async function runOne(ctx: any, name: string, params: LsParams, fn: LsTestFn, suite: DescribeFrame | undefined, repetition: number) {
+  async function runOne(ctx: any, name: string, declared: Identity, fn: LsTestFn, repetition: number) {
     runtimeOrWarn();
-    const { rt, id, inputs, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example } = identify(params, suite);
+    const { rt, id, inputs, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example, suite } = declared;
     if (!dataset || !experiment) {
       throw new Error(`ls.test("${name}") needs a dataset: put it inside ls.describe("<dataset>", ...) or set the plugin's \`dataset\` option`);
     }
@@ -163,9 +165,12 @@ export function createLsApi(binding: RunnerBinding) {
       const suite = describeStack.at(-1);
       const reps = Math.max(1, Number(params?.config?.repetitions ?? 1));
       // The example is known now, at collection: hint it so it is uploaded while the file runs.
-      const declared = skipped || suite?.skipped ? undefined : identify(params, suite);
-      if (declared?.tracked && declared.dataset && declared.experiment) {
-        declared.rt!.hintExample(declared.example(declared.dataset, declared.experiment));
+      // One identity per declaration, made when first needed (skipped tests never need it).
+      let identity: Identity | undefined;
+      const declared = () => (identity ??= identify(params, suite));
+      if (!skipped && !suite?.skipped) {
+        const { tracked, dataset, experiment, rt, example } = declared();
+        if (tracked && dataset && experiment) rt!.hintExample(example(dataset, experiment));
       }
       for (let r = 0; r < reps; r++) {
         const testName = reps > 1 ? `${name}, run ${r + 1}` : name;
@@ -173,7 +178,7 @@ export function createLsApi(binding: RunnerBinding) {
         method(
           testName,
           function (this: unknown) {
-            return runOne(arguments[0], name, params, fn, suite, r);
+            return runOne(arguments[0], name, declared(), fn, r);
           },
           timeout,
         );
