@@ -1,11 +1,9 @@
 import { join } from "node:path";
 import { Ledger } from "../ledger/ledger.js";
 import { ExperimentRegistry } from "../registry/registry.js";
-import { webUrlFor } from "../registry/web-url.js";
-import { startServer } from "../server/index.js";
-import { apiKeyOf, endpointOf } from "../session/options.js";
+import { connectBackend } from "../session/backend.js";
+import { endpointOf } from "../session/options.js";
 import { Spool } from "../spool/spool.js";
-import { createUpstream } from "../upstream/http.js";
 import { Sender } from "../upstream/sender.js";
 
 /** Sends what earlier runs left in the spool; each spool goes back to the backend it was meant for. */
@@ -24,21 +22,19 @@ export async function flushSpools(dir: string, log: (l: string) => void, timeout
       spool.removeIfComplete();
       continue;
     }
-    const local = !owner || owner.backend === "local" ? await startServer({ dbPath: join(dir, "tally.db") }) : undefined;
-    const apiUrl = local?.url ?? owner!.backend;
-    const key = local ? "tally-local" : apiKeyOf(process.env);
-    const upstream = createUpstream({ apiUrl, apiKey: key, workspaceId: process.env.LANGSMITH_WORKSPACE_ID });
+    const target = !owner || owner.backend === "local" ? { local: true as const, dir } : { local: false as const, apiUrl: owner.backend };
+    const { upstream, apiUrl, webUrl, local, close } = await connectBackend(target, process.env);
     if (!local && endpointOf(process.env) !== apiUrl) {
       log(`tally flush: note: ${d} was recorded for ${apiUrl}, which differs from LANGSMITH_ENDPOINT`);
     }
-    const registry = new ExperimentRegistry({ upstream, webUrl: webUrlFor(apiUrl, !!local), metadata: {}, retryForMs: 10_000 });
+    const registry = new ExperimentRegistry({ upstream, webUrl, metadata: {}, retryForMs: 10_000 });
     const sender = new Sender({ spool, upstream, registry, ledger: new Ledger() });
     // Test records already sent are pushed again: their example ids are needed by the pending runs,
     // and re-sending an example is an idempotent upsert.
     sender.push(spool.all().filter((r) => r.t === "test" || !spool.isDone(r.seq)));
     const p = await sender.drain(Date.now() + timeoutMs);
     sender.stop();
-    await local?.close();
+    await close();
     if (p.pending === 0) {
       spool.removeIfComplete();
       log(`tally flush: sent ${pending.length} records from ${d}`);

@@ -5,13 +5,12 @@ import { experimentIdentity } from "../identity/experiment.js";
 import { deriveRunKey, type RunKey } from "../identity/run-key.js";
 import { Ledger } from "../ledger/ledger.js";
 import { ExperimentRegistry } from "../registry/registry.js";
-import { webUrlFor } from "../registry/web-url.js";
 import { reconcile, type ReportedTest, type RunSummary } from "../report/reconcile.js";
 import { Spool } from "../spool/spool.js";
-import { createUpstream } from "../upstream/http.js";
 import { Sender } from "../upstream/sender.js";
 import { readGit } from "./git.js";
-import { apiKeyOf, endpointOf, resolveOptions, type ResolvedOptions, type TallyOptions } from "./options.js";
+import { connectBackend } from "./backend.js";
+import { endpointOf, resolveOptions, type ResolvedOptions, type TallyOptions } from "./options.js";
 import { WORKER_ENV } from "./worker-env.js";
 
 // One test run, runner-agnostic: picks the backend, opens the spool, starts the collector and the
@@ -54,17 +53,8 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
   const options = resolveOptions(start.root, start.options, env);
   const runKey = deriveRunKey(env);
 
-  // The embedded store (and node:sqlite) is loaded only when it is the backend.
-  const local = options.local
-    ? await (await import("../server/index.js")).startServer({ dbPath: join(options.dir, "tally.db") })
-    : undefined;
-  const apiUrl = local ? local.url : endpointOf(env);
-  const upstream = createUpstream({
-    apiUrl,
-    apiKey: local ? "tally-local" : apiKeyOf(env),
-    workspaceId: env.LANGSMITH_WORKSPACE_ID,
-  });
-  const backend = local ? `local store ${join(options.dir, "tally.db")}` : apiUrl;
+  const target = options.local ? { local: true as const, dir: options.dir } : { local: false as const, apiUrl: endpointOf(env) };
+  const { upstream, apiUrl, webUrl, local, label: backend, close: closeBackend } = await connectBackend(target, env);
   const gitInfo = readGit(start.root);
   const runMetadata: Record<string, unknown> = {
     __ls_runner: start.runner,
@@ -77,7 +67,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
   const ledger = new Ledger();
   const registry = new ExperimentRegistry({
     upstream,
-    webUrl: webUrlFor(apiUrl, !!local),
+    webUrl,
     metadata: runMetadata,
     description: options.description,
     retryForMs: 10_000,
@@ -105,7 +95,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
   async function shutdown() {
     sender.stop();
     await collector.close();
-    await local?.close();
+    await closeBackend();
   }
 
   return {
@@ -114,7 +104,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
     ledger,
     registry,
     backend,
-    local: !!local,
+    local,
     workerEnv,
     abort: shutdown,
     async finish(tests) {
