@@ -22,6 +22,14 @@ function similarity(a: string, b: string): number {
 /** The sentence of the answer that talks about the order. */
 const orderSentence = (answer: string) => sentences(answer).find((s) => s.startsWith("Your order")) ?? answer;
 
+/** The scores every answer about a found order gets, and the outputs it records. */
+async function scoreOrderAnswer(result: Awaited<ReturnType<typeof answerQuestion>>, summary: string) {
+  ls.logFeedback({ key: "summary_similarity", score: similarity(orderSentence(result.answer), summary) });
+  await ls.expect(result).evaluatedBy(correctness).toBeGreaterThanOrEqual(0.5);
+  ls.logFeedback({ key: "groundedness", score: groundedness(result) });
+  return { answer: result.answer, order: result.order };
+}
+
 ls.describe("support-answers", () => {
   ls.test(
     "shipped order: carrier and ETA",
@@ -35,10 +43,7 @@ ls.describe("support-answers", () => {
     async ({ inputs, referenceOutputs }) => {
       const result = await answerQuestion(inputs.question);
       expect(result.order?.status).toBe("shipped");
-      ls.logFeedback({ key: "summary_similarity", score: similarity(orderSentence(result.answer), referenceOutputs!.summary) });
-      await ls.expect(result).evaluatedBy(correctness).toBeGreaterThanOrEqual(0.5);
-      ls.logFeedback({ key: "groundedness", score: groundedness(result) });
-      return { answer: result.answer, order: result.order };
+      return scoreOrderAnswer(result, referenceOutputs!.summary);
     },
   );
 
@@ -54,10 +59,7 @@ ls.describe("support-answers", () => {
     async ({ inputs, referenceOutputs }) => {
       const result = await answerQuestion(inputs.question);
       expect(result.order?.status).toBe("processing");
-      ls.logFeedback({ key: "summary_similarity", score: similarity(orderSentence(result.answer), referenceOutputs!.summary) });
-      await ls.expect(result).evaluatedBy(correctness).toBeGreaterThanOrEqual(0.5);
-      ls.logFeedback({ key: "groundedness", score: groundedness(result) });
-      return { answer: result.answer, order: result.order };
+      return scoreOrderAnswer(result, referenceOutputs!.summary);
     },
   );
 
@@ -75,10 +77,7 @@ ls.describe("support-answers", () => {
       expect(result.order?.status).toBe("delivered");
       // Delivered orders have one canonical sentence: hold it to a tight edit distance.
       await ls.expect(orderSentence(result.answer)).toBeRelativeCloseTo(referenceOutputs!.summary, { threshold: 0.05 });
-      ls.logFeedback({ key: "summary_similarity", score: similarity(orderSentence(result.answer), referenceOutputs!.summary) });
-      await ls.expect(result).evaluatedBy(correctness).toBeGreaterThanOrEqual(0.5);
-      ls.logFeedback({ key: "groundedness", score: groundedness(result) });
-      return { answer: result.answer, order: result.order };
+      return scoreOrderAnswer(result, referenceOutputs!.summary);
     },
   );
 
@@ -96,10 +95,7 @@ ls.describe("support-answers", () => {
       expect(result.order?.status).toBe("delayed");
       expect(result.answer).toContain("delayed");
       expect(result.answer).toMatch(/sorry/i);
-      ls.logFeedback({ key: "summary_similarity", score: similarity(orderSentence(result.answer), referenceOutputs!.summary) });
-      await ls.expect(result).evaluatedBy(correctness).toBeGreaterThanOrEqual(0.5);
-      ls.logFeedback({ key: "groundedness", score: groundedness(result) });
-      return { answer: result.answer, order: result.order };
+      return scoreOrderAnswer(result, referenceOutputs!.summary);
     },
   );
 
