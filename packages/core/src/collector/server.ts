@@ -119,8 +119,10 @@ async function accept(
   noteTests(deps, newTests);
   for (const op of ops) deps.ledger.noteRun(op);
   for (const f of feedback) deps.ledger.noteFeedback(f);
-  deps.sender.push(recs);
+  // The records are in the spool: answer first, so the worker's flush does not wait on the sender
+  // encoding its first upstream batch.
   send(res, 202, echo);
+  deps.sender.push(recs);
 }
 
 function noteTests(deps: CollectorDeps, tests: TestRegistration[]): void {
@@ -142,9 +144,11 @@ async function handleTally(
     // Sent when a worker collects its ls.test()s, so examples are uploaded while the file runs; the
     // test's own registration arrives later, inside its run.
     const hints = (await readJson(req)) as ExampleHint[];
-    deps.sender.push(deps.spool.append(hints.map((example) => ({ t: "example" as const, example }))));
+    const recs = deps.spool.append(hints.map((example) => ({ t: "example" as const, example })));
+    send(res, 202, { accepted: hints.length });
+    deps.sender.push(recs);
     for (const h of hints) void deps.registry.ensure(h.dataset, h.experiment).catch(() => undefined);
-    return send(res, 202, { accepted: hints.length });
+    return;
   }
   if (method === "POST" && path === "/_tally/ack") {
     const ack = (await readJson(req)) as { file: string; worker?: string; problems?: string[] };

@@ -111,14 +111,26 @@ export class ClientTracker {
     }
     const holder = { tracker: this as ClientTracker };
     proto[TRACKED] = holder;
+    const multipart = proto.multipartIngestRuns;
     for (const name of METHODS) {
       const original = proto[name];
       if (typeof original !== "function") continue;
       proto[name] = function (this: LangsmithClientLike, ...args: unknown[]) {
         holder.tracker.register(this);
-        const out = (original as (...a: unknown[]) => unknown).apply(this, args);
+        // The collector asks for JSON batches (see collector/info.ts), which cannot carry attachments.
+        const viaMultipart = name === "batchIngestRuns" && typeof multipart === "function" && hasAttachments(args[0]);
+        const out = ((viaMultipart ? multipart : original) as (...a: unknown[]) => unknown).apply(this, args);
         return out instanceof Promise ? holder.tracker.track(out, WORK_METHODS.has(name)) : out;
       };
     }
   }
+}
+
+/** Whether a batch (`{ runCreates, runUpdates }`) has a run with attachments. */
+function hasAttachments(batch: unknown): boolean {
+  const { runCreates = [], runUpdates = [] } = (batch ?? {}) as { runCreates?: unknown[]; runUpdates?: unknown[] };
+  return [...runCreates, ...runUpdates].some((run) => {
+    const attachments = (run as { attachments?: object } | null)?.attachments;
+    return !!attachments && Object.keys(attachments).length > 0;
+  });
 }
