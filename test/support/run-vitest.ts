@@ -17,6 +17,12 @@ export function runVitest(pkg: string, cwd: string, args: string[], env: Record<
   return runNode([bin, "run", ...args], cwd, env);
 }
 
+/** Runs the jest of a matrix package (test/matrix/<pkg>) in `cwd`, on the repo's Node. */
+export function runJest(pkg: string, cwd: string, args: string[], env: Record<string, string | undefined>): Promise<ProcessResult> {
+  const bin = join(MATRIX, pkg, "node_modules", "jest", "bin", "jest.js");
+  return runNode([bin, "--ci", ...args], cwd, env);
+}
+
 export function runNode(args: string[], cwd: string, env: Record<string, string | undefined>, timeoutMs = 300_000): Promise<ProcessResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -42,7 +48,7 @@ export function runNode(args: string[], cwd: string, env: Record<string, string 
 function cleanEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(VITEST|TALLY_|LANGSMITH_|LANGCHAIN_|GITHUB_|CI$|NODE_OPTIONS)/.test(k)) continue;
+    if (/^(VITEST|JEST_|TALLY_|LANGSMITH_|LANGCHAIN_|GITHUB_|CI$|NODE_OPTIONS)/.test(k)) continue;
     env[k] = v;
   }
   env.NO_COLOR = "1";

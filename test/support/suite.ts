@@ -9,6 +9,10 @@ export type SuiteFlavour = "tally" | "official" | "baseline";
 
 export interface SuiteSpec {
   flavour: SuiteFlavour;
+  /** Default vitest. Jest suites are TypeScript (`.test.ts` through babel-jest) with `preset: "@tally/jest-preset"`. */
+  runner?: "vitest" | "jest";
+  /** Extra Jest config entries, as source text (e.g. `workerThreads: true,`). */
+  jestOptions?: string;
   files?: number;
   tests?: number;
   dataset?: string;
@@ -37,10 +41,17 @@ export interface GeneratedSuite {
   plainRuns: number;
 }
 
-const importFor: Record<SuiteFlavour, string> = {
-  tally: `import * as ls from "@tally/vitest-plugin";`,
-  official: `import * as ls from "langsmith/vitest";`,
-  baseline: `import * as ls from "./baseline-ls.mjs";`,
+const importFor: Record<"vitest" | "jest", Record<SuiteFlavour, string>> = {
+  vitest: {
+    tally: `import * as ls from "@tally/vitest-plugin";`,
+    official: `import * as ls from "langsmith/vitest";`,
+    baseline: `import * as ls from "../baseline-ls.mjs";`,
+  },
+  jest: {
+    tally: `import * as ls from "@tally/jest-preset";`,
+    official: `import * as ls from "langsmith/jest";`,
+    baseline: `import * as ls from "../baseline-ls";`,
+  },
 };
 
 export function generateSuite(dir: string, spec: SuiteSpec): GeneratedSuite {
@@ -51,26 +62,22 @@ export function generateSuite(dir: string, spec: SuiteSpec): GeneratedSuite {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, "evals"), { recursive: true });
 
-  const plugin = spec.flavour === "tally";
-  writeFileSync(
-    join(dir, "vitest.config.mjs"),
-    `${plugin ? `import { tally } from "@tally/vitest-plugin/plugin";\n` : ""}` +
-      `export default {\n` +
-      `  ${plugin ? `plugins: [tally(${spec.pluginOptions ?? ""})],` : ""}\n` +
-      `  test: { include: ["evals/**/*.test.mjs"], testTimeout: 60000, hookTimeout: 60000, ${spec.testOptions ?? ""} },\n` +
-      `};\n`,
-  );
-  writeFileSync(join(dir, "app.mjs"), APP(stepMs));
-  if (spec.flavour === "baseline") writeFileSync(join(dir, "baseline-ls.mjs"), BASELINE_LS);
+  const runner = spec.runner ?? "vitest";
+  const ext = runner === "jest" ? "test.ts" : "test.mjs";
+  const source = (body: string, retry = false) => fileSource(runner, spec.flavour, dataset, body, retry);
+  if (runner === "jest") writeJestProject(dir, spec);
+  else writeVitestProject(dir, spec);
+  writeFileSync(join(dir, runner === "jest" ? "app.ts" : "app.mjs"), APP(stepMs));
+  if (spec.flavour === "baseline") writeFileSync(join(dir, runner === "jest" ? "baseline-ls.ts" : "baseline-ls.mjs"), BASELINE_LS[runner]);
 
   for (let f = 0; f < files; f++) {
     const body = Array.from({ length: tests }, (_, t) => testSource(`q${f}-${t}`, `case ${f}-${t}`, "ls.test")).join("\n");
-    writeFileSync(join(dir, "evals", `file-${String(f).padStart(2, "0")}.test.mjs`), fileSource(spec.flavour, dataset, body));
+    writeFileSync(join(dir, "evals", `file-${String(f).padStart(2, "0")}.${ext}`), source(body));
   }
   let expectedRuns = files * tests;
   if (spec.concurrentTests) {
     const body = Array.from({ length: spec.concurrentTests }, (_, t) => testSource(`c-${t}`, `concurrent ${t}`, "ls.test.concurrent")).join("\n");
-    writeFileSync(join(dir, "evals", "concurrent.test.mjs"), fileSource(spec.flavour, dataset, body));
+    writeFileSync(join(dir, "evals", `concurrent.${ext}`), source(body));
     expectedRuns += spec.concurrentTests;
   }
   if (spec.failingTests) {
@@ -83,7 +90,7 @@ export function generateSuite(dir: string, spec: SuiteSpec): GeneratedSuite {
     throw new Error("deliberate failure ${t}");
   });`,
     ).join("\n");
-    writeFileSync(join(dir, "evals", "failing.test.mjs"), fileSource(spec.flavour, dataset, body));
+    writeFileSync(join(dir, "evals", `failing.${ext}`), source(body, true));
     expectedRuns += spec.failingTests;
   }
   if (spec.flakyTests) {
@@ -98,14 +105,14 @@ export function generateSuite(dir: string, spec: SuiteSpec): GeneratedSuite {
     return { answer };
   }, 60000);`,
     ).join("\n");
-    // Needs `retry: 1` in testOptions.
-    writeFileSync(join(dir, "evals", "flaky.test.mjs"), fileSource(spec.flavour, dataset, body));
+    // Vitest: needs `retry: 1` in testOptions. Jest: the file calls jest.retryTimes(1).
+    writeFileSync(join(dir, "evals", `flaky.${ext}`), source(body, true));
     expectedRuns += spec.flakyTests;
   }
   if (spec.plainTraceableTests) {
     writeFileSync(
-      join(dir, "evals", "plain.test.mjs"),
-      `import { test, expect } from "vitest";\nimport { app } from "../app.mjs";\n` +
+      join(dir, "evals", `plain.${ext}`),
+      (runner === "jest" ? `import { app } from "../app";\n` : `import { test, expect } from "vitest";\nimport { app } from "../app.mjs";\n`) +
         Array.from(
           { length: spec.plainTraceableTests },
           (_, t) => `test("plain ${t}", async () => {\n  expect(await app("plain-${t}")).toContain("plain-${t}");\n});`,
@@ -116,10 +123,37 @@ export function generateSuite(dir: string, spec: SuiteSpec): GeneratedSuite {
   return { dir, expectedRuns, expectedSpansPerRun: 4, dataset, plainRuns: spec.plainTraceableTests ?? 0 };
 }
 
-function fileSource(flavour: SuiteFlavour, dataset: string, body: string): string {
-  return `${importFor[flavour]}
-import { app } from "../app.mjs";
+function writeVitestProject(dir: string, spec: SuiteSpec): void {
+  const plugin = spec.flavour === "tally";
+  writeFileSync(
+    join(dir, "vitest.config.mjs"),
+    `${plugin ? `import { tally } from "@tally/vitest-plugin/plugin";\n` : ""}` +
+      `export default {\n` +
+      `  ${plugin ? `plugins: [tally(${spec.pluginOptions ?? ""})],` : ""}\n` +
+      `  test: { include: ["evals/**/*.test.mjs"], testTimeout: 60000, hookTimeout: 60000, ${spec.testOptions ?? ""} },\n` +
+      `};\n`,
+  );
+}
 
+function writeJestProject(dir: string, spec: SuiteSpec): void {
+  // TypeScript test files through babel-jest, the transformer most Jest projects already have.
+  const babel = `["babel-jest", { presets: ["@babel/preset-typescript"], plugins: ["@babel/plugin-transform-modules-commonjs"] }]`;
+  writeFileSync(
+    join(dir, "jest.config.js"),
+    `module.exports = {\n` +
+      `  ${spec.flavour === "tally" ? `preset: "@tally/jest-preset",` : ""}\n` +
+      `  testMatch: ["<rootDir>/evals/**/*.test.ts"],\n` +
+      `  transform: { "\\\\.ts$": ${babel} },\n` +
+      `  testTimeout: 60000,\n` +
+      `  ${spec.jestOptions ?? ""}\n` +
+      `};\n`,
+  );
+}
+
+function fileSource(runner: "vitest" | "jest", flavour: SuiteFlavour, dataset: string, body: string, retry: boolean): string {
+  return `${importFor[runner][flavour]}
+import { app } from "../app${runner === "jest" ? "" : ".mjs"}";
+${runner === "jest" && retry ? "jest.retryTimes(1);\n" : ""}
 ls.describe(${JSON.stringify(dataset)}, () => {
 ${body}
 });
@@ -144,10 +178,13 @@ export const app = traceable(async (q) => generate(q, await retrieve(q)), { name
 `;
 
 // The baseline: the same test bodies with no tracking at all.
-const BASELINE_LS = `import { describe as d, test as t } from "vitest";
-function wrap(m) { return (name, p, fn, to) => m(name, (ctx) => fn({ ...ctx, inputs: p.inputs, referenceOutputs: p.referenceOutputs }), to); }
+const BASELINE_WRAP = `function wrap(m) { return (name, p, fn, to) => m(name, (ctx) => fn({ ...ctx, inputs: p.inputs, referenceOutputs: p.referenceOutputs }), to); }
 export const test = Object.assign(wrap(t), { concurrent: wrap(t.concurrent) });
 export const describe = (name, fn) => d(name, fn);
 export const logFeedback = () => {};
 export const logOutputs = () => {};
 `;
+const BASELINE_LS = {
+  vitest: `import { describe as d, test as t } from "vitest";\n${BASELINE_WRAP}`,
+  jest: `// @ts-nocheck\nconst d = describe, t = test;\n${BASELINE_WRAP}`,
+};

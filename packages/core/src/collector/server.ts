@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Ledger } from "../ledger/ledger.js";
+import type { AckedTest, Ledger } from "../ledger/ledger.js";
 import type { ExperimentRegistry } from "../registry/registry.js";
 import type { ExampleHint, SpoolBody, TestRegistration } from "../spool/records.js";
 import type { Spool } from "../spool/spool.js";
@@ -151,8 +151,9 @@ async function handleTally(
     return;
   }
   if (method === "POST" && path === "/_tally/ack") {
-    const ack = (await readJson(req)) as { file: string; worker?: string; problems?: string[] };
-    deps.ledger.ack({ file: String(ack.file), worker: ack.worker, at: Date.now(), problems: ack.problems ?? [] });
+    const ack = (await readJson(req)) as { file: string; worker?: string; problems?: string[]; tests?: AckedTest[] };
+    const tests = Array.isArray(ack.tests) ? ack.tests.filter((t) => typeof t?.runId === "string") : [];
+    deps.ledger.ack({ file: String(ack.file), worker: ack.worker, at: Date.now(), problems: ack.problems ?? [], tests });
     return send(res, 200, { ok: true });
   }
   return send(res, 404, { detail: `tally collector: no route ${method} ${path}` });

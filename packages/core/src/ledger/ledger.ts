@@ -26,12 +26,29 @@ export interface FeedbackEntry {
   error?: string;
 }
 
+/**
+ * A tracked test as its worker saw it, sent with the file's ack. Jest has no task meta: this is how
+ * its main process learns each test's run id, experiment and scores, even for a run that never
+ * reached the collector (sampled away, or refused).
+ */
+export interface AckedTest {
+  runId: string;
+  /** The runner's full test name (describe titles and test title). */
+  fullName: string;
+  dataset: string;
+  experimentName: string;
+  experimentId: string;
+  feedback: Array<{ key: string; score: number | boolean | null }>;
+  passed: boolean;
+}
+
 export interface WorkerAck {
   file: string;
   worker?: string;
   at: number;
   /** What the worker's flush could not send (it names tests); empty when all went well. */
   problems: string[];
+  tests: AckedTest[];
 }
 
 export class Ledger {

@@ -27,6 +27,11 @@ export interface RunnerBinding {
   methods(): { test: any; describe: any; expect: any };
   /** Hands the reporter what it needs (Vitest: task meta and an annotation). */
   onTestEnd?(ctx: any, info: TestEndInfo): void | Promise<void>;
+  /**
+   * The runner's full name (describe titles and title) of a test being declared, as its reporter
+   * will show it. Asked at declaration: during a run, concurrent tests overlap. Default: the title.
+   */
+  fullNameOf?(title: string): string | undefined;
 }
 
 const WRAPPED = Symbol.for("tally.wrapped-evaluator");
@@ -75,7 +80,7 @@ export function createLsApi(binding: RunnerBinding) {
   }
   type Identity = ReturnType<typeof identify>;
 
-  async function runOne(ctx: any, name: string, declared: Identity, fn: LsTestFn, repetition: number) {
+  async function runOne(ctx: any, name: string, declared: Identity, fn: LsTestFn, repetition: number, fullName: string) {
     runtimeOrWarn();
     const { rt, id, inputs, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example, suite } = declared;
     if (!dataset || !experiment) {
@@ -149,14 +154,13 @@ export function createLsApi(binding: RunnerBinding) {
       await traced(rt.langsmith.ROOT, inputs);
     } finally {
       rt.tracker.adoptCommonJs();
-      await binding.onTestEnd?.(ctx, {
-        runId,
-        dataset,
-        experimentName: experiment.name,
-        experimentId: experiment.id,
-        feedback: state.feedback,
-        passed,
+      const info: TestEndInfo = { runId, dataset, experimentName: experiment.name, experimentId: experiment.id, feedback: state.feedback, passed };
+      rt.reportTest({
+        ...info,
+        fullName,
+        feedback: state.feedback.map(({ key, score }) => ({ key, score })),
       });
+      await binding.onTestEnd?.(ctx, info);
     }
   }
 
@@ -174,11 +178,12 @@ export function createLsApi(binding: RunnerBinding) {
       }
       for (let r = 0; r < reps; r++) {
         const testName = reps > 1 ? `${name}, run ${r + 1}` : name;
+        const fullName = binding.fullNameOf?.(testName) ?? testName;
         // No declared parameter: Jest would take one as a `done` callback. Vitest passes its context anyway.
         method(
           testName,
           function (this: unknown) {
-            return runOne(arguments[0], name, declared(), fn, r);
+            return runOne(arguments[0], name, declared(), fn, r, fullName);
           },
           timeout,
         );

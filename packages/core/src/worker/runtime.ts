@@ -1,4 +1,5 @@
 import { WORKER_ENV } from "../session/worker-env.js";
+import type { AckedTest } from "../ledger/ledger.js";
 import type { ExampleHint } from "../spool/records.js";
 import { ClientTracker } from "./client-tracker.js";
 import type { LangsmithClientLike, LangsmithModules } from "./langsmith-types.js";
@@ -18,6 +19,8 @@ export interface WorkerRuntime {
   tracker: ClientTracker;
   /** Tells the collector about an example as its test is collected (batched, not awaited). */
   hintExample(h: ExampleHint): void;
+  /** Notes a tracked test that ran; the file's ack carries the list to the main process. */
+  reportTest(t: AckedTest): void;
   flushAndAck(file: string): Promise<string[]>;
 }
 
@@ -63,6 +66,7 @@ export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEn
   }
 
   let hints: ExampleHint[] = [];
+  let ranTests: AckedTest[] = [];
   let hintTimer: NodeJS.Timeout | undefined;
   function sendHints() {
     clearTimeout(hintTimer);
@@ -88,11 +92,17 @@ export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEn
       hints.push(h);
       hintTimer ??= setTimeout(sendHints, 0);
     },
+    reportTest(t) {
+      if (url && token) ranTests.push(t);
+    },
     async flushAndAck(file) {
       if (!url || !token) return [];
       sendHints();
       const problems = await tracker.flush(Date.now() + runtime.flushTimeoutMs - 1000);
-      await post("/_tally/ack", { file, worker: env.VITEST_POOL_ID ?? env.JEST_WORKER_ID, problems });
+      // A worker may run several files (isolate: false, Jest): each ack carries its own file's tests.
+      const tests = ranTests;
+      ranTests = [];
+      await post("/_tally/ack", { file, worker: env.VITEST_POOL_ID ?? env.JEST_WORKER_ID, problems, tests });
       return problems;
     },
   };

@@ -1,0 +1,13 @@
+import { ensureRun, log, optionsFromConfig } from "./run-state.js";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+// globalSetup of the preset. With your own globalSetup, call this one from it:
+//   module.exports = async (globalConfig, projectConfig) => {
+//     await require("@tally/jest-preset/global-setup")(globalConfig, projectConfig);
+//     ...
+//   };
+export = async function tallyGlobalSetup(globalConfig: any, projectConfig: any): Promise<void> {
+  const rootDir: string = globalConfig?.rootDir ?? projectConfig?.rootDir ?? process.cwd();
+  await ensureRun(rootDir, optionsFromConfig(globalConfig), log);
+};

@@ -1,0 +1,46 @@
+import { createLsApi, type RunnerBinding } from "@tally/core/worker";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+// `import * as ls from "@tally/jest-preset"`: a drop-in for `langsmith/jest`. Evaluated in each test
+// file's module registry, where Jest's `test`/`describe`/`expect` are globals (or, with
+// `injectGlobals: false`, come from @jest/globals).
+
+function jestGlobals(): { test: any; describe: any; expect: any } {
+  const g = globalThis as any;
+  if (g.test && g.describe && g.expect) return g;
+  return require("@jest/globals");
+}
+
+/**
+ * The describe titles around a test being declared, from jest-circus's state on the test file's
+ * global (its key is a local symbol, found by its description). Jest reports a test as
+ * `fullName` = describe titles and title, space-joined; the acks must name tests the same way.
+ */
+function describeTitles(): string[] | undefined {
+  const key = Object.getOwnPropertySymbols(globalThis).find((s) => s.description === "JEST_STATE_SYMBOL");
+  let block = key ? (globalThis as any)[key]?.currentDescribeBlock : undefined;
+  if (!block) return undefined;
+  const titles: string[] = [];
+  for (; block?.parent; block = block.parent) titles.unshift(String(block.name));
+  return titles;
+}
+
+const binding: RunnerBinding = {
+  name: "jest",
+  methods: jestGlobals,
+  fullNameOf: (title) => {
+    const titles = describeTitles();
+    return titles ? [...titles, title].join(" ") : undefined;
+  },
+};
+
+const api = createLsApi(binding);
+export const test = api.test;
+export const it = api.it;
+export const describe = api.describe;
+export const expect = api.expect;
+export const logFeedback = api.logFeedback;
+export const logOutputs = api.logOutputs;
+export const wrapEvaluator = api.wrapEvaluator;
+export type * from "@tally/core/worker";

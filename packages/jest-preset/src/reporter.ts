@@ -1,0 +1,53 @@
+import type { TallyOptions, TallyRun } from "@tally/core" with { "resolution-mode": "import" };
+import { printSummary } from "./print.js";
+import { ensureRun, finishRun, log } from "./run-state.js";
+import { joinResults, type JestFileResult, type JoinedResults } from "./results.js";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+// The Jest reporter: prints one table per experiment and the delivery line at the end of the run,
+// and puts the experiment URL on each tracked test's result (`tallyExperimentUrl`, which the
+// junit-properties module hands to jest-junit). It sits beside Jest's own reporters.
+
+export default class TallyJestReporter {
+  private readonly rootDir: string;
+
+  constructor(
+    globalConfig: any,
+    private readonly options: TallyOptions = {},
+  ) {
+    this.rootDir = globalConfig?.rootDir ?? process.cwd();
+  }
+
+  /** Starts the run if globalSetup did not (a user's own globalSetup replaced the preset's). */
+  async onRunStart(): Promise<void> {
+    await ensureRun(this.rootDir, this.options, log);
+  }
+
+  async onRunComplete(_contexts: unknown, results: any): Promise<void> {
+    const files: JestFileResult[] = results?.testResults ?? [];
+    let joined: JoinedResults | undefined;
+    let tallyRun: TallyRun | undefined;
+    const finished = await finishRun((run) => {
+      tallyRun = run;
+      joined = joinResults(this.rootDir, files, run.ledger.acks);
+      return joined.tests;
+    });
+    if (!finished || !joined || !tallyRun) return;
+    // Jest awaits each reporter's onRunComplete in turn: the links are there before jest-junit runs.
+    linkExperiments(joined, tallyRun);
+    const { summary, spoolDir } = finished;
+    for (const file of joined.unacked) {
+      summary.problems.push(`${file}: the worker stopped before its final flush acknowledged (crash, timeout, bail or a load error)`);
+    }
+    await printSummary(summary, spoolDir, tallyRun);
+  }
+}
+
+/** The experiment link on each tracked test's result (the experiments are resolved once the run is drained). */
+function linkExperiments(joined: JoinedResults, run: TallyRun): void {
+  for (const [assertion, dataset] of joined.datasetOf) {
+    const url = run.registry.peek(dataset)?.url;
+    if (url) (assertion as any).tallyExperimentUrl = url;
+  }
+}

@@ -1,0 +1,89 @@
+import type { FinishedRun, ReportedTest, TallyOptions, TallyRun } from "@tally/core" with { "resolution-mode": "import" };
+import { resolve } from "node:path";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+// The main-process half on Jest, shared by globalSetup, the reporter and globalTeardown (they run in
+// the same process and realm). Jest order: globalSetup → reporters' onRunStart → workers →
+// onRunComplete → globalTeardown. Whichever of globalSetup / onRunStart comes first starts the run
+// (so a user's own globalSetup or --reporters do not switch Tally off); onRunComplete finishes it and
+// prints, and globalTeardown finishes it if no Tally reporter did.
+
+interface State {
+  starting?: Promise<TallyRun>;
+  finished?: Promise<FinishedRun | undefined>;
+}
+
+const KEY = Symbol.for("tally.jest.run-state");
+const g = globalThis as unknown as Record<symbol, State | undefined>;
+const state = (): State => (g[KEY] ??= {});
+
+export function log(line: string): void {
+  // Beside Jest's own output, which goes to stderr.
+  process.stderr.write(line + "\n");
+}
+
+/** Imported lazily: @tally/core is ESM, and this package is loaded by Jest with require. */
+export const core = () => import("@tally/core");
+
+export function ensureRun(rootDir: string, options: TallyOptions, log: (line: string) => void): Promise<TallyRun> {
+  const s = state();
+  s.starting ??= (async () => {
+    const { startTallyRun, colors } = await core();
+    const run = await startTallyRun({ root: rootDir, options, runner: "tally-jest", log });
+    // Workers (child processes and worker threads) and in-band test environments are created after
+    // this, and take their environment from this process.
+    Object.assign(process.env, run.workerEnv);
+    const c = colors(!!process.stderr.isTTY);
+    log(c.dim(`tally: recording to ${run.backend} · run ${run.runKey.key} (${run.runKey.source})`));
+    return run;
+  })();
+  return s.starting;
+}
+
+export function isFinishing(): boolean {
+  return !!state().finished;
+}
+
+/** Finishes the run once; later calls get the same result. */
+export function finishRun(tests: (run: TallyRun) => ReportedTest[]): Promise<FinishedRun | undefined> {
+  const s = state();
+  if (!s.starting) return Promise.resolve(undefined);
+  s.finished ??= (async () => {
+    const run = await s.starting!;
+    const { WORKER_ENV } = await core();
+    try {
+      return await run.finish(tests(run));
+    } finally {
+      for (const key of Object.values(WORKER_ENV)) delete process.env[key];
+    }
+  })();
+  return s.finished;
+}
+
+/** Forget this run (after globalTeardown): a watch-mode re-run starts a new one. */
+export function resetRun(): void {
+  g[KEY] = undefined;
+}
+
+/**
+ * Tally's options as given to its reporter entry (`["@tally/jest-preset/reporter", { ... }]`), so
+ * globalSetup, which runs before any reporter exists, starts the run with them.
+ */
+export function optionsFromConfig(globalConfig: any): TallyOptions {
+  const ours = resolve(__dirname, "reporter.js");
+  for (const entry of (globalConfig?.reporters ?? []) as Array<string | [string, unknown]>) {
+    const [path, options] = Array.isArray(entry) ? entry : [entry, undefined];
+    if (typeof path !== "string" || !options) continue;
+    if (resolvesTo(path, globalConfig.rootDir, ours)) return options as TallyOptions;
+  }
+  return {};
+}
+
+function resolvesTo(spec: string, rootDir: string | undefined, target: string): boolean {
+  try {
+    return require.resolve(spec, { paths: [rootDir ?? process.cwd(), __dirname] }) === target;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,33 @@
+import { installWorker, lsMatchers } from "@tally/core/worker";
+import { dirname } from "node:path";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+// setupFilesAfterEnv: runs in every test file's module registry before the file. It points every
+// langsmith client at the collector, adds the ls matchers, and registers the flush-and-ack `afterAll`
+// (with its own timeout: Jest bounds setup-file hooks by testTimeout, 5 s by default).
+
+declare const expect: any;
+declare const afterAll: (fn: () => unknown, timeout?: number) => void;
+
+const testPath: string = expect.getState().testPath;
+
+/** langsmith as the test file resolves it, so Tally and the user's code share one copy. */
+function fromProject(spec: string): any {
+  try {
+    return require(require.resolve(spec, { paths: [dirname(testPath), process.cwd()] }));
+  } catch {
+    return require(spec);
+  }
+}
+
+const langsmith = fromProject("langsmith");
+const traceable = fromProject("langsmith/traceable");
+const rt = installWorker({
+  Client: langsmith.Client,
+  traceable: traceable.traceable,
+  getCurrentRunTree: traceable.getCurrentRunTree,
+  ROOT: traceable.ROOT,
+});
+expect.extend(lsMatchers);
+afterAll(() => rt.flushAndAck(testPath), rt.flushTimeoutMs);
