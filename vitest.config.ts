@@ -25,7 +25,7 @@ const closingLine = {
 export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "**/.suites/**", "**/dist/**"],
+    exclude: ["**/node_modules/**", "**/.suites/**", "**/dist/**", "test/fixtures/**"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",

@@ -1,11 +1,13 @@
 // `pnpm bench`: the same eval suite (8 files × 10 tests, nested traceables, feedback) run side by
-// side under no tracking (baseline), Tally, and the official `langsmith/vitest`, on real Vitest 4.1,
+// side under no tracking (baseline), Tally, and the official `langsmith/vitest` on real Vitest 4.1 —
+// and the same three on Jest 30 (`@tally/jest-preset`, `langsmith/jest`; Jest's default workers) —
 // against the project's LangSmith stand-in with 0 ms and 300 ms of latency per response. Each run
 // gets a fresh server, so what it delivered is counted over HTTP without mixing runs.
 //
 //   node test/bench/run.ts            full bench (≈ 4 min on 2 cores); writes docs/bench.md
 //   node test/bench/run.ts --quick    1 repetition each, 0 ms only; prints, writes nothing
-//   … --workers=N                     vitest --maxWorkers=N (default: Vitest's, nproc − 1)
+//   … --workers=N                     --maxWorkers=N (default: the runner's, nproc − 1)
+//   … --runner=vitest|jest            one runner only (default: both; the targets are Vitest's)
 //
 // The bench reports; it never exits non-zero because a target was missed.
 import { execFileSync } from "node:child_process";
@@ -14,14 +16,14 @@ import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../../packages/core/dist/server/index.js";
 import { withReads } from "../support/reads.ts";
-import { MATRIX, REPO, runVitest } from "../support/run-vitest.ts";
+import { MATRIX, REPO, runJest, runVitest } from "../support/run-vitest.ts";
 import { generateSuite, type SuiteFlavour } from "../support/suite.ts";
 
 const FLAVOURS: SuiteFlavour[] = ["baseline", "tally", "official"];
-const LABEL: Record<SuiteFlavour, string> = {
-  baseline: "baseline (no tracking)",
-  tally: "Tally",
-  official: "official langsmith/vitest",
+type Runner = "vitest" | "jest";
+const LABELS: Record<Runner, Record<SuiteFlavour, string>> = {
+  vitest: { baseline: "baseline (no tracking)", tally: "Tally", official: "official langsmith/vitest" },
+  jest: { baseline: "Jest baseline (no tracking)", tally: "Tally (Jest preset)", official: "official langsmith/jest" },
 };
 const TARGETS: Record<number, number> = { 0: 1.1, 300: 1.25 };
 const API_KEY = "fake-key";
@@ -30,7 +32,10 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 /** `--workers=N`: passed to vitest as --maxWorkers (default: Vitest's own, nproc − 1). */
 const workers = args.find((a) => a.startsWith("--workers="))?.slice("--workers=".length);
-const unknown = args.filter((a) => a !== "--quick" && !a.startsWith("--workers="));
+/** `--runner=vitest|jest`: one runner only (default: both; the targets are Vitest's). */
+const runnerArg = args.find((a) => a.startsWith("--runner="))?.slice("--runner=".length);
+const RUNNERS: Runner[] = runnerArg === "vitest" || runnerArg === "jest" ? [runnerArg] : ["vitest", "jest"];
+const unknown = args.filter((a) => a !== "--quick" && !a.startsWith("--workers=") && !a.startsWith("--runner="));
 if (unknown.length > 0 || (workers !== undefined && !/^\d+$/.test(workers))) {
   console.error(`usage: node test/bench/run.ts [--quick] [--workers=N]   (unknown: ${unknown.join(" ")})`);
   process.exit(2);
@@ -61,27 +66,28 @@ interface Sample extends Delivered {
 const expected = { runs: 0, spans: 0, feedback: 0 };
 
 /** One vitest run of one flavour against a fresh server. */
-async function runOnce(flavour: SuiteFlavour, latency: number, tag: string): Promise<Sample> {
+async function runOnce(runner: Runner, flavour: SuiteFlavour, latency: number, tag: string): Promise<Sample> {
   const server = await startServer({ latencyMs: latency });
+  const LABEL = LABELS[runner];
   try {
-    const suite = generateSuite(join(MATRIX, "vitest4", ".suites", `bench-${flavour}-${latency}`), { flavour });
+    const pkg = runner === "jest" ? "jest30" : "vitest4";
+    const suite = generateSuite(join(MATRIX, pkg, ".suites", `bench-${flavour}-${latency}`), { flavour, runner });
     expected.runs = suite.expectedRuns;
     expected.spans = suite.expectedRuns * suite.expectedSpansPerRun;
     // Per test: the suite's `correctness`, plus the `pass` feedback both integrations log themselves.
     expected.feedback = suite.expectedRuns * 2;
-    const r = await runVitest("vitest4", suite.dir, vitestArgs, {
-      LANGSMITH_API_KEY: API_KEY,
-      LANGSMITH_ENDPOINT: server.url,
-      LANGSMITH_TRACING: "true",
-    });
+    const env = { LANGSMITH_API_KEY: API_KEY, LANGSMITH_ENDPOINT: server.url, LANGSMITH_TRACING: "true" };
+    // --forceExit for every Jest flavour: the untracked baseline's langsmith client leaves a batching
+    // timer behind, and Jest would wait for it ("did not exit one second after the test run").
+    const r = runner === "jest" ? await runJest(pkg, suite.dir, [...vitestArgs, "--forceExit"], env) : await runVitest(pkg, suite.dir, vitestArgs, env);
     const delivered = await countDelivered(server.url, suite.dataset);
-    const duration = /Duration\s+(.*)/.exec(r.stdout)?.[1]?.trim() ?? "?";
+    const duration = (runner === "jest" ? /Time:\s+(.*)/.exec(r.stderr) : /Duration\s+(.*)/.exec(r.stdout))?.[1]?.trim() ?? "?";
     const sample: Sample = { ms: r.ms, code: r.code, duration, ...delivered };
     const status = r.code === 0 ? "" : `  EXIT ${r.code}`;
     console.log(
       `  ${tag.padEnd(12)} ${LABEL[flavour].padEnd(26)} ${sec(r.ms).padStart(7)}  ` +
         `${delivered.runs}/${expected.runs} runs · ${delivered.experiments} exp · ${delivered.spans} spans · ${delivered.feedback} fb` +
-        `   [vitest: ${duration}]${status}`,
+        `   [${runner}: ${duration}]${status}`,
     );
     if (r.code !== 0) console.log(indent(tail(r.stdout + "\n" + r.stderr, 40)));
     return sample;
@@ -124,23 +130,24 @@ if (loadAtStart > 0.5 * Number(nproc)) {
 
 // Untimed warm-up: the first process after a while pays for cold disk caches and would skew
 // whichever flavour happened to go first.
-console.log("\nwarm-up (not counted)");
-for (const flavour of FLAVOURS) await runOnce(flavour, 0, "warm-up");
-
 const samples = new Map<string, Sample[]>();
 /** Every timed run in the order it ran, for the log in docs/bench.md. */
 const log: string[] = [];
-const key = (latency: number, flavour: SuiteFlavour) => `${latency}:${flavour}`;
+const key = (runner: Runner, latency: number, flavour: SuiteFlavour) => `${runner}:${latency}:${flavour}`;
+for (const runner of RUNNERS) {
+const LABEL = LABELS[runner];
+console.log(`\n${runner}: warm-up (not counted)`);
+for (const flavour of FLAVOURS) await runOnce(runner, flavour, 0, "warm-up");
 for (const latency of LATENCIES) {
   const rounds = Math.max(...FLAVOURS.map((f) => repetitions(latency, f)));
   for (let round = 0; round < rounds; round++) {
-    console.log(`\n${latency} ms latency · round ${round + 1}/${rounds}`);
+    console.log(`\n${runner} · ${latency} ms latency · round ${round + 1}/${rounds}`);
     // Rotate the order each round so machine noise (and any warm-up effect) hits every flavour alike.
     const order = FLAVOURS.map((_, i) => FLAVOURS[(i + round) % FLAVOURS.length]!);
     for (const flavour of order) {
       if (round >= repetitions(latency, flavour)) continue;
-      const s = await runOnce(flavour, latency, `run ${round + 1}`);
-      samples.set(key(latency, flavour), [...(samples.get(key(latency, flavour)) ?? []), s]);
+      const s = await runOnce(runner, flavour, latency, `run ${round + 1}`);
+      samples.set(key(runner, latency, flavour), [...(samples.get(key(runner, latency, flavour)) ?? []), s]);
       log.push(
         `| ${latency} ms | ${round + 1} | ${LABEL[flavour]} | ${sec(s.ms)}${s.code === 0 ? "" : ` (exit ${s.code})`} | ` +
           `${flavour === "baseline" ? "—" : `${s.runs}/${expected.runs}`} | ${s.duration} |`,
@@ -148,20 +155,22 @@ for (const latency of LATENCIES) {
     }
   }
 }
+}
 
 // ---- report ----------------------------------------------------------------------------------
 
 const header = ["latency", "flavour", "wall time: median (min–max, n)", "vs baseline", "runs delivered", "experiments", "spans", "feedback"];
 const rows: string[][] = [];
 const ratios = new Map<number, number>();
-for (const latency of LATENCIES) {
-  const base = median(samples.get(key(latency, "baseline"))!.map((s) => s.ms));
+for (const runner of RUNNERS) for (const latency of LATENCIES) {
+  const LABEL = LABELS[runner];
+  const base = median(samples.get(key(runner, latency, "baseline"))!.map((s) => s.ms));
   for (const flavour of FLAVOURS) {
-    const list = samples.get(key(latency, flavour))!;
+    const list = samples.get(key(runner, latency, flavour))!;
     const ms = list.map((s) => s.ms);
     const med = median(ms);
     const ratio = med / base;
-    if (flavour === "tally") ratios.set(latency, ratio);
+    if (flavour === "tally" && runner === "vitest") ratios.set(latency, ratio);
     const failed = list.filter((s) => s.code !== 0).length;
     const range = list.length > 1 ? ` (${sec(Math.min(...ms))}–${sec(Math.max(...ms))}, n=${list.length})` : " (n=1)";
     rows.push([
@@ -178,7 +187,7 @@ for (const latency of LATENCIES) {
 }
 
 const checks: string[] = [];
-for (const latency of LATENCIES) {
+for (const latency of RUNNERS.includes("vitest") ? LATENCIES : []) {
   const target = TARGETS[latency]!;
   const ratio = ratios.get(latency)!;
   const pass = ratio <= target;
@@ -219,7 +228,10 @@ if (!quick) {
     "with `LANGSMITH_TRACING=true`. Wall time is the whole `vitest run` process; what was delivered is",
     "counted over HTTP afterwards (the dataset's experiments, their root runs, child spans, feedback).",
     "Baseline and Tally are repeated 3×, the official flavour 3× at 0 ms and once at 300 ms, with the",
-    "order rotated each round; one untimed warm-up run per flavour comes first. Vitest runs with",
+    "order rotated each round; one untimed warm-up run per flavour comes first. The Jest rows run the",
+    "same suite as TypeScript files (babel-jest) on Jest 30 under `@tally/jest-preset` and the official",
+    "`langsmith/jest`, with Jest's default workers and `--forceExit` (without it the untracked baseline never",
+    "exits: its langsmith client leaves a timer); the targets below are the Vitest plugin's. Vitest runs with",
     workers
       ? `\`--maxWorkers=${workers}\`.`
       : `its defaults: on ${nproc} CPUs that is ${Math.max(Number(nproc) - 1, 1)} worker(s) (\`nproc − 1\`), so here the 8 files run ${Number(nproc) - 1 > 1 ? "in parallel" : "one after another"}.`,

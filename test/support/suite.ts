@@ -177,14 +177,16 @@ const generate = traceable(async (q, docs) => { await pause(); return format("an
 export const app = traceable(async (q) => generate(q, await retrieve(q)), { name: "app" });
 `;
 
-// The baseline: the same test bodies with no tracking at all.
-const BASELINE_WRAP = `function wrap(m) { return (name, p, fn, to) => m(name, (ctx) => fn({ ...ctx, inputs: p.inputs, referenceOutputs: p.referenceOutputs }), to); }
+// The baseline: the same test bodies with no tracking at all. (Jest would take a declared parameter
+// of the test function as a `done` callback: its wrapper declares none.)
+const baselineLs = (head: string, call: string) => `${head}
+function wrap(m) { return (name, p, fn, to) => m(name, ${call}, to); }
 export const test = Object.assign(wrap(t), { concurrent: wrap(t.concurrent) });
 export const describe = (name, fn) => d(name, fn);
 export const logFeedback = () => {};
 export const logOutputs = () => {};
 `;
 const BASELINE_LS = {
-  vitest: `import { describe as d, test as t } from "vitest";\n${BASELINE_WRAP}`,
-  jest: `// @ts-nocheck\nconst d = describe, t = test;\n${BASELINE_WRAP}`,
+  vitest: baselineLs(`import { describe as d, test as t } from "vitest";`, "(ctx) => fn({ ...ctx, inputs: p.inputs, referenceOutputs: p.referenceOutputs })"),
+  jest: baselineLs(`// @ts-nocheck\nconst d = globalThis.describe, t = globalThis.test;`, "() => fn({ inputs: p.inputs, referenceOutputs: p.referenceOutputs })"),
 };
