@@ -61,7 +61,7 @@ describe("jest matrix against the server over HTTP", () => {
 describe("the ls API on Jest", () => {
   test("every export and option records what it should", async () => {
     backend = await startBackend();
-    const dir = loadFixture("api-coverage-jest", "jest30");
+    const dir = loadFixture("api-coverage", "jest30");
     const r = await runJest("jest30", dir, [], remote(backend));
     const out = r.stdout + r.stderr;
     expect(r.code, out).toBe(0);
