@@ -1,4 +1,4 @@
-import { ensureRun, log, optionsFromConfig } from "./run-state.js";
+import { ensureRun, optionsFromConfig } from "./run-state.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -9,5 +9,5 @@ import { ensureRun, log, optionsFromConfig } from "./run-state.js";
 //   };
 export = async function tallyGlobalSetup(globalConfig: any, projectConfig: any): Promise<void> {
   const rootDir: string = globalConfig?.rootDir ?? projectConfig?.rootDir ?? process.cwd();
-  await ensureRun(rootDir, optionsFromConfig(globalConfig), log);
+  await ensureRun(rootDir, optionsFromConfig(globalConfig));
 };

@@ -1,6 +1,6 @@
 import type { TallyOptions, TallyRun } from "@tally/core" with { "resolution-mode": "import" };
 import { printSummary } from "./print.js";
-import { ensureRun, finishRun, log } from "./run-state.js";
+import { ensureRun, finishRun } from "./run-state.js";
 import { joinResults, type JestFileResult, type JoinedResults } from "./results.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -21,26 +21,20 @@ export default class TallyJestReporter {
 
   /** Starts the run if globalSetup did not (a user's own globalSetup replaced the preset's). */
   async onRunStart(): Promise<void> {
-    await ensureRun(this.rootDir, this.options, log);
+    await ensureRun(this.rootDir, this.options);
   }
 
   async onRunComplete(_contexts: unknown, results: any): Promise<void> {
     const files: JestFileResult[] = results?.testResults ?? [];
     let joined: JoinedResults | undefined;
-    let tallyRun: TallyRun | undefined;
-    const finished = await finishRun((run) => {
-      tallyRun = run;
-      joined = joinResults(this.rootDir, files, run.ledger.acks);
-      return joined.tests;
-    });
-    if (!finished || !joined || !tallyRun) return;
+    const finished = await finishRun((run) => (joined = joinResults(this.rootDir, files, run.ledger.acks)).tests);
+    if (!finished || !joined) return;
     // Jest awaits each reporter's onRunComplete in turn: the links are there before jest-junit runs.
-    linkExperiments(joined, tallyRun);
-    const { summary, spoolDir } = finished;
+    linkExperiments(joined, finished.run);
     for (const file of joined.unacked) {
-      summary.problems.push(`${file}: the worker stopped before its final flush acknowledged (crash, timeout, bail or a load error)`);
+      finished.summary.problems.push(`${file}: the worker stopped before its final flush acknowledged (crash, timeout, bail or a load error)`);
     }
-    await printSummary(summary, spoolDir, tallyRun);
+    await printSummary(finished);
   }
 }
 

@@ -9,9 +9,13 @@ import { resolve } from "node:path";
 // (so a user's own globalSetup or --reporters do not switch Tally off); onRunComplete finishes it and
 // prints, and globalTeardown finishes it if no Tally reporter did.
 
+export interface Finished extends FinishedRun {
+  run: TallyRun;
+}
+
 interface State {
   starting?: Promise<TallyRun>;
-  finished?: Promise<FinishedRun | undefined>;
+  finished?: Promise<Finished | undefined>;
 }
 
 const KEY = Symbol.for("tally.jest.run-state");
@@ -26,34 +30,35 @@ export function log(line: string): void {
 /** Imported lazily: @tally/core is ESM, and this package is loaded by Jest with require. */
 export const core = () => import("@tally/core");
 
-export function ensureRun(rootDir: string, options: TallyOptions, log: (line: string) => void): Promise<TallyRun> {
+export function ensureRun(rootDir: string, options: TallyOptions): Promise<TallyRun> {
   const s = state();
   s.starting ??= (async () => {
-    const { startTallyRun, colors } = await core();
-    const run = await startTallyRun({ root: rootDir, options, runner: "tally-jest", log });
+    const { startTallyRun } = await core();
+    const run = await startTallyRun({ root: rootDir, options, runner: "tally-jest", log, color: !!process.stderr.isTTY });
     // Workers (child processes and worker threads) and in-band test environments are created after
     // this, and take their environment from this process.
     Object.assign(process.env, run.workerEnv);
-    const c = colors(!!process.stderr.isTTY);
-    log(c.dim(`tally: recording to ${run.backend} · run ${run.runKey.key} (${run.runKey.source})`));
     return run;
   })();
   return s.starting;
 }
 
-export function isFinishing(): boolean {
-  return !!state().finished;
-}
-
-/** Finishes the run once; later calls get the same result. */
-export function finishRun(tests: (run: TallyRun) => ReportedTest[]): Promise<FinishedRun | undefined> {
+/**
+ * Finishes the run, once: the first caller's `tests` are reconciled and it gets the result; later
+ * callers get `undefined` once it is done (so exactly one of them prints).
+ */
+export async function finishRun(tests: (run: TallyRun) => ReportedTest[]): Promise<Finished | undefined> {
   const s = state();
-  if (!s.starting) return Promise.resolve(undefined);
-  s.finished ??= (async () => {
+  if (!s.starting) return undefined;
+  if (s.finished) {
+    await s.finished;
+    return undefined;
+  }
+  s.finished = (async () => {
     const run = await s.starting!;
     const { WORKER_ENV } = await core();
     try {
-      return await run.finish(tests(run));
+      return { run, ...(await run.finish(tests(run))) };
     } finally {
       for (const key of Object.values(WORKER_ENV)) delete process.env[key];
     }

@@ -32,13 +32,6 @@ const binding: RunnerBinding = {
   },
 };
 
-const api = createLsApi(binding);
-export const test = api.test;
-export const it = api.it;
-export const describe = api.describe;
-export const expect = api.expect;
-export const logFeedback = api.logFeedback;
-export const logOutputs = api.logOutputs;
-export const wrapEvaluator = api.wrapEvaluator;
+export const { test, it, describe, expect, logFeedback, logOutputs, wrapEvaluator } = createLsApi(binding);
 export type * from "@tally/core/worker";
 export type { TallyTaskMeta } from "./meta.js";

@@ -1,9 +1,9 @@
 import {
-  colors,
-  renderReport,
+  renderRunEnd,
   startTallyRun,
   WORKER_ENV,
   type ReportedTest,
+  type RunEndContext,
   type RunSummary,
   type TallyOptions,
   type TallyRun,
@@ -43,11 +43,10 @@ export class TallyReporter {
       options: this.options,
       runner: "tally-vitest",
       log: (l) => this.log(l),
+      color: !!process.stdout.isTTY,
     });
     // Workers are spawned after this hook and inherit the main process's environment.
     Object.assign(process.env, this.run.workerEnv);
-    const c = colors(!!process.stdout.isTTY);
-    this.log(c.dim(`tally: recording to ${this.run.backend} · run ${this.run.runKey.key} (${this.run.runKey.source})`));
   }
 
   onTestCaseResult(testCase: any): void {
@@ -72,9 +71,8 @@ export class TallyReporter {
     // Synchronously, before the first await: the reporters after this one read the annotations.
     for (const mod of testModules) for (const tc of mod.children.allTests()) this.linkExperiment(tc);
     const tests = collectTests(testModules);
-    const c = colors(!!process.stdout.isTTY);
     if (this.merging) {
-      this.print(summaryFromMeta(tests), c);
+      this.print(summaryFromMeta(tests), { local: false, backend: "" });
       return;
     }
     const run = this.run;
@@ -86,19 +84,11 @@ export class TallyReporter {
       summary.problems.push(`${file}: the worker stopped before its final flush acknowledged (crash, timeout or bail)`);
     }
     for (const key of Object.values(WORKER_ENV)) delete process.env[key];
-    this.print(summary, c);
-    if (run.local && summary.experiments.length > 0) {
-      this.log(c.dim(`tally: recorded offline in ${run.backend.replace(/^local store /, "")}; browse it with \`npx tally ui\` and open a view link above`));
-    }
-    if (spoolDir) {
-      this.log(c.yellow(`tally: ${summary.waiting} records could not be sent yet and are kept in ${spoolDir}`));
-      this.log(c.yellow(`tally: send them with \`npx tally flush\` once the backend is reachable (the next run also sends them)`));
-    }
+    this.print(summary, { local: run.local, backend: run.backend, spoolDir }, run.options.tables);
   }
 
-  private print(summary: RunSummary, c: ReturnType<typeof colors>): void {
-    const lines = renderReport(summary, { color: c.bold("x") !== "x", tables: this.run?.options.tables ?? true });
-    if (lines.length > 0) this.log("\n" + lines.join("\n"));
+  private print(summary: RunSummary, where: RunEndContext, tables = true): void {
+    for (const line of renderRunEnd(summary, where, { color: !!process.stdout.isTTY, tables })) this.log(line);
   }
 }
 

@@ -39,6 +39,33 @@ export function renderReport(summary: RunSummary, opts: RenderOptions = {}): str
   return lines;
 }
 
+/** Where the run went, for the lines after the report. */
+export interface RunEndContext {
+  /** Recorded into the embedded store (then `backend` is "local store <path>"). */
+  local: boolean;
+  backend: string;
+  /** Set when records are left in the spool. */
+  spoolDir?: string;
+}
+
+/**
+ * Everything a reporter prints when a run ends, for Vitest and Jest alike: a blank line and the
+ * report, then where offline data can be browsed, or what still waits in the spool and how to send it.
+ */
+export function renderRunEnd(summary: RunSummary, run: RunEndContext, opts: RenderOptions = {}): string[] {
+  const c = colors(opts.color ?? false);
+  const report = renderReport(summary, opts);
+  const lines = report.length > 0 ? ["", ...report] : [];
+  if (run.local && summary.experiments.length > 0) {
+    lines.push(c.dim(`tally: recorded offline in ${run.backend.replace(/^local store /, "")}; browse it with \`npx tally ui\` and open a view link above`));
+  }
+  if (run.spoolDir) {
+    lines.push(c.yellow(`tally: ${summary.waiting} records could not be sent yet and are kept in ${run.spoolDir}`));
+    lines.push(c.yellow(`tally: send them with \`npx tally flush\` once the backend is reachable (the next run also sends them)`));
+  }
+  return lines;
+}
+
 export function deliveryLine(exp: ExperimentSummary, c = colors(false)): string {
   const ok = exp.delivered === exp.expected && exp.missing.length === 0;
   const text =

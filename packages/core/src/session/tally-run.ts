@@ -6,6 +6,7 @@ import { deriveRunKey, type RunKey } from "../identity/run-key.js";
 import { Ledger } from "../ledger/ledger.js";
 import { ExperimentRegistry } from "../registry/registry.js";
 import { reconcile, type ReportedTest, type RunSummary } from "../report/reconcile.js";
+import { colors } from "../report/render.js";
 import { Spool } from "../spool/spool.js";
 import { Sender } from "../upstream/sender.js";
 import { readGit } from "./git.js";
@@ -22,6 +23,8 @@ export interface StartOptions {
   options?: TallyOptions;
   env?: Record<string, string | undefined>;
   log?: (line: string) => void;
+  /** Colour the lines given to `log` (whether its stream is a terminal). */
+  color?: boolean;
   /** Which runner drives the run, stamped on the experiments. */
   runner: string;
 }
@@ -81,6 +84,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
   const sender = new Sender({ spool, upstream, registry, ledger });
   const token = `tally-${randomBytes(24).toString("hex")}`;
   const collector: Collector = await startCollector({ token, spool, sender, ledger, registry, upstream });
+  log(colors(!!start.color).dim(`tally: recording to ${backend} · run ${runKey.key} (${runKey.source})`));
   if (options.dataset) void registry.ensure(options.dataset, datasetExperiment(options, runKey.key)).catch(() => undefined);
 
   const workerEnv: Record<string, string> = {
