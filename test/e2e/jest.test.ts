@@ -1,9 +1,8 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { startServer } from "../../packages/core/src/server/index.js";
-import { startBackend, withReads, type Backend } from "../support/backend.js";
-import { expectDelivered, expectPlainTraces } from "../support/checks.js";
+import { startBackend, type Backend } from "../support/backend.js";
+import { expectDelivered, expectJunitLinks, expectPlainTraces, openLocalStore } from "../support/checks.js";
 import { loadFixture } from "../support/fixture.js";
 import { MATRIX, REPO, runJest } from "../support/run-vitest.js";
 import { generateSuite } from "../support/suite.js";
@@ -105,8 +104,7 @@ describe("jest modes and features", () => {
     expect(out).toContain("recording to local store");
     expect(out).toContain("tally: 15/15 runs · 60 spans · 30 feedback delivered");
     expect(out).toContain("tally ui");
-    const server = await startServer({ dbPath: join(suite.dir, ".tally", "tally.db") });
-    backend = withReads(server.url, () => server.close());
+    backend = await openLocalStore(suite.dir);
     await expectDelivered(backend, suite);
   });
 
@@ -138,11 +136,7 @@ describe("jest modes and features", () => {
     });
     const r = await runJest("jest30", suite.dir, [], remote(backend));
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const xml = readFileSync(join(suite.dir, "junit.xml"), "utf8");
-    const cases = xml.match(/<testcase /g) ?? [];
-    const links = xml.match(/<property name="langsmith" value="http:\/\/127\.0\.0\.1:\d+\/o\/[^"]+compare\?selectedSessions=[0-9a-f-]+"/g) ?? [];
-    expect(cases).toHaveLength(12);
-    expect(links).toHaveLength(12);
+    expectJunitLinks(join(suite.dir, "junit.xml"), 12);
   });
 
   test("--reporters without Tally's: globalTeardown still finishes the run and prints the delivery line", async () => {
@@ -177,7 +171,7 @@ describe("jest modes and features", () => {
     const suite = generateSuite(suiteDir("crash"), { flavour: "tally", runner: "jest", files: 3, tests: 3, jestOptions: `workerIdleMemoryLimit: "1GB",` });
     const crashing = join(suite.dir, "evals", "file-02.test.ts");
     const src = readFileSync(crashing, "utf8").replace('ls.describe("tally-e2e", () => {', 'ls.describe("tally-e2e", () => {\n  ls.test("exits", { inputs: { q: "exit" } }, async () => { process.exit(3); });');
-    await import("node:fs").then((fs) => fs.writeFileSync(crashing, src));
+    writeFileSync(crashing, src);
     const r = await runJest("jest30", suite.dir, ["--maxWorkers=2"], remote(backend));
     const out = r.stdout + r.stderr;
     expect(r.code, out).toBe(1);

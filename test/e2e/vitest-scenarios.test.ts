@@ -3,9 +3,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { exampleId } from "../../packages/core/src/identity/experiment.js";
 import { objectHash } from "../../packages/core/src/identity/example-hash.js";
-import { startServer } from "../../packages/core/src/server/index.js";
-import { startBackend, withReads, type Backend } from "../support/backend.js";
-import { expectDelivered } from "../support/checks.js";
+import { startBackend, type Backend } from "../support/backend.js";
+import { expectDelivered, expectJunitLinks, openLocalStore } from "../support/checks.js";
 import { loadFixture } from "../support/fixture.js";
 import { MATRIX, runVitest } from "../support/run-vitest.js";
 import { generateSuite } from "../support/suite.js";
@@ -149,8 +148,7 @@ describe("modes and runner features", () => {
     expect(out).toContain("recording to local store");
     expect(out).toContain("tally: 15/15 runs · 60 spans · 30 feedback delivered");
     expect(out).toContain("tally ui");
-    const server = await startServer({ dbPath: join(suite.dir, ".tally", "tally.db") });
-    backend = withReads(server.url, () => server.close());
+    backend = await openLocalStore(suite.dir);
     await expectDelivered(backend, suite);
   });
 
@@ -183,11 +181,7 @@ describe("modes and runner features", () => {
     const suite = generateSuite(suiteDir("junit"), { flavour: "tally", files: 3, tests: 4 });
     const r = await runVitest("vitest4", suite.dir, ["--reporter=junit", "--outputFile=junit.xml"], remote(backend));
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const xml = readFileSync(join(suite.dir, "junit.xml"), "utf8");
-    const cases = xml.match(/<testcase /g) ?? [];
-    const links = xml.match(/<property name="langsmith" value="http:\/\/127\.0\.0\.1:\d+\/o\/[^"]+compare\?selectedSessions=[0-9a-f-]+"/g) ?? [];
-    expect(cases).toHaveLength(12);
-    expect(links).toHaveLength(12);
+    expectJunitLinks(join(suite.dir, "junit.xml"), 12);
   });
 
   test("--merge-reports prints the tables from the shards' blobs", async () => {

@@ -1,4 +1,8 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { expect } from "vitest";
+import { startServer } from "../../packages/core/src/server/index.js";
+import { withReads } from "./reads.js";
 import type { Backend, Run } from "./backend.js";
 import type { GeneratedSuite } from "./suite.js";
 
@@ -68,6 +72,20 @@ export async function expectPlainTraces(backend: Backend, count: number) {
     const kids = runs.filter((k) => k.trace_id === r.id && k.parent_run_id);
     expect(kids.length, "each plain trace has its 3 child spans").toBe(3);
   }
+}
+
+/** The embedded store a local-mode run wrote under `<dir>/.tally/`, served so the reads can check it. */
+export async function openLocalStore(dir: string): Promise<Backend> {
+  const server = await startServer({ dbPath: join(dir, ".tally", "tally.db") });
+  return withReads(server.url, () => server.close());
+}
+
+/** A JUnit report with `cases` test cases, each carrying the experiment URL as a `langsmith` property. */
+export function expectJunitLinks(file: string, cases: number) {
+  const xml = readFileSync(file, "utf8");
+  const links = xml.match(/<property name="langsmith" value="http:\/\/127\.0\.0\.1:\d+\/o\/[^"]+compare\?selectedSessions=[0-9a-f-]+"/g) ?? [];
+  expect(xml.match(/<testcase /g) ?? []).toHaveLength(cases);
+  expect(links).toHaveLength(cases);
 }
 
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
