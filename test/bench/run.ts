@@ -128,34 +128,37 @@ if (loadAtStart > 0.5 * Number(nproc)) {
   console.log(`warning: load average ${loadAtStart.toFixed(2)} on ${nproc} CPUs: other work is running, timings will be noisy`);
 }
 
-// Untimed warm-up: the first process after a while pays for cold disk caches and would skew
-// whichever flavour happened to go first.
 const samples = new Map<string, Sample[]>();
 /** Every timed run in the order it ran, for the log in docs/bench.md. */
 const log: string[] = [];
 const key = (runner: Runner, latency: number, flavour: SuiteFlavour) => `${runner}:${latency}:${flavour}`;
-for (const runner of RUNNERS) {
-const LABEL = LABELS[runner];
-console.log(`\n${runner}: warm-up (not counted)`);
-for (const flavour of FLAVOURS) await runOnce(runner, flavour, 0, "warm-up");
-for (const latency of LATENCIES) {
-  const rounds = Math.max(...FLAVOURS.map((f) => repetitions(latency, f)));
-  for (let round = 0; round < rounds; round++) {
-    console.log(`\n${runner} · ${latency} ms latency · round ${round + 1}/${rounds}`);
-    // Rotate the order each round so machine noise (and any warm-up effect) hits every flavour alike.
-    const order = FLAVOURS.map((_, i) => FLAVOURS[(i + round) % FLAVOURS.length]!);
-    for (const flavour of order) {
-      if (round >= repetitions(latency, flavour)) continue;
-      const s = await runOnce(runner, flavour, latency, `run ${round + 1}`);
-      samples.set(key(runner, latency, flavour), [...(samples.get(key(runner, latency, flavour)) ?? []), s]);
-      log.push(
-        `| ${latency} ms | ${round + 1} | ${LABEL[flavour]} | ${sec(s.ms)}${s.code === 0 ? "" : ` (exit ${s.code})`} | ` +
-          `${flavour === "baseline" ? "—" : `${s.runs}/${expected.runs}`} | ${s.duration} |`,
-      );
+
+/** Warm-up, then every latency's rounds, for one runner's three flavours. */
+async function benchRunner(runner: Runner): Promise<void> {
+  const LABEL = LABELS[runner];
+  // Untimed warm-up: the first process after a while pays for cold disk caches and would skew
+  // whichever flavour happened to go first.
+  console.log(`\n${runner}: warm-up (not counted)`);
+  for (const flavour of FLAVOURS) await runOnce(runner, flavour, 0, "warm-up");
+  for (const latency of LATENCIES) {
+    const rounds = Math.max(...FLAVOURS.map((f) => repetitions(latency, f)));
+    for (let round = 0; round < rounds; round++) {
+      console.log(`\n${runner} · ${latency} ms latency · round ${round + 1}/${rounds}`);
+      // Rotate the order each round so machine noise (and any warm-up effect) hits every flavour alike.
+      const order = FLAVOURS.map((_, i) => FLAVOURS[(i + round) % FLAVOURS.length]!);
+      for (const flavour of order) {
+        if (round >= repetitions(latency, flavour)) continue;
+        const s = await runOnce(runner, flavour, latency, `run ${round + 1}`);
+        samples.set(key(runner, latency, flavour), [...(samples.get(key(runner, latency, flavour)) ?? []), s]);
+        log.push(
+          `| ${latency} ms | ${round + 1} | ${LABEL[flavour]} | ${sec(s.ms)}${s.code === 0 ? "" : ` (exit ${s.code})`} | ` +
+            `${flavour === "baseline" ? "—" : `${s.runs}/${expected.runs}`} | ${s.duration} |`,
+        );
+      }
     }
   }
 }
-}
+for (const runner of RUNNERS) await benchRunner(runner);
 
 // ---- report ----------------------------------------------------------------------------------
 
