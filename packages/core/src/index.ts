@@ -7,3 +7,4 @@ export { reconcile, type ReportedTest, type RunSummary, type ExperimentSummary }
 export { experimentIdentity, exampleId } from "./identity/experiment.js";
 export { objectHash } from "./identity/example-hash.js";
 export { deriveRunKey } from "./identity/run-key.js";
+export type { AckedTest, WorkerAck } from "./ledger/ledger.js";

@@ -11,7 +11,7 @@ import { joinResults } from "./results.js";
 export = async function tallyGlobalTeardown(globalConfig: any): Promise<void> {
   try {
     const rootDir: string = globalConfig?.rootDir ?? process.cwd();
-    const finished = await finishRun((run) => joinResults(rootDir, [], run.ledger.acks).tests);
+    const finished = await finishRun((run) => joinResults(rootDir, [], run.ledger.acks));
     if (finished) await printSummary(finished);
   } finally {
     resetRun();

@@ -27,13 +27,10 @@ export default class TallyJestReporter {
   async onRunComplete(_contexts: unknown, results: any): Promise<void> {
     const files: JestFileResult[] = results?.testResults ?? [];
     let joined: JoinedResults | undefined;
-    const finished = await finishRun((run) => (joined = joinResults(this.rootDir, files, run.ledger.acks)).tests);
+    const finished = await finishRun((run) => (joined = joinResults(this.rootDir, files, run.ledger.acks)));
     if (!finished || !joined) return;
     // Jest awaits each reporter's onRunComplete in turn: the links are there before jest-junit runs.
     linkExperiments(joined, finished.run);
-    for (const file of joined.unacked) {
-      finished.summary.problems.push(`${file}: the worker stopped before its final flush acknowledged (crash, timeout, bail or a load error)`);
-    }
     await printSummary(finished);
   }
 }

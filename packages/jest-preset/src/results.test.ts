@@ -6,6 +6,7 @@ const run = (runId: string, fullName: string, passed = true): AckedFile["tests"]
   fullName,
   dataset: "ds",
   experimentName: "ds:run",
+  experimentId: "00000000-0000-4000-8000-000000000001",
   feedback: [{ key: "pass", score: passed }],
   passed,
 });

@@ -1,4 +1,4 @@
-import type { ReportedTest } from "@tally/core" with { "resolution-mode": "import" };
+import type { ReportedTest, WorkerAck } from "@tally/core" with { "resolution-mode": "import" };
 import { relative } from "node:path";
 
 // Pure: what Jest reports (per file, per test) joined with what each file's worker acked (its
@@ -18,17 +18,8 @@ export interface JestFileResult {
   testExecError?: { message?: string } | null;
 }
 
-export interface AckedFile {
-  file: string;
-  tests: Array<{
-    runId: string;
-    fullName: string;
-    dataset: string;
-    experimentName: string;
-    feedback: Array<{ key: string; score: number | boolean | null }>;
-    passed: boolean;
-  }>;
-}
+/** What the join needs of a worker's ack. */
+export type AckedFile = Pick<WorkerAck, "file" | "tests">;
 
 export interface JoinedResults {
   tests: ReportedTest[];

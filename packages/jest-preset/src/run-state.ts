@@ -44,10 +44,12 @@ export function ensureRun(rootDir: string, options: TallyOptions): Promise<Tally
 }
 
 /**
- * Finishes the run, once: the first caller's `tests` are reconciled and it gets the result; later
- * callers get `undefined` once it is done (so exactly one of them prints).
+ * Finishes the run, once: the first caller's report (its tests, and files never acked) is reconciled and
+ * it gets the result; later callers get `undefined` once it is done (so exactly one of them prints).
  */
-export async function finishRun(tests: (run: TallyRun) => ReportedTest[]): Promise<Finished | undefined> {
+export async function finishRun(
+  report: (run: TallyRun) => { tests: ReportedTest[]; unacked?: string[] },
+): Promise<Finished | undefined> {
   const s = state();
   if (!s.starting) return undefined;
   if (s.finished) {
@@ -58,7 +60,8 @@ export async function finishRun(tests: (run: TallyRun) => ReportedTest[]): Promi
     const run = await s.starting!;
     const { WORKER_ENV } = await core();
     try {
-      return { run, ...(await run.finish(tests(run))) };
+      const reported = report(run);
+      return { run, ...(await run.finish(reported.tests, reported.unacked)) };
     } finally {
       for (const key of Object.values(WORKER_ENV)) delete process.env[key];
     }

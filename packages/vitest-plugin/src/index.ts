@@ -26,7 +26,7 @@ const binding: RunnerBinding = {
       dataset: info.dataset,
       experimentName: info.experimentName,
       experimentId: info.experimentId,
-      feedback: info.feedback.map(({ key, score }) => ({ key, score })),
+      feedback: info.feedback,
     };
     if (ctx?.task) ctx.task.meta.tally = meta;
   },

@@ -78,11 +78,7 @@ export class TallyReporter {
     const run = this.run;
     if (!run) return;
     this.run = undefined;
-    const unacked = filesWithoutAck(testModules, tests, run);
-    const { summary, spoolDir } = await run.finish(tests);
-    for (const file of unacked) {
-      summary.problems.push(`${file}: the worker stopped before its final flush acknowledged (crash, timeout or bail)`);
-    }
+    const { summary, spoolDir } = await run.finish(tests, filesWithoutAck(testModules, tests, run));
     for (const key of Object.values(WORKER_ENV)) delete process.env[key];
     this.print(summary, { local: run.local, backend: run.backend, spoolDir }, run.options.tables);
   }

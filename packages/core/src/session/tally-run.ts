@@ -39,7 +39,11 @@ export interface TallyRun {
   local: boolean;
   /** Environment variables every worker needs (inherited by workers spawned after this). */
   workerEnv: Record<string, string>;
-  finish(tests: ReportedTest[]): Promise<FinishedRun>;
+  /**
+   * Drains, closes the experiments and reconciles `tests`. `unackedFiles`: test files that ran but
+   * whose worker never acknowledged its final flush; each is named in the summary's problems.
+   */
+  finish(tests: ReportedTest[], unackedFiles?: string[]): Promise<FinishedRun>;
   /** Stop without draining (watch-mode restart, errors). */
   abort(): Promise<void>;
 }
@@ -111,7 +115,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
     local,
     workerEnv,
     abort: shutdown,
-    async finish(tests) {
+    async finish(tests, unackedFiles = []) {
       const deadline = Date.now() + options.drainTimeoutMs;
       let lastLog = Date.now();
       const progress = (p: { pending: number; sent: number; lastError?: string }) => {
@@ -139,6 +143,9 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
       const p = await sender.drain(deadline, progress);
       const hint = p.lastError ? `backend: ${p.lastError}` : undefined;
       const summary = reconcile(tests, ledger, registry.all(), hint);
+      for (const file of unackedFiles) {
+        summary.problems.push(`${file}: the worker stopped before its final flush acknowledged (crash, timeout, bail or a load error)`);
+      }
       await shutdown();
       const complete = spool.removeIfComplete();
       return { summary, spoolDir: complete ? undefined : spool.dir };

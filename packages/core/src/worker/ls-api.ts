@@ -4,6 +4,7 @@ import { uuid7 } from "../wire/ids.js";
 import type { ExampleHint } from "../spool/records.js";
 import type { KVMap, LsDescribeConfig, LsParams, LsTestFn, SimpleEvaluator, TestMetadata } from "./ls-types.js";
 import { TALLY_EXTRA, type TallyRunExtra } from "../wire/tally-extra.js";
+import type { AckedTest } from "../ledger/ledger.js";
 import type { LangsmithClientLike } from "./langsmith-types.js";
 import { getRuntime, type WorkerRuntime } from "./runtime.js";
 import { currentTest, testContext, type TestState } from "./test-context.js";
@@ -13,14 +14,8 @@ import { currentTest, testContext, type TestState } from "./test-context.js";
 // The `ls` API, runner-agnostic: a binding supplies the runner's test/describe/expect (looked up
 // lazily, because they are only known once the runner's setup file has run in the worker).
 
-export interface TestEndInfo {
-  runId: string;
-  dataset: string;
-  experimentName: string;
-  experimentId: string;
-  feedback: TestState["feedback"];
-  passed: boolean;
-}
+/** A tracked test that ended: what its file's ack carries, and what the binding hands its reporter. */
+export type TestEndInfo = AckedTest;
 
 export interface RunnerBinding {
   name: "vitest" | "jest";
@@ -154,12 +149,9 @@ export function createLsApi(binding: RunnerBinding) {
       await traced(rt.langsmith.ROOT, inputs);
     } finally {
       rt.tracker.adoptCommonJs();
-      const info: TestEndInfo = { runId, dataset, experimentName: experiment.name, experimentId: experiment.id, feedback: state.feedback, passed };
-      rt.reportTest({
-        ...info,
-        fullName,
-        feedback: state.feedback.map(({ key, score }) => ({ key, score })),
-      });
+      const feedback = state.feedback.map(({ key, score }) => ({ key, score }));
+      const info: TestEndInfo = { runId, fullName, dataset, experimentName: experiment.name, experimentId: experiment.id, feedback, passed };
+      rt.reportTest(info);
       await binding.onTestEnd?.(ctx, info);
     }
   }
