@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { startBackend, type Backend } from "../support/backend.js";
 import { expectDelivered, expectJunitLinks, expectPlainTraces, openLocalStore } from "../support/checks.js";
+import { expectApiCoverage } from "../support/api-coverage.js";
 import { loadFixture } from "../support/fixture.js";
 import { MATRIX, REPO, runJest } from "../support/run-vitest.js";
 import { generateSuite } from "../support/suite.js";
@@ -64,34 +65,7 @@ describe("the ls API on Jest", () => {
     const r = await runJest("jest30", dir, [], remote(backend));
     const out = r.stdout + r.stderr;
     expect(r.code, out).toBe(0);
-    expect(out).toContain("tally: 14/14 runs");
-    expect(out).toContain("tally: 1/1 runs");
-
-    const [ds] = await backend.datasets("api-coverage");
-    const [exp] = await backend.experimentsOf(ds!.id);
-    const runs = await backend.runsOf(exp!.id);
-    const roots = runs.filter((x) => !x.parent_run_id);
-    const byName = (n: string) => roots.filter((x) => x.name === n);
-    expect(roots).toHaveLength(14);
-    expect(byName("explicit example id")[0]!.reference_example_id).toBe("5f0cb2b6-7e0f-4a39-9b0a-6f2f1b3c1a11");
-    const reps = byName("repeated");
-    expect(reps).toHaveLength(3);
-    expect(new Set(reps.map((x) => x.reference_example_id)).size).toBe(1);
-    expect(byName("table, item 0")).toHaveLength(1);
-    expect(byName("concurrent table, item 1")).toHaveLength(1);
-    expect(byName("primitive return")[0]!.outputs).toEqual({ result: 42 });
-    expect(byName("logOutputs when nothing is returned")[0]!.outputs).toEqual({ logged: true });
-    expect(byName("skipped")).toHaveLength(0);
-    expect(await backend.examplesOf(ds!.id)).toHaveLength(11);
-    // Evaluator feedback, including the evaluation nobody awaited, and the wrapped evaluator's run.
-    const feedback = await backend.feedbackFor(roots.map((x) => x.id));
-    const keysOf = (name: string) => feedback.filter((f) => f.run_id === byName(name)[0]!.id).map((f) => f.key).sort();
-    expect(keysOf("evaluatedBy and the LLM matchers")).toEqual(expect.arrayContaining(["exact_match", "pass"]));
-    expect(keysOf("un-awaited evaluation is still flushed")).toEqual(expect.arrayContaining(["exact_match", "pass"]));
-    expect(keysOf("logOutputs when nothing is returned")).toEqual(["custom", "pass"]);
-    const own = await backend.sessionByName("own-client-project");
-    expect((await backend.runsOf(own!.id)).map((x) => x.name)).toEqual(["via-own-client"]);
-    expect(out).not.toContain("user-own-key");
+    await expectApiCoverage(backend, out);
   });
 });
 

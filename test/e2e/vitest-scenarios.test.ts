@@ -1,10 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { exampleId } from "../../packages/core/src/identity/experiment.js";
-import { objectHash } from "../../packages/core/src/identity/example-hash.js";
 import { startBackend, type Backend } from "../support/backend.js";
 import { expectDelivered, expectJunitLinks, openLocalStore } from "../support/checks.js";
+import { expectApiCoverage } from "../support/api-coverage.js";
 import { loadFixture } from "../support/fixture.js";
 import { MATRIX, runVitest } from "../support/run-vitest.js";
 import { generateSuite } from "../support/suite.js";
@@ -26,57 +25,11 @@ describe("the ls API", () => {
     const r = await runVitest("vitest4", dir, [], remote(backend));
     const out = r.stdout + r.stderr;
     expect(r.code, out).toBe(0);
-    expect(out).toContain("tally: 14/14 runs");
-    expect(out).toContain("tally: 1/1 runs");
-
-    const [ds] = await backend.datasets("api-coverage");
-    const [exp] = await backend.experimentsOf(ds!.id);
-    const runs = await backend.runsOf(exp!.id);
-    const roots = runs.filter((x) => !x.parent_run_id);
-    const byName = (n: string) => roots.filter((x) => x.name === n);
-    expect(roots).toHaveLength(14);
-
-    // Example ids follow the official integration's scheme, and equal inputs share an example.
-    const native = byName("native matchers on ls.expect")[0]!;
-    const expected = exampleId(ds!.id, objectHash({ text: "hi" }), objectHash({ answer: "HI" }));
-    expect(native.reference_example_id).toBe(expected);
-    expect(byName("same inputs in a second test share the example")[0]!.reference_example_id).toBe(expected);
-    expect(byName("explicit example id")[0]!.reference_example_id).toBe("5f0cb2b6-7e0f-4a39-9b0a-6f2f1b3c1a11");
-    const reps = byName("repeated");
-    expect(reps).toHaveLength(3);
-    expect(new Set(reps.map((x) => x.reference_example_id)).size).toBe(1);
-    expect(byName("table, item 0")).toHaveLength(1);
-    expect(byName("concurrent table, item 1")).toHaveLength(1);
-    expect(byName("primitive return")[0]!.outputs).toEqual({ result: 42 });
-    expect(byName("logOutputs when nothing is returned")[0]!.outputs).toEqual({ logged: true });
-    expect(byName("skipped")).toHaveLength(0);
-    // 11 distinct examples: skipped and untracked tests make none, shared inputs share one.
-    expect(await backend.examplesOf(ds!.id)).toHaveLength(11);
-    // The run made through the user's own Client (its own apiUrl and key) arrived as well.
-    const own = await backend.sessionByName("own-client-project");
-    expect((await backend.runsOf(own!.id)).map((x) => x.name)).toEqual(["via-own-client"]);
-    expect(out).not.toContain("user-own-key");
-    // And the run of a CommonJS copy of langsmith (its own queue and shared client) was flushed.
+    await expectApiCoverage(backend, out);
+    // What only Vitest's fixture file adds: the run of a CommonJS copy of langsmith (its own queue and
+    // shared client) was flushed.
     const cjs = await backend.sessionByName("cjs-project");
     expect((await backend.runsOf(cjs!.id)).map((x) => x.name)).toEqual(["via-cjs-copy"]);
-    expect(byName("untracked by config")).toHaveLength(0);
-
-    const feedback = await backend.feedbackFor(roots.map((x) => x.id));
-    const fbOf = (n: string) => feedback.filter((f) => f.run_id === byName(n)[0]!.id);
-    expect(fbOf("logOutputs when nothing is returned").find((f) => f.key === "custom")?.score).toBe(0.25);
-    expect(fbOf("evaluatedBy and the LLM matchers").filter((f) => f.key === "exact_match")).toHaveLength(2);
-    // The evaluation nobody awaited (300 ms after the test ended) still arrived.
-    expect(fbOf("un-awaited evaluation is still flushed").map((f) => f.key).sort()).toEqual(["exact_match", "pass"]);
-
-    // Evaluator runs are their own traces in "evaluators", linked to the test's example.
-    const evaluators = await backend.sessionByName("evaluators");
-    const evalRuns = (await backend.runsOf(evaluators!.id)).filter((x) => !x.parent_run_id);
-    expect(evalRuns.length).toBe(3);
-    for (const e of evalRuns) expect(e.reference_example_id).toBeTruthy();
-
-    const [renamed] = await backend.datasets("api-coverage-renamed");
-    expect(renamed).toBeDefined();
-    expect(await backend.experimentsOf(renamed!.id)).toHaveLength(1);
   });
 });
 
