@@ -57,7 +57,7 @@ export class Sender {
   private readonly opts: Required<Omit<SenderOptions, "spool" | "upstream" | "registry" | "ledger">> & SenderOptions;
 
   constructor(opts: SenderOptions) {
-    this.opts = { concurrency: 4, maxBatchOps: 200, maxBatchBytes: 16 * 1024 * 1024, ...opts };
+    this.opts = { concurrency: 8, maxBatchOps: 200, maxBatchBytes: 16 * 1024 * 1024, ...opts };
   }
 
   push(recs: SpoolRecord[]): void {
