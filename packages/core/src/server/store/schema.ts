@@ -84,15 +84,17 @@ CREATE TABLE IF NOT EXISTS attachments (
 );
 `;
 
-/** Opens the database for many writers: WAL, a busy timeout, then creates the tables. */
+/** Opens the database for many writers: a busy timeout, WAL, then creates the tables. */
 export function initSchema(db: Database, inMemory: boolean): void {
+  // First: switching to WAL takes a lock, and two runs starting at once in one project must wait
+  // for each other there rather than fail with "database is locked".
+  db.exec("PRAGMA busy_timeout = 10000");
   if (!inMemory) {
     // WAL lets readers (the viewer, `tally` commands) work while the server writes; NORMAL
     // sync is durable across process crashes, which is what a test backend needs.
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
   }
-  db.exec("PRAGMA busy_timeout = 10000");
   db.exec("PRAGMA foreign_keys = OFF");
   const row = db.prepare("PRAGMA user_version").get() as { user_version: number } | undefined;
   const version = row?.user_version ?? 0;
