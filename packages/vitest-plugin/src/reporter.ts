@@ -78,9 +78,9 @@ export class TallyReporter {
     const run = this.run;
     if (!run) return;
     this.run = undefined;
-    const { summary, spoolDir } = await run.finish(tests, filesWithoutAck(testModules, tests, run));
+    const { summary, spoolDir, leftBehind } = await run.finish(tests, filesWithoutAck(testModules, tests, run));
     for (const key of Object.values(WORKER_ENV)) delete process.env[key];
-    this.print(summary, { local: run.local, backend: run.backend, spoolDir }, run.options.tables);
+    this.print(summary, { local: run.local, backend: run.backend, spoolDir, leftBehind }, run.options.tables);
   }
 
   private print(summary: RunSummary, where: RunEndContext, tables = true): void {

@@ -46,6 +46,8 @@ export interface RunEndContext {
   backend: string;
   /** Set when records are left in the spool. */
   spoolDir?: string;
+  /** Spools of earlier runs that this run sent on the way. */
+  leftBehind?: ReadonlyArray<{ dir: string; waiting: number; left: number; lastError?: string }>;
 }
 
 /**
@@ -60,8 +62,14 @@ export function renderRunEnd(summary: RunSummary, run: RunEndContext, opts: Rend
     lines.push(c.dim(`tally: recorded offline in ${run.backend.replace(/^local store /, "")}; browse it with \`npx tally ui\` and open a view link above`));
   }
   if (run.spoolDir) {
-    lines.push(c.yellow(`tally: ${summary.waiting} records could not be sent yet and are kept in ${run.spoolDir}`));
+    const tests = summary.experiments.reduce((n, e) => n + e.missing.filter((m) => m.reason.startsWith("not sent yet")).length, 0);
+    const what = tests > 0 ? `the runs of ${tests} test${tests === 1 ? "" : "s"} (${summary.waiting} records)` : `${summary.waiting} records`;
+    lines.push(c.yellow(`tally: ${what} could not be sent yet and are kept in ${run.spoolDir}`));
     lines.push(c.yellow(`tally: send them with \`npx tally flush\` once the backend is reachable (the next run also sends them)`));
+  }
+  for (const l of run.leftBehind ?? []) {
+    if (l.left === 0) lines.push(c.dim(`tally: also delivered the ${l.waiting} records an earlier run left in ${l.dir}`));
+    else lines.push(c.yellow(`tally: ${l.left} of the ${l.waiting} records an earlier run left in ${l.dir} still wait${l.lastError ? ` (${l.lastError})` : ""}`));
   }
   return lines;
 }

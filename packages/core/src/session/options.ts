@@ -12,6 +12,11 @@ export interface TallyOptions {
   dir?: string;
   /** How long the end of the run waits for the backend before leaving the rest in the spool. */
   drainTimeoutMs?: number;
+  /**
+   * The end of the run stops waiting once sending has failed this long without a record getting
+   * through (a backend that is down): the rest stays in the spool. Env: TALLY_DRAIN_STALL_MS.
+   */
+  drainStallMs?: number;
   /** How long each worker's final flush may take (the `afterAll` timeout). */
   flushTimeoutMs?: number;
   /** Force the embedded local store even when LANGSMITH_API_KEY is set. Env: TALLY_LOCAL=1. */
@@ -27,6 +32,7 @@ export interface ResolvedOptions {
   description?: string;
   dir: string;
   drainTimeoutMs: number;
+  drainStallMs: number;
   flushTimeoutMs: number;
   local: boolean;
   tables: boolean;
@@ -43,6 +49,7 @@ export function resolveOptions(root: string, opts: TallyOptions = {}, env: Env =
     description: opts.description,
     dir: opts.dir ?? env.TALLY_DIR ?? `${root}/.tally`,
     drainTimeoutMs: opts.drainTimeoutMs ?? num(env.TALLY_DRAIN_TIMEOUT_MS) ?? 120_000,
+    drainStallMs: opts.drainStallMs ?? num(env.TALLY_DRAIN_STALL_MS) ?? 10_000,
     flushTimeoutMs: opts.flushTimeoutMs ?? num(env.TALLY_FLUSH_TIMEOUT_MS) ?? 120_000,
     local: opts.local ?? (env.TALLY_LOCAL === "1" || env.TALLY_LOCAL === "true" || !apiKeyOf(env)),
     tables: opts.tables ?? env.TALLY_TABLES !== "0",

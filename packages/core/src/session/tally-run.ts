@@ -7,6 +7,7 @@ import { Ledger } from "../ledger/ledger.js";
 import { ExperimentRegistry } from "../registry/registry.js";
 import { reconcile, type ReportedTest, type RunSummary } from "../report/reconcile.js";
 import { colors } from "../report/render.js";
+import { claimLeftBehind, resend, type ResendResult } from "../spool/left-behind.js";
 import { Spool } from "../spool/spool.js";
 import { Sender } from "../upstream/sender.js";
 import { readGit } from "./git.js";
@@ -52,6 +53,8 @@ export interface FinishedRun {
   summary: RunSummary;
   /** Set when some records could not be sent and wait in the spool. */
   spoolDir?: string;
+  /** Spools of earlier runs (backend down, process killed) this run sent on the way. */
+  leftBehind: ResendResult[];
 }
 
 export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
@@ -86,9 +89,18 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
     backend: local ? "local" : apiUrl,
   });
   const sender = new Sender({ spool, upstream, registry, ledger });
+  // What earlier runs left for this backend goes out beside this run's records, in the background.
+  const thisBackend = local ? "local" : apiUrl;
+  const leftBehind = claimLeftBehind(join(options.dir, "spool"), (b) => b === thisBackend);
+  const resending = Promise.all(
+    leftBehind.map(({ spool: s }) => resend(s, upstream, webUrl, Date.now() + options.drainTimeoutMs, options.drainStallMs)),
+  );
   const token = `tally-${randomBytes(24).toString("hex")}`;
   const collector: Collector = await startCollector({ token, spool, sender, ledger, registry, upstream });
   log(colors(!!start.color).dim(`tally: recording to ${backend} · run ${runKey.key} (${runKey.source})`));
+  for (const { spool: s } of leftBehind) {
+    log(colors(!!start.color).dim(`tally: also sending ${s.pending().length} records an earlier run left in ${s.dir}`));
+  }
   if (options.dataset) void registry.ensure(options.dataset, datasetExperiment(options, runKey.key)).catch(() => undefined);
 
   const workerEnv: Record<string, string> = {
@@ -140,7 +152,8 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
       const datasets = new Map<string, { dataset: string; name: string; id: string }>();
       for (const t of ledger.tests.values()) datasets.set(t.dataset, { dataset: t.dataset, ...t.experiment });
       sender.push(spool.append([...datasets.values()].map(closeFor)));
-      const p = await sender.drain(deadline, progress);
+      const p = await sender.drain(deadline, progress, options.drainStallMs);
+      const earlier = await resending;
       const hint = p.lastError ? `backend: ${p.lastError}` : undefined;
       const summary = reconcile(tests, ledger, registry.all(), hint);
       for (const file of unackedFiles) {
@@ -148,7 +161,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
       }
       await shutdown();
       const complete = spool.removeIfComplete();
-      return { summary, spoolDir: complete ? undefined : spool.dir };
+      return { summary, spoolDir: complete ? undefined : spool.dir, leftBehind: earlier };
     },
   };
 }

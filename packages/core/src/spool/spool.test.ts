@@ -2,6 +2,7 @@ import { appendFileSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
+import { claimLeftBehind } from "./left-behind.js";
 import { Spool } from "./spool.js";
 
 const owner = { pid: 1, runKey: "k", startedAt: "now", backend: "local" };
@@ -38,4 +39,39 @@ test("a complete spool removes itself; an incomplete one stays", () => {
   expect(spool.removeIfComplete()).toBe(true);
   expect(readdirSync(root)).toEqual([]);
   expect(Spool.list(root)).toEqual([]);
+});
+
+// Above Linux's largest pid (2^22): never a live process.
+const DEAD = 4_194_400;
+
+test("claim: a live owner's spool (this process's own included) is never taken; a dead one's is, once", () => {
+  const root = mkdtempSync(join(tmpdir(), "spool-"));
+  const mine = Spool.create(root, { ...owner, pid: process.pid });
+  expect(mine.claim()).toBe(false);
+  const orphan = Spool.create(root, { ...owner, pid: DEAD });
+  expect(orphan.claim()).toBe(true);
+  expect(orphan.claim(), "the same claimant again").toBe(true);
+  expect(Spool.open(orphan.dir).claim(process.ppid), "another live claimant").toBe(false);
+});
+
+test("claim: a claim whose claimant died is void", () => {
+  const root = mkdtempSync(join(tmpdir(), "spool-"));
+  const orphan = Spool.create(root, { ...owner, pid: DEAD });
+  expect(orphan.claim(DEAD + 1)).toBe(true);
+  expect(Spool.open(orphan.dir).claim()).toBe(true);
+});
+
+test("claimLeftBehind: only dead owners' spools for the accepted backend; complete ones are removed", () => {
+  const root = mkdtempSync(join(tmpdir(), "spool-"));
+  Spool.create(root, { ...owner, pid: process.pid }).append([run("live")]);
+  const waiting = Spool.create(root, { ...owner, pid: DEAD, runKey: "waiting" });
+  waiting.append([run("a")]);
+  const elsewhere = Spool.create(root, { ...owner, pid: DEAD, runKey: "elsewhere", backend: "https://other" });
+  elsewhere.append([run("b")]);
+  const empty = Spool.create(root, { ...owner, pid: DEAD, runKey: "empty" });
+
+  const claimed = claimLeftBehind(root, (b) => b === "local");
+  expect(claimed.map((c) => c.spool.dir)).toEqual([waiting.dir]);
+  expect(Spool.list(root)).not.toContain(empty.dir);
+  expect(Spool.list(root)).toContain(elsewhere.dir);
 });

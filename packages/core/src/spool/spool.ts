@@ -11,6 +11,7 @@ import type { SpoolBody, SpoolRecord } from "./records.js";
 const RECORDS = "records.jsonl";
 const DONE = "done.log";
 const OWNER = "owner.json";
+const CLAIM = "claim.lock";
 
 export interface SpoolOwner {
   pid: number;
@@ -75,6 +76,30 @@ export class Spool {
     }
   }
 
+  /**
+   * Takes a left-behind spool for this process, so that two runs (or a run and `tally flush`)
+   * starting at once never send it both. False while its owner or another claimant is alive.
+   */
+  claim(pid = process.pid): boolean {
+    const owner = this.owner();
+    // A live owner is sending it (this process included: a run never takes its own spool).
+    if (owner && isAlive(owner.pid)) return false;
+    const file = join(this.dir, CLAIM);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(file, String(pid), { flag: "wx" });
+        return true;
+      } catch {
+        const holder = Number(readFileSync(file, "utf8"));
+        if (holder === pid) return true;
+        if (isAlive(holder)) return false;
+        // The claimant died (killed mid-flush): its claim is void.
+        rmSync(file, { force: true });
+      }
+    }
+    return false;
+  }
+
   /** Durably appends the bodies and returns them numbered. */
   append(bodies: SpoolBody[]): SpoolRecord[] {
     if (bodies.length === 0) return [];
@@ -107,5 +132,16 @@ export class Spool {
     if (this.pending().length > 0) return false;
     rmSync(this.dir, { recursive: true, force: true });
     return true;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

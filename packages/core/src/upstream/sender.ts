@@ -72,10 +72,20 @@ export class Sender {
     return { pending: this.queue.length + this.inflight.size, sent: this.sent, rejected: this.rejected, lastError: this.lastError };
   }
 
-  /** Resolves once nothing is left to send, or at `deadline` (then the rest stays in the spool). */
-  async drain(deadline: number, onTick?: (p: SenderProgress) => void): Promise<SenderProgress> {
+  /**
+   * Resolves once nothing is left to send, or at `deadline`, or once sending has failed for
+   * `stallMs` without any record getting through (a backend that is down); the rest stays in the spool.
+   */
+  async drain(deadline: number, onTick?: (p: SenderProgress) => void, stallMs = Infinity): Promise<SenderProgress> {
     this.kick();
+    let progressAt = Date.now();
+    let done = this.sent + this.rejected;
     while (this.queue.length + this.inflight.size > 0 && Date.now() < deadline) {
+      if (this.sent + this.rejected !== done) {
+        done = this.sent + this.rejected;
+        progressAt = Date.now();
+      }
+      if (this.lastError !== undefined && Date.now() - progressAt >= stallMs) break;
       // Woken when a batch finishes or a dependency resolves, or every 250 ms to report and retry.
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((r) => {
