@@ -10,14 +10,14 @@
 //   … --runner=vitest|jest            one runner only (default: both; the targets are Vitest's)
 //
 // The bench reports; it never exits non-zero because a target was missed.
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, loadavg } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../../packages/core/dist/server/index.js";
 import { withReads } from "../support/reads.ts";
 import { MATRIX, REPO, runJest, runVitest } from "../support/run-vitest.ts";
 import { generateSuite, type SuiteFlavour } from "../support/suite.ts";
+import { codeVersion, mdTable, nprocOf, textTable } from "../support/doc-tables.ts";
 
 const FLAVOURS: SuiteFlavour[] = ["baseline", "tally", "official"];
 type Runner = "vitest" | "jest";
@@ -280,40 +280,11 @@ function spread(xs: number[], suffix = ""): string {
   return (lo === hi ? `${lo}` : `${lo}–${hi}`) + suffix;
 }
 
-function textTable(head: string[], body: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(" │ ").trimEnd();
-  return [line(head), widths.map((w) => "─".repeat(w)).join("─┼─"), ...body.map(line)].join("\n");
-}
-
-function mdTable(head: string[], body: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  return [line(head), line(head.map(() => "---")), ...body.map(line)].join("\n");
-}
-
 function pkgVersion(file: string): string {
   try {
     return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
   } catch {
     return "?";
-  }
-}
-
-function nprocOf(): string {
-  try {
-    return execFileSync("nproc", { encoding: "utf8" }).trim();
-  } catch {
-    return String(availableParallelism());
-  }
-}
-
-function codeVersion(): string {
-  try {
-    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "packages"], { cwd: REPO, encoding: "utf8" }).trim();
-    return `commit ${commit}${dirty ? " + uncommitted changes in packages/" : ""}`;
-  } catch {
-    return "unknown (no git)";
   }
 }
 

@@ -65,6 +65,10 @@ export function withReads(url: string, close: () => Promise<void>) {
       }
       return out;
     },
+    /** Every root run in the backend, whatever its project. */
+    async allRootRunIds() {
+      return (await allRuns({ is_root: true })).map((r) => r.id);
+    },
     async examplesOf(datasetId: string) {
       return get<Array<{ id: string; inputs: Record<string, unknown> }>>(`/examples?dataset=${datasetId}&limit=1000`);
     },

@@ -45,7 +45,7 @@ export function runNode(args: string[], cwd: string, env: Record<string, string 
 }
 
 /** The parent's environment minus anything that would leak the outer run into the inner one. */
-function cleanEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+export function cleanEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (/^(VITEST|JEST_|TALLY_|LANGSMITH_|LANGCHAIN_|GITHUB_|CI$|NODE_OPTIONS)/.test(k)) continue;
