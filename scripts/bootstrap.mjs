@@ -13,8 +13,8 @@ const PNPM = "pnpm@10.34.8";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const task = process.argv[2];
 const rest = process.argv.slice(3);
-if (!["demo", "demo:jest", "test", "bench", "ui"].includes(task)) {
-  console.error(`usage: node scripts/bootstrap.mjs <demo|demo:jest|test|bench|ui> [args]`);
+if (!["demo", "demo:jest", "test", "bench", "reliability", "ui"].includes(task)) {
+  console.error(`usage: node scripts/bootstrap.mjs <demo|demo:jest|test|bench|reliability|ui> [args]`);
   process.exit(2);
 }
 

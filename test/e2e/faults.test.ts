@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { FAULT_SCENARIOS, runBackendDown, runFaultScenario, runMainKilled, runTwoAtOnce, SECRET_KEY, type Outcome, type Runner } from "../support/reliability.ts";
+import { CRASHES, FAULT_SCENARIOS, runBackendDown, runCrash, runFaultScenario, runMainKilled, runTwoAtOnce, SECRET_KEY, type Outcome, type Runner } from "../support/reliability.ts";
 
 // A fault-injecting proxy between the collector and the project's server, on 30 % of requests:
 // every run, span and feedback still arrives, once, and nothing is left in the spool.
@@ -75,5 +75,18 @@ describe.each(RUNNERS)("%s", (runner) => {
     for (const r of o.results) expect(r.stdout + r.stderr).toContain(`${o.expectedPerRun}/${o.expectedPerRun} runs`);
     expect(o.runsPerExperiment).toEqual([o.expectedPerRun, o.expectedPerRun]);
     expect(o.duplicateRows).toBe(0);
+  });
+});
+
+describe.each(RUNNERS)("%s: a worker that crashes mid-file", (runner) => {
+  test.each(CRASHES.map((c) => [c.id, c] as const))("%s: what it sent is delivered; every run missing is named", async (_id, c) => {
+    const o = await runCrash(c, runner);
+    const output = o.result.stdout + o.result.stderr;
+    expect(o.result.code, "the run fails").not.toBe(0);
+    expect(o.ran.length, output.slice(-3000)).toBeGreaterThan(0);
+    expect(o.healthyDelivered, "every test of the healthy files that ran has its run").toBe(o.healthyRan);
+    expect(o.namedMissing, "each test whose run is missing is named, with why").toEqual(o.missing);
+    expect(o.delivery.duplicateRows).toBe(0);
+    expect(output).toMatch(/tally: \d+\/\d+ runs/);
   });
 });

@@ -371,10 +371,11 @@ export async function runCrash(c: Crash, runner: Runner): Promise<CrashOutcome> 
         `\n});\n`,
     );
     const json = join(suite.dir, "results.json");
-    const jsonArgs = runner === "jest" ? ["--json", `--outputFile=${json}`] : ["--reporter=default", "--reporter=json", `--outputFile=${json}`];
+    // Jest leaves the JSON out when it bails; its verbose lines say the same.
+    const jsonArgs = runner === "jest" ? ["--json", `--outputFile=${json}`, "--verbose"] : ["--reporter=default", "--reporter=json", `--outputFile=${json}`];
     const result = await runSuite(runner, suite, backend.url, {}, ["--maxWorkers=2", ...jsonArgs, ...(c.args?.[runner] ?? [])]);
     const output = result.stdout + result.stderr;
-    const ran = existsSync(json) ? testsThatRan(JSON.parse(readFileSync(json, "utf8"))) : [];
+    const ran = existsSync(json) ? testsThatRan(JSON.parse(readFileSync(json, "utf8"))) : testsInVerboseOutput(output);
     const [ds] = await backend.datasets(dataset);
     const exps = ds ? await backend.experimentsOf(ds.id) : [];
     const names = new Set<string>();
@@ -408,6 +409,19 @@ function testsThatRan(report: { testResults?: Array<{ name: string; assertionRes
     for (const a of f.assertionResults ?? []) {
       if (a.status === "passed" || a.status === "failed") out.push({ file: f.name.replace(/^.*\/evals\//, "evals/"), title: a.title });
     }
+  }
+  return out;
+}
+
+/** Tests Jest's `--verbose` lines say ran: `✓ title (N ms)` / `✕ title` under `PASS|FAIL <file>`. */
+function testsInVerboseOutput(output: string) {
+  const out: Array<{ file: string; title: string }> = [];
+  let file = "";
+  for (const line of output.split("\n")) {
+    const header = line.match(/^(?:PASS|FAIL) (\S+)/);
+    if (header) file = header[1]!;
+    const t = line.match(/^\s+[✓✕√×] (.+?)(?: \(\d+ ms\))?$/);
+    if (t && file) out.push({ file, title: t[1]! });
   }
   return out;
 }
