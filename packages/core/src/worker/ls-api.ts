@@ -1,6 +1,8 @@
 import { experimentIdentity } from "../identity/experiment.js";
 import { objectHash } from "../identity/example-hash.js";
-import { uuid7 } from "../wire/ids.js";
+import { EXAMPLE_ID_NAMESPACE } from "../identity/example-hash.js";
+import { isUuid, uuid5, uuid7 } from "../wire/ids.js";
+import { toJsonSafe } from "../wire/json-safe.js";
 import type { ExampleHint } from "../spool/records.js";
 import type { KVMap, LsDescribeConfig, LsParams, LsTestFn, SimpleEvaluator, TestMetadata } from "./ls-types.js";
 import { TALLY_EXTRA, type TallyRunExtra } from "../wire/tally-extra.js";
@@ -53,8 +55,18 @@ export function createLsApi(binding: RunnerBinding) {
   /** Everything about a test that follows from its declaration: the same at collection and at run. */
   function identify(params: LsParams, suite: DescribeFrame | undefined) {
     const rt = getRuntime();
-    const { id, inputs, referenceOutputs: ref, outputs: legacyRef, split, metadata, config = {}, ...rest } = params;
-    const referenceOutputs = ref ?? legacyRef;
+    const { id: givenId, inputs: rawInputs, referenceOutputs: ref, outputs: legacyRef, split, metadata: rawMetadata, config = {}, ...rest } = params;
+    // What is recorded is JSON-safe; what the test function receives is what it declared.
+    const safe = toJsonSafe<{ inputs: KVMap; referenceOutputs?: KVMap; metadata?: KVMap }>({
+      inputs: rawInputs,
+      referenceOutputs: ref ?? legacyRef,
+      metadata: rawMetadata,
+    });
+    const { inputs, referenceOutputs, metadata } = safe.value;
+    const notes = [...safe.notes];
+    // LangSmith takes only UUIDs as example ids: any other id is mapped to a stable one.
+    const id = givenId === undefined || isUuid(givenId) ? givenId : uuid5(String(givenId), EXAMPLE_ID_NAMESPACE);
+    if (id !== givenId) notes.push(`example id ${JSON.stringify(givenId)} is not a UUID; recorded as ${id}`);
     const { repetitions: _r, enableTestTracking, ...runTreeConfig } = config;
     const dataset = rt?.dataset ?? suite?.testSuiteName ?? suite?.name;
     const experiment = dataset ? experimentIdentity(dataset, rt?.runKey ?? "untracked", suite?.projectName ?? rt?.experimentPrefix) : undefined;
@@ -66,12 +78,13 @@ export function createLsApi(binding: RunnerBinding) {
       experiment: e,
       inputs,
       referenceOutputs: referenceOutputs ?? null,
-      ...(hashes ??= { inputsHash: objectHash(inputs), outputsHash: objectHash(referenceOutputs ?? {}) }),
+      // Hashed from the values as declared, as the official integration does, so ids stay compatible.
+      ...(hashes ??= { inputsHash: objectHash(rawInputs), outputsHash: objectHash(ref ?? legacyRef ?? {}) }),
       exampleId: id,
       split: split ?? null,
       metadata: metadata ?? null,
     });
-    return { rt, id, inputs, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example, suite };
+    return { rt, id, inputs, rawInputs, rawReferenceOutputs: ref ?? legacyRef, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example, suite, notes };
   }
   type Identity = ReturnType<typeof identify>;
 
@@ -90,7 +103,12 @@ export function createLsApi(binding: RunnerBinding) {
       repetition,
       split,
     };
-    const args = Object.assign(ctx && typeof ctx === "object" ? ctx : {}, rest, { inputs, referenceOutputs, testMetadata });
+    const { rawInputs, rawReferenceOutputs } = declared;
+    const args = Object.assign(ctx && typeof ctx === "object" ? ctx : {}, rest, {
+      inputs: rawInputs,
+      referenceOutputs: rawReferenceOutputs,
+      testMetadata,
+    });
     const runId = uuid7();
     const client = (suite?.client as LangsmithClientLike | undefined) ?? rt?.client;
     const state: TestState = {
@@ -117,7 +135,9 @@ export function createLsApi(binding: RunnerBinding) {
         try {
           const returned = await fn(args as any);
           passed = true;
-          return toOutputs(returned, state);
+          const outputs = toJsonSafe<KVMap | undefined>(toOutputs(returned, state));
+          noteConversions(rt, fullName, "outputs", outputs.notes);
+          return outputs.value;
         } catch (err) {
           // Outputs logged before the failure still belong on the run.
           const run = rt.langsmith.getCurrentRunTree(true);
@@ -165,8 +185,11 @@ export function createLsApi(binding: RunnerBinding) {
       let identity: Identity | undefined;
       const declared = () => (identity ??= identify(params, suite));
       if (!skipped && !suite?.skipped) {
-        const { tracked, dataset, experiment, rt, example } = declared();
-        if (tracked && dataset && experiment) rt!.hintExample(example(dataset, experiment));
+        const { tracked, dataset, experiment, rt, example, notes } = declared();
+        if (tracked && dataset && experiment) {
+          noteConversions(rt!, binding.fullNameOf?.(name) ?? name, "inputs", notes);
+          rt!.hintExample(example(dataset, experiment));
+        }
       }
       for (let r = 0; r < reps; r++) {
         const testName = reps > 1 ? `${name}, run ${r + 1}` : name;
@@ -276,6 +299,14 @@ export function createLsApi(binding: RunnerBinding) {
 
   const expect = makeExpect(binding, wrapEvaluator);
   return { test, it: test, describe, expect, logFeedback, logOutputs, wrapEvaluator };
+}
+
+/** Says, naming the test, what of its values JSON could not hold as they were (see json-safe.ts). */
+function noteConversions(rt: WorkerRuntime, test: string, what: string, notes: string[]): void {
+  if (notes.length === 0) return;
+  const message = `ls.test "${test}": ${what}: ${notes.join("; ")}`;
+  console.warn(`tally: ${message}`);
+  rt.noteProblem(message);
 }
 
 function toOutputs(returned: unknown, state: TestState): KVMap | undefined {

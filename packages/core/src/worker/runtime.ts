@@ -19,6 +19,8 @@ export interface WorkerRuntime {
   tracker: ClientTracker;
   /** Tells the collector about an example as its test is collected (batched, not awaited). */
   hintExample(h: ExampleHint): void;
+  /** A problem to name at the end of the run (the file's ack carries it). */
+  noteProblem(message: string): void;
   /** Notes a tracked test that ran; the file's ack carries the list to the main process. */
   reportTest(t: AckedTest): void;
   flushAndAck(file: string): Promise<string[]>;
@@ -67,6 +69,7 @@ export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEn
 
   let hints: ExampleHint[] = [];
   let ranTests: AckedTest[] = [];
+  let notes: string[] = [];
   let hintTimer: NodeJS.Timeout | undefined;
   function sendHints() {
     clearTimeout(hintTimer);
@@ -92,13 +95,17 @@ export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEn
       hints.push(h);
       hintTimer ??= setTimeout(sendHints, 0);
     },
+    noteProblem(message) {
+      notes.push(message);
+    },
     reportTest(t) {
       if (url && token) ranTests.push(t);
     },
     async flushAndAck(file) {
       if (!url || !token) return [];
       sendHints();
-      const problems = await tracker.flush(Date.now() + runtime.flushTimeoutMs - 1000);
+      const problems = [...notes, ...(await tracker.flush(Date.now() + runtime.flushTimeoutMs - 1000))];
+      notes = [];
       // A worker may run several files (isolate: false, Jest): each ack carries its own file's tests.
       const tests = ranTests;
       ranTests = [];
