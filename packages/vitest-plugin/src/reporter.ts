@@ -131,5 +131,5 @@ function summaryFromMeta(tests: ReportedTest[]): RunSummary {
     s.tests.push(t);
     s.expected++;
   }
-  return { experiments: [...byName.values()], otherRuns: { delivered: 0, received: 0, byProject: {} }, waiting: 0, problems: [], merged: true };
+  return { experiments: [...byName.values()], otherRuns: { delivered: 0, received: 0, byProject: {} }, waiting: 0, waitingTests: 0, problems: [], merged: true };
 }

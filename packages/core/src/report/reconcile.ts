@@ -38,7 +38,10 @@ export interface RunSummary {
   experiments: ExperimentSummary[];
   /** Traces outside the experiments (plain `traceable`, evaluator runs): accepted / given, by project. */
   otherRuns: { delivered: number; received: number; byProject: Record<string, number> };
+  /** Records (runs, spans, feedback) not sent yet. */
   waiting: number;
+  /** Tests whose run is among them (received, not yet accepted by the backend). */
+  waitingTests: number;
   problems: string[];
   /** A `--merge-reports` summary: built from test meta, delivery was checked by each shard. */
   merged?: boolean;
@@ -65,6 +68,7 @@ export function reconcile(
     return s;
   };
 
+  let waitingTests = 0;
   for (const t of tests) {
     if (!t.runId || !t.dataset || !t.experimentName) continue;
     const s = summaryFor(t.dataset, t.experimentName);
@@ -75,6 +79,7 @@ export function reconcile(
       s.delivered++;
       continue;
     }
+    if (isWaiting(run)) waitingTests++;
     s.missing.push({ test: t.name, file: t.file, reason: whyMissing(run, waitingHint) });
   }
 
@@ -110,14 +115,20 @@ export function reconcile(
     experiments: [...byName.values()],
     otherRuns: { delivered: otherDelivered, received: otherReceived, byProject },
     waiting,
+    waitingTests,
     problems: [...ledger.problems, ...ledger.acks.flatMap((a) => a.problems)],
   };
+}
+
+/** Received by the collector, neither accepted nor refused by the backend yet: it is in the spool. */
+function isWaiting(run: RunEntry | undefined): boolean {
+  return !!run && !run.error && run.delivered < run.received;
 }
 
 function whyMissing(run: RunEntry | undefined, waitingHint: string | undefined): string {
   if (!run) return "its run never reached the collector (the worker stopped before its flush finished)";
   if (run.error) return `the backend refused it: ${run.error}`;
-  if (run.delivered < run.received) return `not sent yet, kept in the spool${waitingHint ? ` (${waitingHint})` : ""}`;
+  if (isWaiting(run)) return `not sent yet, kept in the spool${waitingHint ? ` (${waitingHint})` : ""}`;
   if (!run.ended) return "its run was started but never ended (the worker stopped mid-test)";
   return "unknown";
 }

@@ -62,7 +62,7 @@ export function renderRunEnd(summary: RunSummary, run: RunEndContext, opts: Rend
     lines.push(c.dim(`tally: recorded offline in ${run.backend.replace(/^local store /, "")}; browse it with \`npx tally ui\` and open a view link above`));
   }
   if (run.spoolDir) {
-    const tests = summary.experiments.reduce((n, e) => n + e.missing.filter((m) => m.reason.startsWith("not sent yet")).length, 0);
+    const tests = summary.waitingTests;
     const what = tests > 0 ? `the runs of ${tests} test${tests === 1 ? "" : "s"} (${summary.waiting} records)` : `${summary.waiting} records`;
     lines.push(c.yellow(`tally: ${what} could not be sent yet and are kept in ${run.spoolDir}`));
     lines.push(c.yellow(`tally: send them with \`npx tally flush\` once the backend is reachable (the next run also sends them)`));

@@ -187,7 +187,8 @@ export function createLsApi(binding: RunnerBinding) {
       if (!skipped && !suite?.skipped) {
         const { tracked, dataset, experiment, rt, example, notes } = declared();
         if (tracked && dataset && experiment) {
-          noteConversions(rt!, binding.fullNameOf?.(name) ?? name, "inputs", notes);
+          // (The full name is looked up only when there is something to say.)
+          if (notes.length > 0) noteConversions(rt!, binding.fullNameOf?.(name) ?? name, "inputs", notes);
           rt!.hintExample(example(dataset, experiment));
         }
       }
