@@ -10,7 +10,7 @@ import { CRASHES, FAULT_SCENARIOS, runBackendDown, runCrash, runFaultScenario, r
 const RUNNERS: Runner[] = ["vitest", "jest"];
 const faulty = FAULT_SCENARIOS.filter((s) => s.rate > 0);
 
-export function expectComplete(o: Outcome) {
+function expectComplete(o: Outcome) {
   const output = o.result.stdout + o.result.stderr;
   expect(o.result.code, output.slice(-3000)).toBe(0);
   expect(o.delivery).toEqual({

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { startServer } from "../../packages/core/dist/server/index.js";
 import { resentRuns, startFaultProxy, type Fault, type FaultProxy } from "./fault-proxy.ts";
 import { withReads, type Run } from "./reads.ts";
-import { cleanEnv, MATRIX, REPO, runJest, runNode, runVitest, type ProcessResult } from "./run-vitest.ts";
+import { cleanEnv, jestArgv, MATRIX, REPO, runJest, runNode, runVitest, vitestArgv, type ProcessResult } from "./run-vitest.ts";
 import { generateSuite, type GeneratedSuite, type SuiteSpec } from "./suite.ts";
 
 // The delivery scenarios of docs/reliability.md: a generated suite run by real vitest or jest, its
@@ -72,9 +72,14 @@ export function suiteDir(name: string, runner: Runner): string {
   return join(MATRIX, runner === "jest" ? "jest30" : "vitest4", ".suites", `reliability-${name.replace(/\W+/g, "-")}`);
 }
 
-/** Runs the suite once with the tool's own runner binary, against `endpoint`. */
-export function runSuite(runner: Runner, suite: GeneratedSuite, endpoint: string, env: Record<string, string> = {}, args: string[] = []) {
-  const vars = { LANGSMITH_API_KEY: SECRET_KEY, LANGSMITH_ENDPOINT: endpoint, LANGSMITH_TRACING: "true", ...env };
+/** The backend's environment for a run: `endpoint` with the key, or none at all (the embedded store). */
+function backendEnv(endpoint: string | undefined): Record<string, string> {
+  return endpoint ? { LANGSMITH_API_KEY: SECRET_KEY, LANGSMITH_ENDPOINT: endpoint, LANGSMITH_TRACING: "true" } : {};
+}
+
+/** Runs the suite once with the runner's own binary, against `endpoint` (undefined: the embedded store). */
+export function runSuite(runner: Runner, suite: GeneratedSuite, endpoint: string | undefined, env: Record<string, string> = {}, args: string[] = []) {
+  const vars = { ...backendEnv(endpoint), ...env };
   // Jest's default reporter goes to stderr, like Tally's lines under Jest: one string to search.
   return runner === "jest" ? runJest("jest30", suite.dir, args, vars) : runVitest("vitest4", suite.dir, args, vars);
 }
@@ -143,7 +148,7 @@ export function spoolFolders(suiteDir: string): string[] {
 /** Runs `tally flush` in a suite's folder (the CLI of the repo's core package). */
 export function tallyFlush(dir: string, endpoint: string): Promise<ProcessResult> {
   const bin = join(REPO, "packages", "core", "bin", "tally.mjs");
-  return runNode([bin, "flush"], dir, { LANGSMITH_API_KEY: SECRET_KEY, LANGSMITH_ENDPOINT: endpoint });
+  return runNode([bin, "flush"], dir, backendEnv(endpoint));
 }
 
 /** Every file under `dir` whose bytes contain `needle`. */
@@ -220,13 +225,10 @@ export async function runMainKilled(runner: Runner): Promise<KilledOutcome> {
     const ext = runner === "jest" ? "ts" : "mjs";
     const head = runner === "jest" ? "" : `import { test } from "vitest";\n`;
     writeFileSync(join(suite.dir, "evals", `zz-slow.test.${ext}`), `${head}test("slow", () => new Promise((r) => setTimeout(r, 60000)), 70000);\n`);
-    const bin =
-      runner === "jest"
-        ? [join(MATRIX, "jest30", "node_modules", "jest", "bin", "jest.js"), "--ci", "--runInBand"]
-        : [join(MATRIX, "vitest4", "node_modules", "vitest", "vitest.mjs"), "run", "--maxWorkers=2"];
-    const child = spawn(process.execPath, bin, {
+    const argv = runner === "jest" ? jestArgv("jest30", ["--runInBand"]) : vitestArgv("vitest4", ["--maxWorkers=2"]);
+    const child = spawn(process.execPath, argv, {
       cwd: suite.dir,
-      env: cleanEnv({ LANGSMITH_API_KEY: SECRET_KEY, LANGSMITH_ENDPOINT: proxy.url, LANGSMITH_TRACING: "true" }),
+      env: cleanEnv(backendEnv(proxy.url)),
       stdio: "ignore",
       detached: true,
     });
@@ -287,8 +289,7 @@ export interface ConcurrentOutcome {
 /** Two runs of the same suite at the same time in the same project, on the embedded store. */
 export async function runTwoAtOnce(runner: Runner): Promise<ConcurrentOutcome> {
   const suite = generateSuite(suiteDir("two-at-once", runner), { flavour: "tally", runner, ...SMALL, dataset: `two-${runner}` });
-  const run = () => (runner === "jest" ? runJest("jest30", suite.dir, [], {}) : runVitest("vitest4", suite.dir, [], {}));
-  const results = await Promise.all([run(), run()]);
+  const results = await Promise.all([runSuite(runner, suite, undefined), runSuite(runner, suite, undefined)]);
   const server = await startServer({ dbPath: join(suite.dir, ".tally", "tally.db") });
   const store = withReads(server.url, () => server.close());
   try {

@@ -11,16 +11,24 @@ export interface ProcessResult {
   ms: number;
 }
 
+/** Node's arguments for `vitest run` of a matrix package (test/matrix/<pkg>). */
+export function vitestArgv(pkg: string, args: string[]): string[] {
+  return [join(MATRIX, pkg, "node_modules", "vitest", "vitest.mjs"), "run", ...args];
+}
+
+/** Node's arguments for `jest --ci` of a matrix package (test/matrix/<pkg>). */
+export function jestArgv(pkg: string, args: string[]): string[] {
+  return [join(MATRIX, pkg, "node_modules", "jest", "bin", "jest.js"), "--ci", ...args];
+}
+
 /** Runs the vitest of a matrix package (test/matrix/<pkg>) in `cwd`, on the repo's Node. */
 export function runVitest(pkg: string, cwd: string, args: string[], env: Record<string, string | undefined>): Promise<ProcessResult> {
-  const bin = join(MATRIX, pkg, "node_modules", "vitest", "vitest.mjs");
-  return runNode([bin, "run", ...args], cwd, env);
+  return runNode(vitestArgv(pkg, args), cwd, env);
 }
 
 /** Runs the jest of a matrix package (test/matrix/<pkg>) in `cwd`, on the repo's Node. */
 export function runJest(pkg: string, cwd: string, args: string[], env: Record<string, string | undefined>): Promise<ProcessResult> {
-  const bin = join(MATRIX, pkg, "node_modules", "jest", "bin", "jest.js");
-  return runNode([bin, "--ci", ...args], cwd, env);
+  return runNode(jestArgv(pkg, args), cwd, env);
 }
 
 export function runNode(args: string[], cwd: string, env: Record<string, string | undefined>, timeoutMs = 300_000): Promise<ProcessResult> {
