@@ -9,6 +9,7 @@ export interface Run {
   session_id: string;
   reference_example_id: string | null;
   end_time: string | null;
+  inputs?: Record<string, unknown> | null;
   outputs: Record<string, unknown> | null;
   error: string | null;
 }

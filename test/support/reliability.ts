@@ -171,7 +171,7 @@ function readFileBytes(p: string): string {
 }
 
 /** The end of a run stops retrying after this long without progress (the default is 10 s). */
-const STALL = { TALLY_DRAIN_STALL_MS: "3000" };
+export const STALL = { TALLY_DRAIN_STALL_MS: "3000" };
 
 export interface DownOutcome {
   /** The run while the backend was down. */

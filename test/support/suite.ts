@@ -123,6 +123,16 @@ export function generateSuite(dir: string, spec: SuiteSpec): GeneratedSuite {
   return { dir, expectedRuns, expectedSpansPerRun: 4, dataset, plainRuns: spec.plainTraceableTests ?? 0 };
 }
 
+/**
+ * Writes one more test file into a generated Tally suite: `body` (source text) follows the runner's
+ * `import * as ls`; `ls` and the suite's `app` are in scope. Returns the file's path.
+ */
+export function writeTallyTestFile(suite: GeneratedSuite, runner: "vitest" | "jest", name: string, body: string): string {
+  const file = join(suite.dir, "evals", `${name}.${runner === "jest" ? "test.ts" : "test.mjs"}`);
+  writeFileSync(file, `${importFor[runner].tally}\nimport { app } from "../app${runner === "jest" ? "" : ".mjs"}";\n${body}\n`);
+  return file;
+}
+
 function writeVitestProject(dir: string, spec: SuiteSpec): void {
   const plugin = spec.flavour === "tally";
   writeFileSync(

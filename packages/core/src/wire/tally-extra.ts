@@ -8,7 +8,11 @@ import type { FeedbackRecord, RunOp } from "./types.js";
 export const TALLY_EXTRA = "__tally";
 
 export interface TallyRunExtra {
-  test?: Omit<TestRegistration, "runId" | "inputs">;
+  /**
+   * `inputs` only when the run's own inputs will not be the example's: a client that hides inputs
+   * (LANGSMITH_HIDE_INPUTS, `hideInputs`, `anonymizer`) changes the run's, never the dataset's.
+   */
+  test?: Omit<TestRegistration, "runId" | "inputs"> & { inputs?: Record<string, unknown> };
   feedback?: FeedbackRecord[];
 }
 
@@ -31,7 +35,7 @@ export function liftTallyExtra(ops: RunOp[]): Lifted {
       continue;
     }
     if (carried.test) {
-      tests.push({ ...carried.test, runId: op.run.id, inputs: (op.run.inputs as Record<string, unknown>) ?? {} });
+      tests.push({ ...carried.test, runId: op.run.id, inputs: carried.test.inputs ?? (op.run.inputs as Record<string, unknown>) ?? {} });
     }
     if (Array.isArray(carried.feedback)) feedback.push(...carried.feedback);
     const { [TALLY_EXTRA]: _lifted, ...rest } = extra!;

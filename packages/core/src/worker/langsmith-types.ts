@@ -10,6 +10,8 @@ export interface LangsmithClientLike {
   awaitPendingTraceBatches?(): Promise<void>;
   flush?(): Promise<void>;
   manualFlushMode?: boolean;
+  /** `true`, or a function that rewrites a run's inputs before they are sent (SDK ≥ 0.1). */
+  hideInputs?: boolean | ((inputs: Record<string, unknown>) => unknown);
 }
 
 export interface LangsmithModules {

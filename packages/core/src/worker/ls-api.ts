@@ -150,7 +150,9 @@ export function createLsApi(binding: RunnerBinding) {
         }
       });
     const userExtra = (runTreeConfig.extra as KVMap | undefined) ?? {};
+    // The run carries its inputs already, unless its client hides or rewrites them.
     const { inputs: _inputs, ...carriedTest } = registration;
+    if (hidesInputs(client)) Object.assign(carriedTest, { inputs: registration.inputs });
     const carrier: TallyRunExtra = { test: carriedTest, feedback: state.carried };
     const traced = rt.langsmith.traceable(body, {
       name,
@@ -308,6 +310,11 @@ function noteConversions(rt: WorkerRuntime, test: string, what: string, notes: s
   const message = `ls.test "${test}": ${what}: ${notes.join("; ")}`;
   console.warn(`tally: ${message}`);
   rt.noteProblem(message);
+}
+
+/** Whether the SDK will send a run's inputs changed (hidden or anonymised) through this client. */
+function hidesInputs(client: LangsmithClientLike | undefined): boolean {
+  return !!client?.hideInputs;
 }
 
 function toOutputs(returned: unknown, state: TestState): KVMap | undefined {
