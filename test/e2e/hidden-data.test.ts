@@ -21,12 +21,12 @@ const TESTS = 3;
 const BODY = `import { traceable, ROOT } from "langsmith/traceable";
 import { Client } from "langsmith";
 const own = new Client({ hideOutputs: () => ({ redacted: true }) });
-const audit = traceable(async (q: string) => "FN-SECRET " + q, { name: "audit", client: own, project_name: "hidden-audit" });
-const lookup = traceable(async (q: string) => "LOOKED-UP " + q, { name: "lookup" });
-const answer = traceable(async (q: string) => "OUT-SECRET " + (await lookup(q)), { name: "answer" });
+const audit = traceable(async (q) => "FN-SECRET " + q, { name: "audit", client: own, project_name: "hidden-audit" });
+const lookup = traceable(async (q) => "LOOKED-UP " + q, { name: "lookup" });
+const answer = traceable(async (q) => "OUT-SECRET " + (await lookup(q)), { name: "answer" });
 ls.describe("hidden-data", () => {
   for (let i = 0; i < ${TESTS}; i++) {
-    ls.test("case " + i, { inputs: { secret: "IN-SECRET " + i }, referenceOutputs: { a: "REF " + i } }, async ({ inputs }: any) => {
+    ls.test("case " + i, { inputs: { secret: "IN-SECRET " + i }, referenceOutputs: { a: "REF " + i } }, async ({ inputs }) => {
       await audit(ROOT, inputs.secret);
       const a = await answer(inputs.secret);
       ls.logFeedback({ key: "ok", score: 1 });
@@ -37,8 +37,7 @@ ls.describe("hidden-data", () => {
 
 function hiddenSuite(runner: Runner, mode: string) {
   const suite = generateSuite(suiteDir(`hidden-${mode}`, runner), { flavour: "tally", runner, files: 1, tests: 1, dataset: "hidden-other" });
-  // Type annotations are stripped by babel-jest; Vitest runs the .mjs file, so drop them there.
-  writeTallyTestFile(suite, runner, "hidden", runner === "jest" ? BODY : BODY.replace(/: (string|any)\)/g, ")"));
+  writeTallyTestFile(suite, runner, "hidden", BODY);
   return suite;
 }
 

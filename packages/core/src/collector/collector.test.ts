@@ -52,17 +52,47 @@ test("a run is in the spool before the worker gets its answer", async () => {
   expect(ledger.runs.get(id)?.received).toBe(1);
 });
 
-test("malformed requests get a 4xx with a message and the collector keeps serving", async () => {
-  const { collector } = await setup();
-  const bad = await fetch(collector.url + "/runs/batch", { method: "POST", headers: { "x-api-key": "run-token" }, body: "{not json" });
-  expect(bad.status).toBeGreaterThanOrEqual(400);
-  expect(bad.status).toBeLessThan(500);
-  expect((await bad.json()).detail).toMatch(/tally collector/);
-  const noId = await post(collector.url, "/feedback", { key: "k" });
-  expect(noId.status).toBe(422);
-  const mp = await fetch(collector.url + "/runs/multipart", { method: "POST", headers: { "x-api-key": "run-token", "content-type": "multipart/form-data; boundary=x" }, body: "garbage" });
-  expect(mp.status).toBeGreaterThanOrEqual(400);
-  expect((await fetch(collector.url + "/info", { headers: { "x-api-key": "run-token" } })).status).toBe(200);
+// Each is something a worker (or anything else holding the token) could send by mistake.
+const MALFORMED: Array<[string, string, string, BodyInit, Record<string, string>?]> = [
+  ["not JSON", "POST", "/runs/batch", "{not json"],
+  ["a batch that is not an object", "POST", "/runs/batch", "null"],
+  ["a batch whose post is not a list", "POST", "/runs/batch", JSON.stringify({ post: "x" })],
+  ["a run that is not an object", "POST", "/runs", "[1, 2]"],
+  ["a run without an id", "POST", "/runs", JSON.stringify({ name: "r" })],
+  ["a run patch that is not an object", "PATCH", `/runs/${"0".repeat(8)}-0000-7000-8000-${"0".repeat(12)}`, "42"],
+  ["feedback without a key", "POST", "/feedback", JSON.stringify({ id: "f" })],
+  ["feedback that is null", "POST", "/feedback", "null"],
+  ["multipart without parts", "POST", "/runs/multipart", "garbage", { "content-type": "multipart/form-data; boundary=x" }],
+  ["multipart without a boundary", "POST", "/runs/multipart", "garbage", { "content-type": "multipart/form-data" }],
+  ["a body that claims gzip", "POST", "/runs/batch", "not gzip", { "content-encoding": "gzip" }],
+  ["an unknown encoding", "POST", "/runs/batch", "{}", { "content-encoding": "br2" }],
+  ["example hints that are not a list", "POST", "/_tally/examples", JSON.stringify({ dataset: "d" })],
+  ["an example hint without its hashes", "POST", "/_tally/examples", JSON.stringify([{ dataset: "d", experiment: { name: "e", id: "x" }, inputs: {} }])],
+  ["an ack that is not an object", "POST", "/_tally/ack", "[]"],
+  ["an ack without a file", "POST", "/_tally/ack", JSON.stringify({ tests: [] })],
+  ["an unknown collector route", "POST", "/_tally/nope", "{}"],
+];
+
+test.each(MALFORMED)("malformed request (%s) gets a 4xx that says what is wrong", async (_what, method, path, body, headers = {}) => {
+  const { collector, spool } = await setup();
+  const res = await fetch(collector.url + path, { method, headers: { "x-api-key": "run-token", "content-type": "application/json", ...headers }, body });
+  expect(res.status).toBeGreaterThanOrEqual(400);
+  expect(res.status).toBeLessThan(500);
+  expect(((await res.json()) as { detail: string }).detail).toMatch(/^tally collector: \S/);
+  expect(Spool.open(spool.dir).all(), "nothing malformed reaches the spool").toEqual([]);
+});
+
+test("after malformed requests the collector still takes runs, and the sender still delivers them", async () => {
+  const { collector, backend, sender } = await setup();
+  for (const [, method, path, body, headers = {}] of MALFORMED) {
+    await fetch(collector.url + path, { method, headers: { "x-api-key": "run-token", "content-type": "application/json", ...headers }, body });
+  }
+  const id = uuid7();
+  const run = { id, trace_id: id, dotted_order: `20261121T000000000000Z${id}`, name: "good", run_type: "chain", session_name: "p", start_time: "2026-11-21T00:00:00Z" };
+  expect((await post(collector.url, "/runs/batch", { post: [run] })).status).toBe(202);
+  const progress = await sender.drain(Date.now() + 10_000);
+  expect(progress).toMatchObject({ pending: 0, rejected: 0 });
+  expect(backend.store.runs.get(id)?.name).toBe("good");
 });
 
 test("everything else is passed through to the backend with the real key, which never reaches the worker", async () => {

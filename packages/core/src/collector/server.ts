@@ -1,15 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AckedTest, Ledger } from "../ledger/ledger.js";
+import type { Ledger } from "../ledger/ledger.js";
 import type { ExperimentRegistry } from "../registry/registry.js";
-import type { ExampleHint, SpoolBody, TestRegistration } from "../spool/records.js";
+import type { SpoolBody, TestRegistration } from "../spool/records.js";
 import type { Spool } from "../spool/spool.js";
 import type { Sender } from "../upstream/sender.js";
 import type { Upstream } from "../upstream/http.js";
 import { readBody } from "../wire/body.js";
-import { MultipartError, parseRunsBatch, parseRunsMultipart, RunPayloadError } from "../wire/runs.js";
+import { flattenRunCreate, MultipartError, normalizeFeedback, normalizeRun, parseRunsBatch, parseRunsMultipart, RunPayloadError } from "../wire/runs.js";
+import { parseAck, parseExampleHints } from "../wire/tally-bodies.js";
 import { liftTallyExtra } from "../wire/tally-extra.js";
-import type { FeedbackRecord, RunOp, RunRecord } from "../wire/types.js";
+import type { FeedbackRecord, RunOp } from "../wire/types.js";
 import { COLLECTOR_INFO } from "./info.js";
 
 // The collector is the worker's "LangSmith": every langsmith client in a worker is pointed at it.
@@ -79,15 +80,14 @@ async function handle(deps: CollectorDeps, req: IncomingMessage, res: ServerResp
     return accept(deps, res, parseRunsBatch(await readJson(req)), []);
   }
   if (method === "POST" && path === "/runs") {
-    return accept(deps, res, [{ kind: "create", run: (await readJson(req)) as RunRecord }], []);
+    return accept(deps, res, flattenRunCreate(await readJson(req)).map((run) => ({ kind: "create" as const, run })), []);
   }
   const patch = /^\/runs\/([0-9a-f-]{36})$/i.exec(path);
   if (method === "PATCH" && patch) {
-    const run = { ...((await readJson(req)) as RunRecord), id: patch[1]! };
-    return accept(deps, res, [{ kind: "update", run }], []);
+    return accept(deps, res, [{ kind: "update", run: normalizeRun(await readJson(req), patch[1]!) }], []);
   }
   if (method === "POST" && path === "/feedback") {
-    const fb = (await readJson(req)) as FeedbackRecord;
+    const fb = normalizeFeedback(await readJson(req));
     return accept(deps, res, [], [fb], fb);
   }
   if (path.startsWith("/_tally/")) return handleTally(deps, method, path, req, res);
@@ -143,7 +143,7 @@ async function handleTally(
   if (method === "POST" && path === "/_tally/examples") {
     // Sent when a worker collects its ls.test()s, so examples are uploaded while the file runs; the
     // test's own registration arrives later, inside its run.
-    const hints = (await readJson(req)) as ExampleHint[];
+    const hints = parseExampleHints(await readJson(req));
     const recs = deps.spool.append(hints.map((example) => ({ t: "example" as const, example })));
     send(res, 202, { accepted: hints.length });
     deps.sender.push(recs);
@@ -151,9 +151,8 @@ async function handleTally(
     return;
   }
   if (method === "POST" && path === "/_tally/ack") {
-    const ack = (await readJson(req)) as { file: string; worker?: string; problems?: string[]; tests?: AckedTest[] };
-    const tests = Array.isArray(ack.tests) ? ack.tests.filter((t) => typeof t?.runId === "string") : [];
-    deps.ledger.ack({ file: String(ack.file), worker: ack.worker, at: Date.now(), problems: ack.problems ?? [], tests });
+    const ack = parseAck(await readJson(req));
+    deps.ledger.ack({ ...ack, at: Date.now() });
     return send(res, 200, { ok: true });
   }
   return send(res, 404, { detail: `tally collector: no route ${method} ${path}` });

@@ -7,7 +7,7 @@
 // Pure functions: no I/O, no clock.
 import { isUuid } from "./ids.js";
 import type { FeedbackRecord, RunOp, RunRecord } from "./types.js";
-import { MultipartError, parseMultipart, partJson, type MultipartPart } from "./multipart.js";
+import { MultipartError, parseMultipart, partJson } from "./multipart.js";
 
 export { MultipartError };
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { liftTallyExtra, TALLY_EXTRA, type TallyRunExtra } from "./tally-extra.js";
 import type { RunOp } from "./types.js";
 
-const test = { dataset: "d", experiment: { name: "e", id: "x" }, inputsHash: "h", outputsHash: "o", name: "t" };
+const test = { dataset: "d", experiment: { name: "e", id: "0190f4a2-0000-5000-8000-000000000000" }, inputsHash: "h", outputsHash: "o", name: "t" };
 
 function op(carrier: TallyRunExtra | undefined, inputs: Record<string, unknown>): RunOp {
   const extra = { metadata: { k: 1 }, ...(carrier ? { [TALLY_EXTRA]: carrier } : {}) };
@@ -21,6 +21,10 @@ describe("liftTallyExtra", () => {
     const lifted = liftTallyExtra([op({ test: { ...test, inputs: { q: "secret" } } }, {})]);
     expect(lifted.tests[0]!.inputs).toEqual({ q: "secret" });
     expect(JSON.stringify(lifted.ops)).not.toContain("secret");
+  });
+
+  it("refuses a registration it could not place (it would hold up the dataset's runs)", () => {
+    expect(() => liftTallyExtra([op({ test: { ...test, inputsHash: undefined as never } }, {})])).toThrow(/inputsHash/);
   });
 
   it("leaves runs without a carrier as they are", () => {

@@ -1,4 +1,5 @@
 import type { TestRegistration } from "../spool/records.js";
+import { checkExampleHint } from "./tally-bodies.js";
 import type { FeedbackRecord, RunOp } from "./types.js";
 
 // A test's registration and the feedback logged while it runs travel inside its root run, under
@@ -35,6 +36,7 @@ export function liftTallyExtra(ops: RunOp[]): Lifted {
       continue;
     }
     if (carried.test) {
+      checkExampleHint(carried.test, `the test registration in run ${op.run.id}`);
       tests.push({ ...carried.test, runId: op.run.id, inputs: carried.test.inputs ?? (op.run.inputs as Record<string, unknown>) ?? {} });
     }
     if (Array.isArray(carried.feedback)) feedback.push(...carried.feedback);
