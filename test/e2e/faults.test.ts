@@ -1,7 +1,5 @@
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { generateSuite } from "../support/suite.ts";
+import { generateSuite, writeTallyTestFile } from "../support/suite.ts";
 import { CRASHES, FAULT_SCENARIOS, runBackendDown, runCrash, runFaultScenario, runMainKilled, runSuite, runTwoAtOnce, SECRET_KEY, startBackendServer, suiteDir, type Outcome, type Runner } from "../support/reliability.ts";
 
 // A fault-injecting proxy between the collector and the project's server, on 30 % of requests:
@@ -94,54 +92,61 @@ describe.each(RUNNERS)("%s: a worker that crashes mid-file", (runner) => {
   });
 });
 
-test("bad inputs: every test is recorded and each conversion is named with its test", async () => {
-  const backend = await startBackendServer();
-  try {
-    const suite = generateSuite(suiteDir("bad-inputs", "vitest"), { flavour: "tally", files: 1, tests: 1, dataset: "bad-inputs" });
-    const cases: Array<[string, string]> = [
-      ["circular", `(() => { const o = { a: 1 }; o.self = o; return o; })()`],
-      ["bigint", `{ n: 10n }`],
-      ["symbol and function", `{ s: Symbol("s"), f: () => 1 }`],
-      ["undefined", `{ u: undefined, v: 1 }`],
-      ["map and set", `{ m: new Map([["k", 1]]), s: new Set([1]) }`],
-      ["date, buffer, error", `{ d: new Date(0), b: Buffer.from("hi"), e: new Error("boom") }`],
-      ["lone surrogate", `{ s: "a\\uD800b" }`],
-      ["50 MB string", `{ s: "x".repeat(50 * 1024 * 1024) }`],
-      ["10000 keys", `Object.fromEntries(Array.from({ length: 10000 }, (_, i) => ["k" + i, i]))`],
-      ["deep", `(() => { let v = 1; for (let i = 0; i < 5000; i++) v = { x: v }; return v; })()`],
-      ["key order a", `{ a: 1, b: 2 }`],
-      ["key order b", `{ b: 2, a: 1 }`],
-    ];
-    const body = cases
-      .map(([name, value]) => `  ls.test(${JSON.stringify(name)}, { inputs: ${value} }, async ({ inputs }) => ({ echoed: inputs }));`)
-      .join("\n");
-    writeFileSync(
-      join(suite.dir, "evals", "bad.test.mjs"),
-      `import * as ls from "@tally/vitest-plugin";\nls.describe("bad-inputs", () => {\n${body}\n  ls.test("non-UUID id", { id: "case-1", inputs: { q: 1 } }, async () => ({ ok: true }));\n});\n`,
-    );
-    const r = await runSuite("vitest", suite, backend.url);
-    const out = r.stdout + r.stderr;
-    const total = cases.length + 1 + 1; // + the non-UUID id + the generated file's one test
-    expect(r.code, out.slice(-4000)).toBe(0);
-    expect(out).toContain(`tally: ${total}/${total} runs`);
-    for (const [name, what] of [
-      ["circular", "circular reference"],
-      ["bigint", "BigInt"],
-      ["symbol and function", "Symbol"],
-      ["map and set", "Map"],
-      ["date, buffer, error", "binary"],
-      ["lone surrogate", "lone UTF-16 surrogates"],
-      ["50 MB string", "a string of 50.0 M characters cut"],
-      ["deep", "nesting deeper than 100 levels cut"],
-      ["non-UUID id", 'example id "case-1" is not a UUID'],
-    ]) {
-      expect(out).toMatch(new RegExp(`tally: ls\\.test "[^"]*${name}": (inputs|outputs): [^\\n]*${what.replace(/[.()]/g, "\\$&")}`));
+describe.each(RUNNERS)("%s", (runner) => {
+  test("bad inputs: every test is recorded and each conversion is named with its test", async () => {
+    const backend = await startBackendServer();
+    try {
+      const suite = generateSuite(suiteDir("bad-inputs", runner), { flavour: "tally", runner, files: 1, tests: 1, dataset: "bad-inputs" });
+      const body = BAD_INPUTS.map(([name, value]) => `  ls.test(${JSON.stringify(name)}, { inputs: ${value} }, async ({ inputs }) => ({ echoed: inputs }));`).join("\n");
+      writeTallyTestFile(
+        suite,
+        runner,
+        "bad",
+        `ls.describe("bad-inputs", () => {\n${body}\n  ls.test("non-UUID id", { id: "case-1", inputs: { q: 1 } }, async () => ({ ok: true }));\n});`,
+      );
+      const r = await runSuite(runner, suite, backend.url);
+      const out = r.stdout + r.stderr;
+      const total = BAD_INPUTS.length + 1 + 1; // + the non-UUID id + the generated file's one test
+      expect(r.code, out.slice(-4000)).toBe(0);
+      expect(out).toContain(`tally: ${total}/${total} runs`);
+      for (const [name, what] of NAMED_CONVERSIONS) {
+        expect(out).toMatch(new RegExp(`tally: ls\\.test "[^"]*${name}": (inputs|outputs): [^\\n]*${what.replace(/[.()]/g, "\\$&")}`));
+      }
+      const [ds] = await backend.datasets("bad-inputs");
+      const examples = await backend.examplesOf(ds!.id);
+      // The two key orders are one example; everything else its own.
+      expect(examples).toHaveLength(total - 1);
+    } finally {
+      await backend.close();
     }
-    const [ds] = await backend.datasets("bad-inputs");
-    const examples = await backend.examplesOf(ds!.id);
-    // The two key orders are one example; everything else its own.
-    expect(examples).toHaveLength(total - 1);
-  } finally {
-    await backend.close();
-  }
+  });
 });
+
+// Values JSON cannot hold, as test inputs (source text); each test returns them as its outputs.
+const BAD_INPUTS: Array<[string, string]> = [
+  ["circular", `(() => { const o = { a: 1 }; o.self = o; return o; })()`],
+  ["bigint", `{ n: 10n }`],
+  ["symbol and function", `{ s: Symbol("s"), f: () => 1 }`],
+  ["undefined", `{ u: undefined, v: 1 }`],
+  ["map and set", `{ m: new Map([["k", 1]]), s: new Set([1]) }`],
+  ["date, buffer, error", `{ d: new Date(0), b: Buffer.from("hi"), e: new Error("boom") }`],
+  ["lone surrogate", `{ s: "a\\uD800b" }`],
+  ["50 MB string", `{ s: "x".repeat(50 * 1024 * 1024) }`],
+  ["10000 keys", `Object.fromEntries(Array.from({ length: 10000 }, (_, i) => ["k" + i, i]))`],
+  ["deep", `(() => { let v = 1; for (let i = 0; i < 5000; i++) v = { x: v }; return v; })()`],
+  ["key order a", `{ a: 1, b: 2 }`],
+  ["key order b", `{ b: 2, a: 1 }`],
+];
+
+/** Tests whose conversion must be printed with the test's name, and a word of the message. */
+const NAMED_CONVERSIONS: Array<[string, string]> = [
+  ["circular", "circular reference"],
+  ["bigint", "BigInt"],
+  ["symbol and function", "Symbol"],
+  ["map and set", "Map"],
+  ["date, buffer, error", "binary"],
+  ["lone surrogate", "lone UTF-16 surrogates"],
+  ["50 MB string", "a string of 50.0 M characters cut"],
+  ["deep", "nesting deeper than 100 levels cut"],
+  ["non-UUID id", 'example id "case-1" is not a UUID'],
+];
