@@ -74,7 +74,9 @@ for (const runner of runners) {
       runner,
       c.injected,
       `${o.ran.length} ran`,
-      `${o.ran.length - o.missing.length}; the other ${o.missing.length} named missing: ${o.namedMissing.length}/${o.missing.length}`,
+      o.missing.length === 0
+        ? String(o.ran.length)
+        : `${o.ran.length - o.missing.length}; ${o.missing.length} missing, ${o.namedMissing.length} of them named with the reason`,
       String(o.delivery.duplicateRows),
       "—",
       sec(o.wallMs),
@@ -83,6 +85,10 @@ for (const runner of runners) {
     console.log(rows.at(-1)!.join(" · "));
   }
   const two = await runTwoAtOnce(runner);
+  if (two.runsPerExperiment.join() !== `${two.expectedPerRun},${two.expectedPerRun}`) {
+    // Not asserted here (test/e2e/faults.test.ts does): show why, for whoever reads the table.
+    for (const r of two.results) console.log(`exit ${r.code}:\n${(r.stdout + r.stderr).slice(-2000)}`);
+  }
   rows.push([
     "two runs at once",
     runner,
@@ -118,9 +124,11 @@ if (!runnerArg) {
     "the faults (seeded; counted by the proxy). What arrived is read back from the server over HTTP.",
     "",
     "- **duplicate runs**: root runs whose id is stored more than once (must be 0).",
-    "- **re-sent, deduplicated**: runs the backend accepted twice because the answer to the first",
-    "  attempt was lost (the connection dropped after the backend processed it). Run ids are stable, so",
-    "  the backend upserts them: one run each in the experiment, as with LangSmith.",
+    "- **re-sent, deduplicated**: runs (root runs and their spans) the backend accepted twice because",
+    "  the answer to the first attempt was lost (the connection dropped after the backend processed it).",
+    "  Run ids are stable, so the backend upserts them: one run each in the experiment, as with LangSmith.",
+    "- **worker crash** rows expect a run for each test the runner's own report says ran; a test whose",
+    "  run is missing must be named at the end with the reason.",
     "- **vs no faults**: the wall time beyond the same runner's fault-free run, i.e. what the retries cost.",
     "",
     mdTable(head, rows),
