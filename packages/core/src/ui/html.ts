@@ -1,6 +1,9 @@
 // HTML building for the viewer: a tagged template that escapes every interpolated value unless it
 // is already `Html`, so user data (run inputs, names, errors) can never become markup by accident.
 import { timeMs } from "../server/time.js";
+import { isRecord } from "../wire/json-object.js";
+
+export { isRecord };
 
 /** A string known to be safe HTML. Only `html`, `raw` and the helpers here make one. */
 export class Html {
@@ -38,9 +41,6 @@ export function raw(markup: string): Html {
   return new Html(markup);
 }
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** A path segment for a link: ids come from the database, so they are encoded too. */
 export function seg(value: string): string {

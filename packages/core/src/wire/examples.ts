@@ -5,6 +5,7 @@
 //   The SDK builds these with FormData + Blob, so every part carries `filename="blob"`.
 // - JSON `POST /examples`, `POST /examples/bulk`, `PATCH /examples/:id`.
 // Pure functions: no I/O, no clock.
+import { isRecord } from "./json-object.js";
 import type { ExampleRecord } from "./types.js";
 import { MultipartError, parseMultipart, partJson } from "./multipart.js";
 
@@ -44,13 +45,9 @@ export class ExamplePayloadError extends Error {
   override name = "ExamplePayloadError";
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function objectOrNull(v: unknown, what: string): Record<string, unknown> | null {
   if (v === null) return null;
-  if (!isObject(v)) throw new ExamplePayloadError(`${what} must be a JSON object`);
+  if (!isRecord(v)) throw new ExamplePayloadError(`${what} must be a JSON object`);
   return v;
 }
 
@@ -84,7 +81,7 @@ function groupParts(body: Buffer, contentType: string): Map<string, Grouped> {
     const g = get(id);
     if (field === "") {
       const v = partJson(part);
-      if (!isObject(v)) throw new ExamplePayloadError(`part "${part.name}" must be a JSON object`);
+      if (!isRecord(v)) throw new ExamplePayloadError(`part "${part.name}" must be a JSON object`);
       g.body = v;
     } else if (field === "inputs") g.inputs = partJson(part);
     else if (field === "outputs") g.outputs = partJson(part);
@@ -122,7 +119,7 @@ export function parseExampleUpdates(body: Buffer, contentType: string, datasetId
  * `defaultDatasetId` is the dataset from the URL; a body `dataset_id` wins when there is none.
  */
 export function exampleUploadFromJson(value: unknown, defaultDatasetId?: string): ExampleUpload {
-  if (!isObject(value)) throw new ExamplePayloadError("example must be a JSON object");
+  if (!isRecord(value)) throw new ExamplePayloadError("example must be a JSON object");
   const id = value.id;
   if (typeof id !== "string" || id === "") throw new ExamplePayloadError("example has no id");
   const datasetId = defaultDatasetId ?? value.dataset_id;
@@ -143,12 +140,12 @@ export function exampleUploadFromJson(value: unknown, defaultDatasetId?: string)
 
 /** Only parsed multipart parts carry attachments; JSON bodies cannot hold bytes, so theirs are ignored. */
 function isAttachmentList(v: unknown): v is ExampleAttachment[] {
-  return Array.isArray(v) && v.length > 0 && v.every((a) => isObject(a) && Buffer.isBuffer(a.data) && typeof a.name === "string");
+  return Array.isArray(v) && v.length > 0 && v.every((a) => isRecord(a) && Buffer.isBuffer(a.data) && typeof a.name === "string");
 }
 
 /** Validates one JSON example update (`PATCH /examples/:id` shape, or a grouped multipart example). */
 export function exampleUpdateFromJson(value: unknown, defaultDatasetId?: string): ExampleUpdate {
-  if (!isObject(value)) throw new ExamplePayloadError("example update must be a JSON object");
+  if (!isRecord(value)) throw new ExamplePayloadError("example update must be a JSON object");
   const id = value.id;
   if (typeof id !== "string" || id === "") throw new ExamplePayloadError("example update has no id");
   const datasetId = typeof value.dataset_id === "string" && value.dataset_id !== "" ? value.dataset_id : defaultDatasetId;
@@ -161,8 +158,8 @@ export function exampleUpdateFromJson(value: unknown, defaultDatasetId?: string)
   if (isAttachmentList(value.attachments)) out.attachments = value.attachments;
   const ops = value.attachments_operations;
   if (ops !== undefined && ops !== null) {
-    const o = isObject(ops) ? ops : undefined;
-    const renameOk = o?.rename === undefined || (isObject(o.rename) && Object.values(o.rename).every((v) => typeof v === "string"));
+    const o = isRecord(ops) ? ops : undefined;
+    const renameOk = o?.rename === undefined || (isRecord(o.rename) && Object.values(o.rename).every((v) => typeof v === "string"));
     const retainOk = o?.retain === undefined || (Array.isArray(o.retain) && o.retain.every((v: unknown) => typeof v === "string"));
     if (!o || !renameOk || !retainOk) {
       throw new ExamplePayloadError(`example ${id}: attachments_operations must be {rename?: {old: new}, retain?: [names]}`);

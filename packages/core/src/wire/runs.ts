@@ -5,6 +5,7 @@
 // - `POST /runs/batch`: JSON `{post: RunCreate[], patch: RunUpdate[]}`.
 // - `POST /runs` and `PATCH /runs/:id`: one JSON run.
 // Pure functions: no I/O, no clock.
+import { isRecord } from "./json-object.js";
 import { isUuid } from "./ids.js";
 import type { FeedbackRecord, RunOp, RunRecord } from "./types.js";
 import { MultipartError, parseMultipart, partJson } from "./multipart.js";
@@ -37,10 +38,6 @@ export class RunPayloadError extends Error {
   override name = "RunPayloadError";
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /**
  * Validates and cleans one run object from any ingest path. `idHint` is the id from a part name or
  * URL, used when the body has none. Drops `child_runs` (the SDK always sends `[]`; nested creates
@@ -48,7 +45,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * paths they arrive as useless `{"0":…}` objects).
  */
 export function normalizeRun(value: unknown, idHint?: string): RunRecord {
-  if (!isObject(value)) throw new RunPayloadError(`run payload must be a JSON object${idHint ? ` (run ${idHint})` : ""}`);
+  if (!isRecord(value)) throw new RunPayloadError(`run payload must be a JSON object${idHint ? ` (run ${idHint})` : ""}`);
   const { child_runs: _children, attachments: _attachments, ...rest } = value;
   const id = typeof rest.id === "string" && rest.id !== "" ? rest.id : idHint;
   if (!id) throw new RunPayloadError("run payload has no id");
@@ -62,14 +59,14 @@ export function normalizeRun(value: unknown, idHint?: string): RunRecord {
 
 /** A create with nested `child_runs` (deprecated `postRun(false)`) becomes one create per run. */
 export function flattenRunCreate(value: unknown, parentId?: string): RunRecord[] {
-  if (!isObject(value)) throw new RunPayloadError("run payload must be a JSON object");
+  if (!isRecord(value)) throw new RunPayloadError("run payload must be a JSON object");
   const run = normalizeRun(value);
   if (parentId && run.parent_run_id == null) run.parent_run_id = parentId;
   const out = [run];
   const children = value.child_runs;
   if (Array.isArray(children)) {
     for (const child of children) {
-      if (isObject(child) && typeof child.id === "string") out.push(...flattenRunCreate(child, run.id));
+      if (isRecord(child) && typeof child.id === "string") out.push(...flattenRunCreate(child, run.id));
     }
   }
   return out;
@@ -141,7 +138,7 @@ function fieldsOnly(run: RunRecord): Record<string, unknown> {
 
 /** Parses a `/runs/batch` body: `{post?: RunCreate[], patch?: RunUpdate[]}`. */
 export function parseRunsBatch(json: unknown): RunOp[] {
-  if (!isObject(json)) throw new RunPayloadError("batch body must be an object {post: [...], patch: [...]}");
+  if (!isRecord(json)) throw new RunPayloadError("batch body must be an object {post: [...], patch: [...]}");
   const ops: RunOp[] = [];
   for (const [key, kind] of [
     ["post", "create"],
@@ -160,7 +157,7 @@ export function parseRunsBatch(json: unknown): RunOp[] {
 
 /** Validates a feedback object (from a multipart part or `POST /feedback`). */
 export function normalizeFeedback(value: unknown, idHint?: string): FeedbackRecord {
-  if (!isObject(value)) throw new RunPayloadError("feedback payload must be a JSON object");
+  if (!isRecord(value)) throw new RunPayloadError("feedback payload must be a JSON object");
   const id = typeof value.id === "string" && value.id !== "" ? value.id : idHint;
   if (!id) throw new RunPayloadError("feedback payload has no id");
   if (typeof value.key !== "string" || value.key === "") throw new RunPayloadError(`feedback ${id} has no key`);
@@ -189,11 +186,11 @@ export function mergeRun(existing: RunRecord | undefined, incoming: RunOp): RunR
 }
 
 function mergeExtra(low: unknown, high: unknown): Record<string, unknown> | undefined {
-  if (!isObject(low)) return isObject(high) ? high : undefined;
-  if (!isObject(high)) return low;
+  if (!isRecord(low)) return isRecord(high) ? high : undefined;
+  if (!isRecord(high)) return low;
   const merged: Record<string, unknown> = { ...low, ...high };
-  if (isObject(low.metadata) || isObject(high.metadata)) {
-    merged.metadata = { ...(isObject(low.metadata) ? low.metadata : {}), ...(isObject(high.metadata) ? high.metadata : {}) };
+  if (isRecord(low.metadata) || isRecord(high.metadata)) {
+    merged.metadata = { ...(isRecord(low.metadata) ? low.metadata : {}), ...(isRecord(high.metadata) ? high.metadata : {}) };
   }
   return merged;
 }

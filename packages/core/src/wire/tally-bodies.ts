@@ -1,22 +1,22 @@
 import type { AckedTest } from "../ledger/ledger.js";
 import type { ExampleHint } from "../spool/records.js";
 import { isUuid } from "./ids.js";
+import { isRecord } from "./json-object.js";
 import { RunPayloadError } from "./runs.js";
 
 // Tally's own worker → collector bodies, checked at the edge. A malformed one is answered 422 and
 // never reaches the spool: there it would hold up the sender (an example it cannot place keeps the
 // dataset's runs waiting).
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === "string" && v !== "";
 
 /** Throws unless `v` is an example hint (or the example part of a test registration). */
 export function checkExampleHint(v: unknown, where = "example hint"): asserts v is ExampleHint {
-  if (!isObject(v)) throw new RunPayloadError(`${where} must be a JSON object`);
+  if (!isRecord(v)) throw new RunPayloadError(`${where} must be a JSON object`);
   const missing = [
     !isString(v.dataset) && "dataset",
-    !(isObject(v.experiment) && isString(v.experiment.name) && isUuid(String(v.experiment.id))) && "experiment {name, id}",
-    !isObject(v.inputs) && v.inputs !== undefined && "inputs",
+    !(isRecord(v.experiment) && isString(v.experiment.name) && isUuid(String(v.experiment.id))) && "experiment {name, id}",
+    !isRecord(v.inputs) && v.inputs !== undefined && "inputs",
     !isString(v.inputsHash) && "inputsHash",
     !isString(v.outputsHash) && "outputsHash",
     v.exampleId !== undefined && !isUuid(String(v.exampleId)) && "exampleId (a uuid)",
@@ -38,8 +38,8 @@ export interface WorkerAckBody {
 }
 
 export function parseAck(json: unknown): WorkerAckBody {
-  if (!isObject(json) || !isString(json.file)) throw new RunPayloadError("ack must be a JSON object with a file");
-  const tests = Array.isArray(json.tests) ? json.tests.filter((t): t is AckedTest => isObject(t) && isString(t.runId)) : [];
+  if (!isRecord(json) || !isString(json.file)) throw new RunPayloadError("ack must be a JSON object with a file");
+  const tests = Array.isArray(json.tests) ? json.tests.filter((t): t is AckedTest => isRecord(t) && isString(t.runId)) : [];
   const problems = Array.isArray(json.problems) ? json.problems.filter((p): p is string => typeof p === "string") : [];
   return { file: json.file, worker: typeof json.worker === "string" ? json.worker : undefined, problems, tests };
 }

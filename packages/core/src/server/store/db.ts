@@ -2,6 +2,9 @@
 // errors the HTTP layer maps to status codes.
 import type { Database, SqlValue, Statement } from "./sqlite.js";
 
+// The store modules take the JSON-object check from here with the rest of their helpers.
+export { isRecord } from "../../wire/json-object.js";
+
 /** A store-level error that carries the HTTP status the API answers with. */
 export class StoreError extends Error {
   constructor(
@@ -94,10 +97,6 @@ export function fromJson<T = unknown>(text: string | null | undefined, fallback:
 /** One SQL parameter holding a JSON array, for `x IN (SELECT value FROM json_each(?))` filters of any size. */
 export function jsonList(values: readonly string[]): string {
   return JSON.stringify(values);
-}
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** Clamps a client-sent limit/offset. */
