@@ -1,10 +1,9 @@
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { openLocalStore } from "../support/checks.ts";
 import { startFaultProxy } from "../support/fault-proxy.ts";
 import type { Run } from "../support/reads.ts";
-import { filesContaining, runSuite, spoolFolders, STALL, startBackendServer, suiteDir, tallyFlush, type Reads, type Runner } from "../support/reliability.ts";
+import { filesContaining, runSuite, spooledRunLines, STALL, startBackendServer, suiteDir, tallyFlush, type Reads, type Runner } from "../support/reliability.ts";
 import { generateSuite, writeTallyTestFile } from "../support/suite.ts";
 
 // LANGSMITH_HIDE_INPUTS / LANGSMITH_HIDE_OUTPUTS, and a Client's own `hideOutputs` function, are
@@ -70,14 +69,6 @@ function expectHidden({ runs, audits, examples }: Awaited<ReturnType<typeof hidd
   expect(roots.every((r) => r.reference_example_id && ids.has(r.reference_example_id))).toBe(true);
 }
 
-/** Run records in the suite's spool (the test registrations and examples are dataset content). */
-function spooledRunText(dir: string): string {
-  return spoolFolders(dir)
-    .flatMap((f) => readFileSync(join(dir, ".tally", "spool", f, "records.jsonl"), "utf8").split("\n"))
-    .filter((line) => line.includes('"t":"run"'))
-    .join("\n");
-}
-
 describe.each(RUNNERS)("%s with LANGSMITH_HIDE_INPUTS/OUTPUTS", (runner) => {
   test("hidden values are in no spool record and no backend run; `tally flush` sends the rest", async () => {
     const backend = await startBackendServer();
@@ -87,7 +78,8 @@ describe.each(RUNNERS)("%s with LANGSMITH_HIDE_INPUTS/OUTPUTS", (runner) => {
       const r = await runSuite(runner, suite, proxy.url, { ...HIDE, ...STALL });
       const out = r.stdout + r.stderr;
       expect(out).toContain("npx tally flush");
-      const spooled = spooledRunText(suite.dir);
+      // Run records only: the test registrations and examples are the dataset.
+      const spooled = spooledRunLines(suite.dir).join("\n");
       expect(spooled, "the runs wait in the spool").toContain('"name":"audit"');
       for (const secret of ["IN-SECRET", "OUT-SECRET", "FN-SECRET", "LOOKED-UP"]) expect(spooled, `${secret} in a spooled run`).not.toContain(secret);
       // Outputs are nowhere at all under .tally/, inputs only in the dataset's examples.

@@ -258,21 +258,24 @@ export async function runMainKilled(runner: Runner): Promise<KilledOutcome> {
   }
 }
 
+/** The lines of run records in a suite's spools, as written (JSON, one record each). */
+export function spooledRunLines(dir: string): string[] {
+  return spoolFolders(dir).flatMap((folder) => {
+    const file = join(dir, ".tally", "spool", folder, "records.jsonl");
+    return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((line) => line.includes('"t":"run"')) : [];
+  });
+}
+
 /** Root run creates the spool holds (what the collector acknowledged to workers). */
 export function spooledRootRuns(dir: string): string[] {
   const ids = new Set<string>();
-  for (const folder of spoolFolders(dir)) {
-    const file = join(dir, ".tally", "spool", folder, "records.jsonl");
-    if (!existsSync(file)) continue;
-    for (const line of readFileSync(file, "utf8").split("\n")) {
-      if (!line.includes('"t":"run"')) continue;
-      try {
-        const rec = JSON.parse(line) as { op?: { kind: string; run: { id: string; parent_run_id?: string | null; reference_example_id?: string } } };
-        const run = rec.op?.run;
-        if (run && !run.parent_run_id && run.reference_example_id) ids.add(run.id);
-      } catch {
-        // A line being written right now.
-      }
+  for (const line of spooledRunLines(dir)) {
+    try {
+      const rec = JSON.parse(line) as { op?: { kind: string; run: { id: string; parent_run_id?: string | null; reference_example_id?: string } } };
+      const run = rec.op?.run;
+      if (run && !run.parent_run_id && run.reference_example_id) ids.add(run.id);
+    } catch {
+      // A line being written right now.
     }
   }
   return [...ids];

@@ -73,9 +73,12 @@ const MALFORMED: Array<[string, string, string, BodyInit, Record<string, string>
   ["an unknown collector route", "POST", "/_tally/nope", "{}"],
 ];
 
-test.each(MALFORMED)("malformed request (%s) gets a 4xx that says what is wrong", async (_what, method, path, body, headers = {}) => {
+const sendMalformed = (url: string, [, method, path, body, headers = {}]: (typeof MALFORMED)[number]) =>
+  fetch(url + path, { method, headers: { "x-api-key": "run-token", "content-type": "application/json", ...headers }, body });
+
+test.each(MALFORMED)("malformed request (%s) gets a 4xx that says what is wrong", async (...row) => {
   const { collector, spool } = await setup();
-  const res = await fetch(collector.url + path, { method, headers: { "x-api-key": "run-token", "content-type": "application/json", ...headers }, body });
+  const res = await sendMalformed(collector.url, row);
   expect(res.status).toBeGreaterThanOrEqual(400);
   expect(res.status).toBeLessThan(500);
   expect(((await res.json()) as { detail: string }).detail).toMatch(/^tally collector: \S/);
@@ -84,9 +87,7 @@ test.each(MALFORMED)("malformed request (%s) gets a 4xx that says what is wrong"
 
 test("after malformed requests the collector still takes runs, and the sender still delivers them", async () => {
   const { collector, backend, sender } = await setup();
-  for (const [, method, path, body, headers = {}] of MALFORMED) {
-    await fetch(collector.url + path, { method, headers: { "x-api-key": "run-token", "content-type": "application/json", ...headers }, body });
-  }
+  for (const row of MALFORMED) await sendMalformed(collector.url, row);
   const id = uuid7();
   const run = { id, trace_id: id, dotted_order: `20261121T000000000000Z${id}`, name: "good", run_type: "chain", session_name: "p", start_time: "2026-11-21T00:00:00Z" };
   expect((await post(collector.url, "/runs/batch", { post: [run] })).status).toBe(202);
