@@ -84,15 +84,17 @@ CREATE TABLE IF NOT EXISTS attachments (
 );
 `;
 
+const BUSY_TIMEOUT_MS = 10_000;
+
 /** Opens the database for many writers: a busy timeout, WAL, then creates the tables. */
 export function initSchema(db: Database, inMemory: boolean): void {
-  // First: switching to WAL takes a lock, and two runs starting at once in one project must wait
-  // for each other there rather than fail with "database is locked".
-  db.exec("PRAGMA busy_timeout = 10000");
+  // First: two runs starting at once in one project must wait for each other rather than fail
+  // with "database is locked".
+  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   if (!inMemory) {
     // WAL lets readers (the viewer, `tally` commands) work while the server writes; NORMAL
     // sync is durable across process crashes, which is what a test backend needs.
-    db.exec("PRAGMA journal_mode = WAL");
+    execWhileBusy(db, "PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
   }
   db.exec("PRAGMA foreign_keys = OFF");
@@ -109,5 +111,23 @@ export function initSchema(db: Database, inMemory: boolean): void {
   } catch (err) {
     db.exec("ROLLBACK");
     throw err;
+  }
+}
+
+/**
+ * Switching to WAL needs an exclusive lock. When two connections both hold a shared lock and want
+ * it, SQLite answers "database is locked" at once (waiting could deadlock) instead of calling the
+ * busy handler; one of them has to let go and try again.
+ */
+function execWhileBusy(db: Database, sql: string): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      db.exec(sql);
+      return;
+    } catch (err) {
+      if (!/database is locked/i.test((err as Error).message) || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 + Math.random() * 20);
+    }
   }
 }
