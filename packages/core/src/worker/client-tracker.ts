@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { LangsmithClientLike, LangsmithModules } from "./langsmith-types.js";
 
@@ -10,6 +11,18 @@ const TRACKED = Symbol.for("tally.tracked-prototype");
 /** Calls that are new work (a run, a feedback) as opposed to a flush sending what was queued. */
 const WORK_METHODS = new Set(["createRun", "updateRun", "createFeedback", "logEvaluationFeedback"]);
 const METHODS = [...WORK_METHODS, "batchIngestRuns", "multipartIngestRuns"];
+
+/**
+ * Where a langsmith package keeps the CommonJS modules that define Client and RunTree: `dist/*.cjs`
+ * up to 0.10, `lib/*.js` from 0.11 (generated from langsmith-javascript, `.mjs` beside them).
+ */
+function commonJsModules(root: string): { client: string; runTrees: string } | undefined {
+  for (const [dir, ext] of [["dist", ".cjs"], ["lib", ".js"]] as const) {
+    const client = join(root, dir, `client${ext}`);
+    if (existsSync(client)) return { client, runTrees: join(root, dir, `run_trees${ext}`) };
+  }
+  return undefined;
+}
 
 export class ClientTracker {
   readonly clients = new Set<LangsmithClientLike>();
@@ -29,11 +42,11 @@ export class ClientTracker {
     if (mods.projectRequire) {
       try {
         // Resolving does not load anything; only the paths are needed to look in require's cache.
-        // The package's CommonJS entry (index.cjs) sits at its root; the modules are in dist/.
-        const dist = join(dirname(mods.projectRequire.resolve("langsmith")), "dist");
-        this.commonJs = { require: mods.projectRequire, client: join(dist, "client.cjs"), runTrees: join(dist, "run_trees.cjs") };
+        const root = dirname(mods.projectRequire.resolve("langsmith/package.json"));
+        const modules = commonJsModules(root);
+        if (modules) this.commonJs = { require: mods.projectRequire, ...modules };
       } catch {
-        // No CommonJS entry resolvable from the project: nothing to adopt.
+        // No CommonJS build resolvable from the project: nothing to adopt.
       }
     }
   }
