@@ -18,11 +18,14 @@ afterEach(async () => {
 const remote = (b: Backend, extra: Record<string, string> = {}) => ({ LANGSMITH_API_KEY: "fake-key", LANGSMITH_ENDPOINT: b.url, ...extra });
 const suiteDir = (name: string, pkg = "vitest4") => join(MATRIX, pkg, ".suites", name);
 
+// On every langsmith line Tally supports: 0.12 (vitest4's default), 0.11, 0.10 and the oldest, 0.3.
+const LANGSMITH_LINES = ["vitest4", "langsmith011", "langsmith010", "langsmith03"];
+
 describe("the ls API", () => {
-  test("every export and option records what it should", async () => {
+  test.each(LANGSMITH_LINES)("every export and option records what it should (%s)", async (pkg) => {
     backend = await startBackend();
-    const dir = loadFixture("api-coverage");
-    const r = await runVitest("vitest4", dir, [], remote(backend));
+    const dir = loadFixture("api-coverage", pkg);
+    const r = await runVitest(pkg, dir, [], remote(backend));
     const out = r.stdout + r.stderr;
     expect(r.code, out).toBe(0);
     await expectApiCoverage(backend, out);

@@ -56,6 +56,13 @@ export async function expectApiCoverage(backend: Backend, out: string) {
   expect(evalRuns.length).toBe(3);
   for (const e of evalRuns) expect(e.reference_example_id).toBeTruthy();
 
+  // A file written for wrapVitest / wrapJest records into its own dataset, with its feedback.
+  const [wrapped] = await backend.datasets("api-coverage-wrapped");
+  const [wrappedExp] = await backend.experimentsOf(wrapped!.id);
+  const wrappedRuns = (await backend.runsOf(wrappedExp!.id)).filter((x) => !x.parent_run_id);
+  expect(wrappedRuns.map((x) => x.name)).toEqual(["through the wrapped runner"]);
+  expect((await backend.feedbackFor([wrappedRuns[0]!.id])).map((f) => f.key).sort()).toEqual(["pass", "wrapped"]);
+
   const [renamed] = await backend.datasets("api-coverage-renamed");
   expect(renamed).toBeDefined();
   expect(await backend.experimentsOf(renamed!.id)).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { createLsApi, type RunnerBinding } from "@tally/core/worker";
+import { createLsApi, wrapRunnerMethods, type RunnerBinding } from "@tally/core/worker";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -36,4 +36,9 @@ const binding: RunnerBinding = {
 };
 
 export const { test, it, describe, expect, logFeedback, logOutputs, wrapEvaluator } = createLsApi(binding);
+
+/** As `langsmith/jest`'s: the `ls` API on the Jest methods you pass (`wrapJest(require("@jest/globals"))`). */
+export function wrapJest(originalJestMethods: Record<string, unknown>) {
+  return wrapRunnerMethods(binding, originalJestMethods, "wrapJest");
+}
 export type * from "@tally/core/worker";

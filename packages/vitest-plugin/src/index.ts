@@ -1,4 +1,4 @@
-import { createLsApi, type RunnerBinding } from "@tally/core/worker";
+import { createLsApi, wrapRunnerMethods, type RunnerBinding } from "@tally/core/worker";
 import { VITEST_MODULE_KEY, type TallyTaskMeta } from "./meta.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -33,5 +33,10 @@ const binding: RunnerBinding = {
 };
 
 export const { test, it, describe, expect, logFeedback, logOutputs, wrapEvaluator } = createLsApi(binding);
+
+/** As `langsmith/vitest`'s: the `ls` API on the Vitest you pass (`wrapVitest(await import("vitest"))`). */
+export function wrapVitest(originalVitestMethods: Record<string, unknown>) {
+  return wrapRunnerMethods(binding, originalVitestMethods, "wrapVitest");
+}
 export type * from "@tally/core/worker";
 export type { TallyTaskMeta } from "./meta.js";

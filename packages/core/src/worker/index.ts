@@ -2,6 +2,7 @@
 // both are handed in by the runner's setup file, from the user's own project.
 export { installWorker, getRuntime, type WorkerRuntime } from "./runtime.js";
 export { createLsApi, type RunnerBinding, type TestEndInfo } from "./ls-api.js";
+export { wrapRunnerMethods } from "./wrap-runner.js";
 export { lsMatchers } from "./matchers.js";
 export type * from "./ls-types.js";
 export type { LangsmithModules } from "./langsmith-types.js";

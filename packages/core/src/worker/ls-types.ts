@@ -65,3 +65,13 @@ export type SimpleEvaluator = (args: {
   referenceOutputs?: KVMap;
   outputs: KVMap;
 }) => EvaluationResult | EvaluationResult[] | Promise<EvaluationResult | EvaluationResult[]>;
+
+// The names `langsmith/vitest` and `langsmith/jest` give these shapes, so that type imports migrate
+// with the rest (test/api/export-parity.test.ts checks every name they export is here).
+export type LangSmithJestlikeWrapperConfig = LsTestConfig;
+export type LangSmithJestlikeWrapperParams<I extends KVMap = KVMap, O extends KVMap = KVMap> = LsParams<I, O>;
+export type LangSmithJestlikeDescribeWrapperConfig = LsDescribeConfig;
+export type LangSmithJestlikeDescribeWrapper = (name: string, fn: () => void | Promise<void>, config?: LsDescribeConfig) => void;
+export type LangSmithJestlikeTestMetadata = TestMetadata;
+export type LangSmithJestlikeTestFunction<I extends KVMap = KVMap, O extends KVMap = KVMap> = LsTestFn<I, O>;
+export type SimpleEvaluationResult = { key: string; score: number | boolean; comment?: string };
