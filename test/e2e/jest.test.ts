@@ -5,6 +5,8 @@ import { startBackend, type Backend } from "../support/backend.js";
 import { expectDelivered, expectJunitLinks, expectPlainTraces, openLocalStore } from "../support/checks.js";
 import { expectApiCoverage } from "../support/api-coverage.js";
 import { loadFixture } from "../support/fixture.js";
+import { recordCompat } from "../support/compat.js";
+import { caseLabel, JEST_CASES, type JestCase } from "../support/matrix-cases.js";
 import { MATRIX, REPO, runJest } from "../support/run-vitest.js";
 import { generateSuite } from "../support/suite.js";
 
@@ -22,39 +24,31 @@ afterEach(async () => {
 const remote = (b: Backend, extra: Record<string, string> = {}) => ({ LANGSMITH_API_KEY: "fake-key", LANGSMITH_ENDPOINT: b.url, ...extra });
 const suiteDir = (name: string, pkg = "jest30") => join(MATRIX, pkg, ".suites", name);
 
-interface Case {
-  pkg: "jest29" | "jest30";
-  mode: "workers" | "workerThreads" | "inBand";
-}
-const cases: Case[] = [
-  { pkg: "jest30", mode: "workers" },
-  { pkg: "jest30", mode: "workerThreads" },
-  { pkg: "jest30", mode: "inBand" },
-  { pkg: "jest29", mode: "workers" },
-  { pkg: "jest29", mode: "inBand" },
-];
-const ARGS: Record<Case["mode"], string[]> = {
+const ARGS: Record<JestCase["mode"], string[]> = {
   workers: ["--maxWorkers=2"],
   workerThreads: ["--maxWorkers=2", "--workerThreads"],
   inBand: ["--runInBand"],
 };
 
 describe("jest matrix against the server over HTTP", () => {
-  const label = (c: Case) => `${c.pkg} ${c.mode}`;
-  test.each(cases.map((c) => [label(c), c] as const))("%s", async (_name, { pkg, mode }) => {
-    backend = await startBackend();
-    const suite = generateSuite(suiteDir(mode, pkg), { flavour: "tally", runner: "jest", ...EXTRAS });
-    const r = await runJest(pkg, suite.dir, ARGS[mode], remote(backend));
-    const out = r.stdout + r.stderr;
-    expect(r.code, out).toBe(1); // the deliberately failing tests
-    expect(out).toContain(`tally: ${suite.expectedRuns}/${suite.expectedRuns} runs`);
-    expect(out).not.toContain("missing run");
-    expect(out).not.toContain("failed to exit gracefully");
-    // One row per test in the table, under the name Jest gives it (concurrent tests included).
-    for (let t = 0; t < EXTRAS.concurrentTests; t++) expect(out).toContain(`tally-e2e concurrent ${t} `);
-    await expectDelivered(backend, suite, { extraAttempts: EXTRAS.flakyTests + EXTRAS.failingTests, failing: EXTRAS.failingTests });
-    await expectPlainTraces(backend, EXTRAS.plainTraceableTests);
-    expect(out, "the key never shows up in output").not.toContain("fake-key");
+  test.each(JEST_CASES.map((c) => [caseLabel(c), c] as const))("%s", async (_name, c) => {
+    await recordCompat(c, async () => {
+      const { pkg, mode } = c;
+      backend = await startBackend();
+      const suite = generateSuite(suiteDir(mode, pkg), { flavour: "tally", runner: "jest", ...EXTRAS });
+      const r = await runJest(pkg, suite.dir, ARGS[mode], remote(backend));
+      const out = r.stdout + r.stderr;
+      expect(r.code, out).toBe(1); // the deliberately failing tests
+      expect(out).toContain(`tally: ${suite.expectedRuns}/${suite.expectedRuns} runs`);
+      expect(out).not.toContain("missing run");
+      expect(out).not.toContain("failed to exit gracefully");
+      // One row per test in the table, under the name Jest gives it (concurrent tests included).
+      for (let t = 0; t < EXTRAS.concurrentTests; t++) expect(out).toContain(`tally-e2e concurrent ${t} `);
+      await expectDelivered(backend, suite, { extraAttempts: EXTRAS.flakyTests + EXTRAS.failingTests, failing: EXTRAS.failingTests });
+      await expectPlainTraces(backend, EXTRAS.plainTraceableTests);
+      expect(out, "the key never shows up in output").not.toContain("fake-key");
+      return `${suite.expectedRuns}/${suite.expectedRuns}`;
+    });
   });
 });
 

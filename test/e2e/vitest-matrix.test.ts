@@ -2,37 +2,18 @@ import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { startBackend, type Backend } from "../support/backend.js";
 import { expectDelivered, expectPlainTraces } from "../support/checks.js";
+import { recordCompat } from "../support/compat.js";
+import { caseLabel, VITEST_CASES } from "../support/matrix-cases.js";
 import { MATRIX, runVitest } from "../support/run-vitest.js";
 import { generateSuite } from "../support/suite.js";
 
-// Real vitest processes (3.2, 4.1, 5.1) on a generated suite of 8 files × 10 tests with nested traces
+// Real vitest processes (3.2, 4.1, 5.1; langsmith 0.12, 0.11, 0.10 and 0.3) on a generated suite of 8 files × 10 tests with nested traces
 // and feedback, plus concurrent, failing, retried and plain-traceable tests, against the project's
 // LangSmith-compatible server over HTTP with a fake key, as a user's CI would against LangSmith.
 
 const EXTRAS = { plainTraceableTests: 5, concurrentTests: 5, failingTests: 3, flakyTests: 2 };
 // retry: 1 re-runs the flaky tests and the failing ones; every attempt is recorded as its own run.
 const RETRY = "retry: 1,";
-
-interface Case {
-  pkg: string;
-  pool: "threads" | "forks" | "vmThreads";
-  isolate: boolean;
-}
-const cases: Case[] = [
-  { pkg: "vitest3", pool: "threads", isolate: true },
-  { pkg: "vitest3", pool: "forks", isolate: true },
-  { pkg: "vitest3", pool: "vmThreads", isolate: true },
-  { pkg: "vitest3", pool: "forks", isolate: false },
-  { pkg: "vitest4", pool: "threads", isolate: true },
-  { pkg: "vitest4", pool: "forks", isolate: true },
-  { pkg: "vitest4", pool: "vmThreads", isolate: true },
-  { pkg: "vitest4", pool: "threads", isolate: false },
-  { pkg: "vitest5", pool: "threads", isolate: true },
-  { pkg: "vitest5", pool: "forks", isolate: true },
-  { pkg: "vitest5", pool: "vmThreads", isolate: true },
-  { pkg: "vitest5", pool: "forks", isolate: false },
-  { pkg: "langsmith03", pool: "threads", isolate: true },
-];
 
 let backend: Backend | undefined;
 afterEach(async () => {
@@ -41,21 +22,24 @@ afterEach(async () => {
 });
 
 describe("vitest matrix against the server over HTTP", () => {
-  const label = (c: Case) => `${c.pkg} pool=${c.pool} isolate=${c.isolate}`;
-  test.each(cases.map((c) => [label(c), c] as const))("%s", async (_name, { pkg, pool, isolate }) => {
-    backend = await startBackend();
-    const suite = generateSuite(join(MATRIX, pkg, ".suites", `${pool}-${isolate}`), {
-      flavour: "tally",
-      ...EXTRAS,
-      testOptions: `${RETRY} pool: ${JSON.stringify(pool)}, isolate: ${isolate},`,
+  test.each(VITEST_CASES.map((c) => [caseLabel(c), c] as const))("%s", async (_name, c) => {
+    await recordCompat(c, async () => {
+      const { pkg, pool, isolate } = c;
+      backend = await startBackend();
+      const suite = generateSuite(join(MATRIX, pkg, ".suites", `${pool}-${isolate}`), {
+        flavour: "tally",
+        ...EXTRAS,
+        testOptions: `${RETRY} pool: ${JSON.stringify(pool)}, isolate: ${isolate},`,
+      });
+      const r = await runVitest(pkg, suite.dir, [], { LANGSMITH_API_KEY: "fake-key", LANGSMITH_ENDPOINT: backend.url });
+      const out = r.stdout + r.stderr;
+      expect(r.code, out).toBe(1); // the deliberately failing tests
+      expect(out).toContain(`tally: ${suite.expectedRuns}/${suite.expectedRuns} runs`);
+      expect(out).not.toContain("missing run");
+      await expectDelivered(backend, suite, { extraAttempts: EXTRAS.flakyTests + EXTRAS.failingTests, failing: EXTRAS.failingTests });
+      await expectPlainTraces(backend, EXTRAS.plainTraceableTests);
+      expect(out, "the key never shows up in output").not.toContain("fake-key");
+      return `${suite.expectedRuns}/${suite.expectedRuns}`;
     });
-    const r = await runVitest(pkg, suite.dir, [], { LANGSMITH_API_KEY: "fake-key", LANGSMITH_ENDPOINT: backend.url });
-    const out = r.stdout + r.stderr;
-    expect(r.code, out).toBe(1); // the deliberately failing tests
-    expect(out).toContain(`tally: ${suite.expectedRuns}/${suite.expectedRuns} runs`);
-    expect(out).not.toContain("missing run");
-    await expectDelivered(backend, suite, { extraAttempts: EXTRAS.flakyTests + EXTRAS.failingTests, failing: EXTRAS.failingTests });
-    await expectPlainTraces(backend, EXTRAS.plainTraceableTests);
-    expect(out, "the key never shows up in output").not.toContain("fake-key");
   });
 });
