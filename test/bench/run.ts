@@ -56,11 +56,22 @@ interface Delivered {
   feedback: number;
 }
 
+/** Request bodies the backend received during the run: for Tally, what its sender put on the wire. */
+interface UpstreamBytes {
+  /** Decoded, i.e. before the client compressed them. */
+  raw: number;
+  /** As they came over the wire. */
+  wire: number;
+  /** Content-Encodings seen, e.g. ["zstd"]; empty when every body was plain. */
+  encodings: string[];
+}
+
 interface Sample extends Delivered {
   ms: number;
   code: number | null;
   /** Vitest's own "Duration … (transform …, setup …, import …, tests …)" line. */
   duration: string;
+  bytes: UpstreamBytes;
 }
 
 const expected = { runs: 0, spans: 0, feedback: 0 };
@@ -80,20 +91,31 @@ async function runOnce(runner: Runner, flavour: SuiteFlavour, latency: number, t
     // --forceExit for every Jest flavour: the untracked baseline's langsmith client leaves a batching
     // timer behind, and Jest would wait for it ("did not exit one second after the test run").
     const r = runner === "jest" ? await runJest(pkg, suite.dir, [...vitestArgs, "--forceExit"], env) : await runVitest(pkg, suite.dir, vitestArgs, env);
+    // Before countDelivered: its own queries have bodies too.
+    const bytes = upstreamBytes(server.stats);
     const delivered = await countDelivered(server.url, suite.dataset);
     const duration = (runner === "jest" ? /Time:\s+(.*)/.exec(r.stderr) : /Duration\s+(.*)/.exec(r.stdout))?.[1]?.trim() ?? "?";
-    const sample: Sample = { ms: r.ms, code: r.code, duration, ...delivered };
+    const sample: Sample = { ms: r.ms, code: r.code, duration, bytes, ...delivered };
     const status = r.code === 0 ? "" : `  EXIT ${r.code}`;
     console.log(
       `  ${tag.padEnd(12)} ${LABEL[flavour].padEnd(26)} ${sec(r.ms).padStart(7)}  ` +
         `${delivered.runs}/${expected.runs} runs · ${delivered.experiments} exp · ${delivered.spans} spans · ${delivered.feedback} fb` +
-        `   [${runner}: ${duration}]${status}`,
+        `${flavour === "baseline" ? "" : ` · upstream bytes: ${bytesLine(bytes)}`}   [${runner}: ${duration}]${status}`,
     );
     if (r.code !== 0) console.log(indent(tail(r.stdout + "\n" + r.stderr, 40)));
     return sample;
   } finally {
     await server.close();
   }
+}
+
+function upstreamBytes(stats: { bodyBytes: { wire: number; decoded: number }; byEncoding: Record<string, number> }): UpstreamBytes {
+  return { raw: stats.bodyBytes.decoded, wire: stats.bodyBytes.wire, encodings: Object.keys(stats.byEncoding).filter((e) => e !== "identity").sort() };
+}
+
+/** "1.2 MB raw → 210 kB zstd", or "1.2 MB raw, uncompressed". */
+function bytesLine(b: UpstreamBytes): string {
+  return b.encodings.length === 0 ? `${kb(b.raw)} raw, uncompressed` : `${kb(b.raw)} raw → ${kb(b.wire)} ${b.encodings.join("+")}`;
 }
 
 /** What reached the server for the dataset, read over HTTP as any LangSmith client would. */
@@ -162,7 +184,7 @@ for (const runner of RUNNERS) await benchRunner(runner);
 
 // ---- report ----------------------------------------------------------------------------------
 
-const header = ["latency", "flavour", "wall time: median (min–max, n)", "vs baseline", "runs delivered", "experiments", "spans", "feedback"];
+const header = ["latency", "flavour", "wall time: median (min–max, n)", "vs baseline", "runs delivered", "experiments", "spans", "feedback", "upstream bytes (median)"];
 const rows: string[][] = [];
 const ratios = new Map<number, number>();
 for (const runner of RUNNERS) for (const latency of LATENCIES) {
@@ -185,6 +207,7 @@ for (const runner of RUNNERS) for (const latency of LATENCIES) {
       flavour === "baseline" ? "—" : spread(list.map((s) => s.experiments)),
       flavour === "baseline" ? "—" : spread(list.map((s) => s.spans), `/${expected.spans}`),
       flavour === "baseline" ? "—" : spread(list.map((s) => s.feedback), `/${expected.feedback}`),
+      flavour === "baseline" ? "—" : bytesLine(medianBytes(list.map((s) => s.bytes))),
     ]);
   }
 }
@@ -244,6 +267,11 @@ if (!quick) {
     "Expected per tracked flavour: one root run per test (80), 4 child spans each (320), and 2 feedback",
     "per test (160: the suite's `correctness` plus the `pass` that both integrations log).",
     "",
+    "Upstream bytes are the request bodies the stand-in received during the run, before and after the",
+    "client's compression (the stand-in advertises zstd and gzip, as LangSmith does). For Tally that is",
+    "what its sender (and experiment set-up) put on the wire; its workers send to the loopback collector",
+    "uncompressed. For the official integration it is what the workers' langsmith clients sent.",
+    "",
     "## Targets",
     "",
     ...checks.map((c) => `- ${c.replace(/\s+/g, " ")}`),
@@ -267,6 +295,18 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The sample with the median wire size (so its raw size and encodings belong to the same run). */
+function medianBytes(xs: UpstreamBytes[]): UpstreamBytes {
+  return [...xs].sort((a, b) => a.wire - b.wire)[(xs.length - 1) >> 1]!;
+}
+
+/** Bytes in SI units, as `ls -h --si` and network tools print them. */
+function kb(n: number): string {
+  if (n < 1000) return `${n} B`;
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)} kB`;
+  return `${(n / 1_000_000).toFixed(1)} MB`;
 }
 
 function sec(ms: number): string {

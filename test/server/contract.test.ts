@@ -1,8 +1,8 @@
-// Contract test: the embedded server driven over real HTTP by the real `langsmith` SDK (0.10.5),
-// through every call the tracing client and the official Vitest/Jest integration make.
+// Contract test: the embedded server driven over real HTTP by the real `langsmith` SDK (the
+// workspace's, 0.12), through every call the tracing client and the official Vitest/Jest integration make.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Client } from "langsmith";
+import { Client, __version__ as sdkVersion } from "langsmith";
 import { getCurrentRunTree, traceable } from "langsmith/traceable";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, Store, handler, startServer } from "../../packages/core/src/server/index.js";
@@ -115,17 +115,20 @@ describe("experiments (sessions)", () => {
 });
 
 describe("tracing", () => {
-  it("ingests nested traceables via /runs/multipart with gzip, with correct links and no duplicates", async () => {
+  it("ingests nested traceables via /runs/multipart with zstd, with correct links and no duplicates", async () => {
     const ds = await client.createDataset(`trace-ds-${uuid4()}`);
     const [ex] = await client.createExamples([{ dataset_id: ds.id, inputs: { q: "x" }, outputs: { a: "y" } }]);
     const exp = await client.createProject({ projectName: `trace-exp-${uuid4()}`, referenceDatasetId: ds.id });
     const test = makeTracedTest(client, exp.name!);
-    const before = { gzip: srv.stats.gzipRequests, multipart: srv.stats.byRoute["POST /runs/multipart"] ?? 0 };
+    const before = { zstd: srv.stats.byEncoding.zstd ?? 0, gzip: srv.stats.gzipRequests, multipart: srv.stats.byRoute["POST /runs/multipart"] ?? 0 };
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => test(ex!.id)(`q${i}`)));
     await client.awaitPendingTraceBatches();
 
-    expect(srv.stats.byRoute["POST /runs/multipart"]! - before.multipart).toBeGreaterThan(0);
-    expect(srv.stats.gzipRequests - before.gzip).toBeGreaterThan(0);
+    // langsmith ≥ 0.12 with default settings compresses queued runs with zstd when /info offers it.
+    const multipart = srv.stats.byRoute["POST /runs/multipart"]! - before.multipart;
+    expect(multipart).toBeGreaterThan(0);
+    expect((srv.stats.byEncoding.zstd ?? 0) - before.zstd).toBe(multipart);
+    expect(srv.stats.gzipRequests - before.gzip).toBe(0);
 
     const runs = await collect(client.listRuns({ projectId: exp.id }));
     expect(runs).toHaveLength(36);
@@ -154,14 +157,32 @@ describe("tracing", () => {
     expect(stats.last_run_start_time).toBeTruthy();
   });
 
+  it("gets gzip from the same client where /info offers gzip but not zstd (LangSmith before zstd)", async () => {
+    const s = await startServer({ zstd: false });
+    const c = new Client({ apiUrl: s.url, apiKey: "fake-key" });
+    try {
+      await Promise.all(Array.from({ length: 4 }, (_, i) => makeTracedTest(c, "gzip-project")()(`q${i}`)));
+      await c.awaitPendingTraceBatches();
+      const multipart = s.stats.byRoute["POST /runs/multipart"]!;
+      expect(multipart).toBeGreaterThan(0);
+      expect(s.stats.byEncoding).toMatchObject({ gzip: multipart });
+      expect(s.stats.byEncoding.zstd).toBeUndefined();
+      expect(s.store.runs.count()).toBe(12);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("falls back to /runs/batch when the server has no multipart endpoint", async () => {
     // /info still advertises multipart, so the SDK tries it, gets 404, and switches to /runs/batch.
+    // No compression flag: langsmith ≥ 0.11 resends a plain batch after the 404, but drops a batch it
+    // had compressed (it only switches later runs over), so with gzip on the first 15 runs would be lost.
     const store = new Store();
     const inner = handler(store, { multipart: false });
     const server = http.createServer((req, res) => {
       if (req.url?.startsWith("/info")) {
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ version: "0.11.0", instance_flags: { dataset_examples_multipart_enabled: true, gzip_body_enabled: true }, batch_ingest_config: { use_multipart_endpoint: true } }));
+        res.end(JSON.stringify({ version: "0.11.0", instance_flags: { dataset_examples_multipart_enabled: true, gzip_body_enabled: false }, batch_ingest_config: { use_multipart_endpoint: true } }));
       } else inner(req, res);
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -238,6 +259,8 @@ describe("feedback", () => {
     const run = await client.readRun(runId);
     const [result] = await client.logEvaluationFeedback({ evaluatorResponse: { key: "pass", score: true }, run, projectId: exp.id });
     expect(result).toMatchObject({ key: "pass", score: true });
+    // It names the run's trace, so langsmith ≥ 0.11.1 queues it with the runs rather than POSTing it.
+    await client.awaitPendingTraceBatches();
 
     const listed = await collect(client.listFeedback({ runIds: [runId] }));
     expect(listed.map((f) => f.key).sort()).toEqual(["correctness", "pass"]);
@@ -252,5 +275,36 @@ describe("feedback", () => {
     const stats = await client.readProject({ projectId: exp.id, includeStats: true });
     expect(stats.feedback_stats).toMatchObject({ correctness: { n: 1, avg: 0.9 }, pass: { n: 1, avg: 1 } });
     expect((await client.readRun(runId)).feedback_stats).toMatchObject({ correctness: { n: 1 } });
+  });
+
+  it("stores createFeedback that langsmith ≥ 0.11.1 batches into a zstd /runs/multipart body", async () => {
+    expect(Number(sdkVersion.split(".")[1]), `langsmith ${sdkVersion}`).toBeGreaterThanOrEqual(12);
+    const exp = await client.createProject({ projectName: `fb-mp-${uuid4()}` });
+    const before = {
+      post: srv.stats.byRoute["POST /feedback"] ?? 0,
+      multipart: srv.stats.byRoute["POST /runs/multipart"] ?? 0,
+      zstd: srv.stats.byEncoding.zstd ?? 0,
+    };
+    const { runId } = await makeTracedTest(client, exp.name!)()("q");
+    // With the run and its trace named, the SDK queues the feedback with the runs instead of POSTing it.
+    const fb = await client.createFeedback(runId, "helpfulness", { score: 0.7, comment: "batched", traceId: runId, sessionId: exp.id, value: "ok" });
+    await client.awaitPendingTraceBatches();
+
+    expect(srv.stats.byRoute["POST /feedback"] ?? 0).toBe(before.post);
+    expect(srv.stats.byRoute["POST /runs/multipart"]! - before.multipart).toBeGreaterThan(0);
+    expect((srv.stats.byEncoding.zstd ?? 0) - before.zstd).toBe(srv.stats.byRoute["POST /runs/multipart"]! - before.multipart);
+    expect(await client.readFeedback(fb.id)).toMatchObject({
+      id: fb.id,
+      run_id: runId,
+      trace_id: runId,
+      session_id: exp.id,
+      key: "helpfulness",
+      score: 0.7,
+      value: "ok",
+      comment: "batched",
+      feedback_source: { type: "api" },
+    });
+    expect((await collect(client.listFeedback({ runIds: [runId] }))).map((f) => f.id)).toEqual([fb.id]);
+    expect((await client.readProject({ projectId: exp.id, includeStats: true })).feedback_stats).toMatchObject({ helpfulness: { n: 1, avg: 0.7 } });
   });
 });

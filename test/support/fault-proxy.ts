@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { gunzipSync, zstdDecompressSync } from "node:zlib";
 
 // A fault-injecting HTTP proxy to put between Tally's collector and the backend: a seeded share of
 // requests gets a fault instead of (or on top of) being forwarded. It also counts, per run id, how
@@ -77,7 +78,9 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     }
     try {
       const upstream = await forward(target, req, body);
-      if (upstream.status >= 200 && upstream.status < 300) noteCreates(req.url ?? "", req.headers["content-type"] ?? "", body, stats);
+      if (upstream.status >= 200 && upstream.status < 300) {
+        noteCreates(req.url ?? "", req.headers["content-type"] ?? "", decoded(body, req.headers["content-encoding"]), stats);
+      }
       if (fault === "drop-after") return req.socket.destroy();
       res.writeHead(upstream.status, upstream.headers);
       res.end(upstream.body);
@@ -139,6 +142,17 @@ function forward(target: URL, req: IncomingMessage, body: Buffer) {
     out.on("error", reject);
     out.end(body);
   });
+}
+
+/**
+ * The body inside its Content-Encoding: Tally's sender compresses run batches when the backend offers
+ * zstd or gzip, and a compressed body would hide its `post.<id>` parts from noteCreates. The backend
+ * accepted it, so it decodes.
+ */
+function decoded(body: Buffer, encoding: string | undefined): Buffer {
+  if (encoding === "zstd") return zstdDecompressSync(body);
+  if (encoding === "gzip") return gunzipSync(body);
+  return body;
 }
 
 /** Counts the run creates in an ingest request: multipart `post.<id>` parts, or a JSON batch's `post`. */

@@ -1,6 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync, zstdCompressSync } from "node:zlib";
 import { afterEach, expect, test } from "vitest";
 import { Ledger } from "../ledger/ledger.js";
 import { ExperimentRegistry } from "../registry/registry.js";
@@ -52,6 +53,32 @@ test("a run is in the spool before the worker gets its answer", async () => {
   expect(ledger.runs.get(id)?.received).toBe(1);
 });
 
+const run = (id: string, name = "r") => ({ id, trace_id: id, dotted_order: `20261121T000000000000Z${id}`, name, run_type: "chain", session_name: "p", start_time: "2026-11-21T00:00:00Z" });
+
+/** A /runs/batch body of one run, with enough text that a cut lands inside the compressed data. */
+function batchBody(): Buffer {
+  return Buffer.from(JSON.stringify({ post: [{ ...run(uuid7()), inputs: { text: "lorem ipsum ".repeat(2000) } }] }));
+}
+
+/** All but the last 4 bytes (a gzip trailer, or the end of zstd's last block). */
+const truncated = (buf: Buffer) => new Uint8Array(buf.subarray(0, buf.length - 4));
+
+const BOUNDARY = "----LangSmithFormBoundarycollector";
+
+/** A /runs/multipart body as langsmith 0.11+ sends it: a run's parts, then a `feedback.<id>` part. */
+function feedbackMultipart(fb: Record<string, unknown> = {}, runId = uuid7(), feedbackId = uuid7()) {
+  const parts: Array<[string, unknown]> = [
+    [`post.${runId}`, run(runId, "with-feedback")],
+    [`post.${runId}.inputs`, { q: "how long do I have to return a grinder?" }],
+    [`feedback.${feedbackId}`, { id: feedbackId, run_id: runId, trace_id: runId, key: "correctness", score: 0.5, comment: "part", ...fb }],
+  ];
+  const chunks = parts.map(([name, value]) => {
+    const data = JSON.stringify(value);
+    return `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\nContent-Type: application/json; length=${Buffer.byteLength(data)}\r\n\r\n${data}\r\n`;
+  });
+  return { body: Buffer.from(`${chunks.join("")}--${BOUNDARY}--\r\n`), contentType: `multipart/form-data; boundary=${BOUNDARY}`, runId, feedbackId };
+}
+
 // Each is something a worker (or anything else holding the token) could send by mistake.
 const MALFORMED: Array<[string, string, string, BodyInit, Record<string, string>?]> = [
   ["not JSON", "POST", "/runs/batch", "{not json"],
@@ -65,6 +92,12 @@ const MALFORMED: Array<[string, string, string, BodyInit, Record<string, string>
   ["multipart without parts", "POST", "/runs/multipart", "garbage", { "content-type": "multipart/form-data; boundary=x" }],
   ["multipart without a boundary", "POST", "/runs/multipart", "garbage", { "content-type": "multipart/form-data" }],
   ["a body that claims gzip", "POST", "/runs/batch", "not gzip", { "content-encoding": "gzip" }],
+  ["a body that claims zstd", "POST", "/runs/batch", "not zstd", { "content-encoding": "zstd" }],
+  ["a truncated zstd batch", "POST", "/runs/batch", truncated(zstdCompressSync(batchBody())), { "content-encoding": "zstd" }],
+  ["a zstd batch with bytes after its frame", "POST", "/runs/batch", new Uint8Array(Buffer.concat([zstdCompressSync(batchBody()), Buffer.from("tail")])), { "content-encoding": "zstd" }],
+  ["a truncated gzip batch", "POST", "/runs/batch", truncated(gzipSync(batchBody())), { "content-encoding": "gzip" }],
+  ["a truncated zstd multipart", "POST", "/runs/multipart", truncated(zstdCompressSync(feedbackMultipart().body)), { "content-encoding": "zstd", "content-type": feedbackMultipart().contentType }],
+  ["a zstd multipart whose feedback part has no key", "POST", "/runs/multipart", new Uint8Array(zstdCompressSync(feedbackMultipart({ key: undefined }).body)), { "content-encoding": "zstd", "content-type": feedbackMultipart().contentType }],
   ["an unknown encoding", "POST", "/runs/batch", "{}", { "content-encoding": "br2" }],
   ["example hints that are not a list", "POST", "/_tally/examples", JSON.stringify({ dataset: "d" })],
   ["an example hint without its hashes", "POST", "/_tally/examples", JSON.stringify([{ dataset: "d", experiment: { name: "e", id: "x" }, inputs: {} }])],
@@ -94,6 +127,37 @@ test("after malformed requests the collector still takes runs, and the sender st
   const progress = await sender.drain(Date.now() + 10_000);
   expect(progress).toMatchObject({ pending: 0, rejected: 0 });
   expect(backend.store.runs.get(id)?.name).toBe("good");
+});
+
+test.each([
+  ["zstd", zstdCompressSync],
+  ["gzip", gzipSync],
+] as const)("a %s multipart body with a feedback part is spooled as feedback and delivered like POST /feedback", async (encoding, compress) => {
+  const { collector, spool, ledger, backend, sender } = await setup();
+  const mp = feedbackMultipart();
+  const res = await fetch(collector.url + "/runs/multipart", {
+    method: "POST",
+    headers: { "x-api-key": "run-token", "content-type": mp.contentType, "content-encoding": encoding },
+    body: new Uint8Array(compress(mp.body)),
+  });
+  expect(res.status).toBe(202);
+  const spooled = Spool.open(spool.dir).all();
+  expect(spooled.filter((r) => r.t === "feedback").map((r) => r.t === "feedback" && r.feedback)).toEqual([
+    { id: mp.feedbackId, run_id: mp.runId, trace_id: mp.runId, key: "correctness", score: 0.5, comment: "part" },
+  ]);
+  expect(spooled.some((r) => r.t === "run" && r.op.run.id === mp.runId)).toBe(true);
+  expect(ledger.feedback.get(mp.feedbackId)).toMatchObject({ key: "correctness", delivered: false });
+
+  expect(await sender.drain(Date.now() + 10_000)).toMatchObject({ pending: 0, rejected: 0 });
+  expect(ledger.feedback.get(mp.feedbackId)?.delivered).toBe(true);
+  expect(backend.store.feedback.get(mp.feedbackId)).toMatchObject({ run_id: mp.runId, key: "correctness", score: 0.5, comment: "part" });
+  expect(backend.store.runs.get(mp.runId)?.inputs).toEqual({ q: "how long do I have to return a grinder?" });
+});
+
+test("keeps telling workers not to compress: on loopback it costs more CPU than it saves", async () => {
+  const { collector } = await setup();
+  const info = (await (await fetch(collector.url + "/info", { headers: { "x-api-key": "run-token" } })).json()) as { instance_flags: Record<string, unknown> };
+  expect(info.instance_flags).toMatchObject({ gzip_body_enabled: false, zstd_compression_enabled: false });
 });
 
 test("everything else is passed through to the backend with the real key, which never reaches the worker", async () => {

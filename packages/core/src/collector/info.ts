@@ -1,8 +1,9 @@
 // What the collector tells a worker's langsmith client about "the server". Runs go as one JSON
 // /runs/batch body: the SDK's multipart body is built from a Blob per field of every run, which costs
 // a worker 10-20 ms a file for ~50 runs, against ~5 ms for the JSON body (measured on the bench
-// suite). Batches that carry attachments still go multipart (see ClientTracker). gzip is off because
-// on loopback compressing costs the worker more CPU than it saves.
+// suite). Batches that carry attachments still go multipart (see ClientTracker). zstd and gzip are off
+// because on loopback compressing costs the worker more CPU than it saves; the collector still accepts
+// both (a client configured elsewhere may compress anyway), and the sender compresses upstream.
 export const COLLECTOR_INFO = {
   version: "tally-collector",
   license_expiration_time: null,

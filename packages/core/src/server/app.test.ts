@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { gzipSync } from "node:zlib";
+import { gzipSync, zstdCompressSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uuid4, uuid7 } from "../wire/ids.js";
 import { type RunningServer, handler, startServer } from "./app.js";
@@ -145,6 +145,58 @@ describe("ingest over HTTP", () => {
     expect(await att.text()).toBe("hello");
   });
 
+  it.each([
+    ["zstd", zstdCompressSync],
+    ["gzip", gzipSync],
+  ] as const)("accepts %s bodies on every kind of body route and counts them", async (enc, compress) => {
+    const h = (type: Record<string, string>) => ({ ...type, "content-encoding": enc });
+    const z = (v: unknown) => compress(Buffer.from(JSON.stringify(v)));
+    const before = { count: srv.stats.byEncoding[enc] ?? 0, wire: srv.stats.bodyBytes.wire, decoded: srv.stats.bodyBytes.decoded };
+    const ds = await call("POST", "/datasets", z({ name: `enc-${enc}-${uuid4()}` }), h(JSONH));
+    expect(ds.status).toBe(200);
+    const dsId = ds.json.id as string;
+    const exampleId = uuid4();
+    const examples = compress(multipart([[exampleId, { created_at: "2024-01-01T00:00:00Z" }], [`${exampleId}.inputs`, { q: enc }]]));
+    expect((await call("POST", `/v1/platform/datasets/${dsId}/examples`, examples, h(MP))).status).toBe(200);
+    const session = await call("POST", "/sessions", z({ name: `enc-exp-${enc}-${uuid4()}`, reference_dataset_id: dsId }), h(JSONH));
+    const [a, b, c] = [uuid7(), uuid7(), uuid7()];
+    const run = (id: string) => ({ id, name: "r", run_type: "chain", session_id: session.json.id, trace_id: id, dotted_order: `20240101T000000000000Z${id}`, start_time: "2024-01-01T00:00:00Z" });
+    expect((await call("POST", "/runs", z(run(a)), h(JSONH))).status).toBe(202);
+    expect((await call("PATCH", `/runs/${a}`, z({ end_time: "2024-01-01T00:00:01Z", outputs: { ok: 1 } }), h(JSONH))).status).toBe(202);
+    expect((await call("POST", "/runs/batch", z({ post: [run(b)] }), h(JSONH))).status).toBe(202);
+    const fbPart = uuid7();
+    const mp = compress(multipart([[`post.${c}`, run(c)], [`feedback.${fbPart}`, { run_id: c, trace_id: c, key: "via-part", score: 1 }]]));
+    expect((await call("POST", "/runs/multipart", mp, h(MP))).status).toBe(202);
+    expect((await call("POST", "/feedback", z({ id: uuid7(), run_id: a, key: "via-post", score: 0 }), h(JSONH))).status).toBe(200);
+
+    expect(srv.store.examples.get(exampleId)?.inputs).toEqual({ q: enc });
+    expect(srv.store.runs.get(a)?.outputs).toEqual({ ok: 1 });
+    expect(srv.store.runs.get(b)).toBeDefined();
+    expect(srv.store.feedback.get(fbPart)).toMatchObject({ key: "via-part", run_id: c, session_id: session.json.id });
+    expect(srv.store.runs.count({ sessionId: session.json.id as string })).toBe(3);
+    expect(srv.stats.byEncoding[enc]).toBe(before.count + 8);
+    expect(srv.stats.bodyBytes.decoded - before.decoded).toBeGreaterThan(srv.stats.bodyBytes.wire - before.wire);
+  });
+
+  it("stores a multipart feedback part exactly as POST /feedback stores the same feedback", async () => {
+    const runId = uuid7();
+    const [viaPart, viaPost] = [uuid7(), uuid7()];
+    const fb = { run_id: runId, trace_id: runId, key: "same", score: 0.5, value: "v", comment: "c", feedback_source: { type: "model", metadata: { m: 1 } }, feedbackConfig: { type: "continuous" } };
+    expect((await call("POST", "/runs/multipart", zstdCompressSync(multipart([[`feedback.${viaPart}`, fb]])), { ...MP, "content-encoding": "zstd" })).status).toBe(202);
+    expect((await call("POST", "/feedback", JSON.stringify({ ...fb, id: viaPost }), JSONH)).status).toBe(200);
+    const strip = ({ id: _id, created_at: _c, modified_at: _m, ...rest }: Record<string, unknown>) => rest;
+    expect(strip(srv.store.feedback.get(viaPart)!)).toEqual(strip(srv.store.feedback.get(viaPost)!));
+  });
+
+  it("answers 400 for a truncated zstd body and stores nothing of it", async () => {
+    const id = uuid7();
+    const body = zstdCompressSync(multipart([[`post.${id}`, { id, name: "cut", session_name: "cut", trace_id: id, dotted_order: `20240101T000000000000Z${id}` }], [`post.${id}.inputs`, { pad: "p".repeat(100_000) }]]));
+    const r = await call("POST", "/runs/multipart", body.subarray(0, body.length - 5), { ...MP, "content-encoding": "zstd" });
+    expect(r.status).toBe(400);
+    expect(r.json.detail).toMatch(/could not decode zstd request body: the body ends inside/);
+    expect(srv.store.runs.get(id)).toBeUndefined();
+  });
+
   it("stays exact under many concurrent writers with overlapping and out-of-order ops", async () => {
     const session = `concurrent-${uuid4()}`;
     const roots = Array.from({ length: 40 }, () => uuid7());
@@ -176,6 +228,21 @@ describe("ingest over HTTP", () => {
 });
 
 describe("options", () => {
+  it("advertises zstd and gzip in /info by default, each switchable off", async () => {
+    type Flags = { instance_flags: { gzip_body_enabled: boolean; zstd_compression_enabled: boolean } };
+    expect(((await call("GET", "/info")).json as unknown as Flags).instance_flags).toMatchObject({ gzip_body_enabled: true, zstd_compression_enabled: true });
+    const s = await startServer({ zstd: false });
+    try {
+      const info = (await (await fetch(`${s.url}/info`)).json()) as Flags;
+      expect(info.instance_flags).toMatchObject({ gzip_body_enabled: true, zstd_compression_enabled: false });
+      // Not advertised, still accepted: a client may have read /info from elsewhere.
+      const res = await fetch(`${s.url}/datasets`, { method: "POST", body: new Uint8Array(zstdCompressSync(JSON.stringify({ name: "z" }))), headers: { ...JSONH, "content-encoding": "zstd" } });
+      expect(res.status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("multipart: false hides /runs/multipart and says so in /info", async () => {
     const s = await startServer({ multipart: false, gzip: false });
     try {

@@ -5,6 +5,7 @@ import http, { type IncomingMessage, type RequestListener, type ServerResponse }
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BodyError, DEFAULT_BODY_LIMIT_BYTES, contentEncodings, parseJsonBody, readBody } from "../wire/body.js";
+import { ZSTD_AVAILABLE } from "../wire/content-encoding.js";
 import { ExamplePayloadError } from "../wire/examples.js";
 import { MultipartError } from "../wire/multipart.js";
 import { RunPayloadError } from "../wire/runs.js";
@@ -28,6 +29,11 @@ export interface HandlerOptions {
   multipart?: boolean;
   /** Advertise gzip request bodies in /info (default true). Gzip bodies are always accepted. */
   gzip?: boolean;
+  /**
+   * Advertise zstd request bodies in /info (default true, as LangSmith does; never where this Node
+   * has no zstd). zstd bodies are accepted whenever this Node can decode them.
+   */
+  zstd?: boolean;
   /** Max request body, raw and decoded (default 64 MiB). */
   bodyLimitBytes?: number;
 }
@@ -48,6 +54,10 @@ export interface ServerStats {
   requests: number;
   /** Requests that arrived with `Content-Encoding: gzip`. */
   gzipRequests: number;
+  /** Requests with a body, by Content-Encoding as sent ("identity" when none), e.g. `{ zstd: 3 }`. */
+  byEncoding: Record<string, number>;
+  /** Request bodies read whole: bytes as they came over the wire, and once decoded. */
+  bodyBytes: { wire: number; decoded: number };
   /** Answers with status >= 500. */
   errors: number;
   /** "METHOD /pattern" → count, e.g. "POST /runs/multipart". */
@@ -113,6 +123,10 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(body);
 }
 
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+}
+
 /** A request listener serving `store`. Mount it on your own http.Server if you have one. */
 export function handler(store: Store, opts: HandlerOptions = {}): TallyRequestListener {
   const router = createRouter();
@@ -120,16 +134,26 @@ export function handler(store: Store, opts: HandlerOptions = {}): TallyRequestLi
   const options: RouteOptions = {
     multipart: opts.multipart ?? true,
     gzip: opts.gzip ?? true,
+    zstd: (opts.zstd ?? true) && ZSTD_AVAILABLE,
     bodyLimitBytes: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     log,
   };
-  const stats: ServerStats = { requests: 0, gzipRequests: 0, errors: 0, byRoute: {} };
+  const stats: ServerStats = { requests: 0, gzipRequests: 0, byEncoding: {}, bodyBytes: { wire: 0, decoded: 0 }, errors: 0, byRoute: {} };
+  const countBody = (sizes: { wire: number; decoded: number }) => {
+    stats.bodyBytes.wire += sizes.wire;
+    stats.bodyBytes.decoded += sizes.decoded;
+  };
 
   const listener = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const method = (req.method ?? "GET").toUpperCase();
     stats.requests++;
-    if (contentEncodings(req.headers["content-encoding"]).includes("gzip")) stats.gzipRequests++;
+    const encodings = contentEncodings(req.headers["content-encoding"]);
+    if (encodings.includes("gzip")) stats.gzipRequests++;
+    if (encodings.length > 0 || hasBody(req)) {
+      const key = encodings.join(", ") || "identity";
+      stats.byEncoding[key] = (stats.byEncoding[key] ?? 0) + 1;
+    }
     let path = "/";
     let reply: Reply;
     try {
@@ -151,7 +175,7 @@ export function handler(store: Store, opts: HandlerOptions = {}): TallyRequestLi
         store,
         baseUrl: `http://${req.headers.host ?? "127.0.0.1"}`,
         options,
-        body: () => (body ??= readBody(req, options.bodyLimitBytes)),
+        body: () => (body ??= readBody(req, options.bodyLimitBytes, countBody)),
         json: async () => parseJsonBody(await ctx.body()),
       };
       const result = await match.handler(ctx);

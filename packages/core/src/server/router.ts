@@ -30,6 +30,8 @@ export interface RouteOptions {
   multipart: boolean;
   /** Advertise `gzip_body_enabled` in /info. */
   gzip: boolean;
+  /** Advertise `zstd_compression_enabled` in /info (false where this Node cannot decode zstd). */
+  zstd: boolean;
   bodyLimitBytes: number;
   log: (line: string) => void;
 }

@@ -19,7 +19,9 @@ export interface Backend {
 export async function connectBackend(target: BackendTarget, env: Record<string, string | undefined>): Promise<Backend> {
   // The embedded store (and node:sqlite) is loaded only when it is the backend.
   const dbPath = target.local ? join(target.dir, "tally.db") : undefined;
-  const local = dbPath ? await (await import("../server/index.js")).startServer({ dbPath }) : undefined;
+  // In-process and on loopback, compressing would only cost CPU: the store advertises no encoding,
+  // so the sender sends it plain.
+  const local = dbPath ? await (await import("../server/index.js")).startServer({ dbPath, zstd: false, gzip: false }) : undefined;
   const apiUrl = local ? local.url : (target as { apiUrl: string }).apiUrl;
   return {
     upstream: createUpstream({

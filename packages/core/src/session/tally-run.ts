@@ -9,6 +9,7 @@ import { reconcile, type ReportedTest, type RunSummary } from "../report/reconci
 import { colors } from "../report/render.js";
 import { claimLeftBehind, resend, type ResendResult } from "../spool/left-behind.js";
 import { Spool } from "../spool/spool.js";
+import type { WireStats } from "../upstream/body-encoder.js";
 import { Sender } from "../upstream/sender.js";
 import { readGit } from "./git.js";
 import { connectBackend } from "./backend.js";
@@ -55,6 +56,8 @@ export interface FinishedRun {
   spoolDir?: string;
   /** Spools of earlier runs (backend down, process killed) this run sent on the way. */
   leftBehind: ResendResult[];
+  /** The request bodies this run's sender sent upstream, before and after compression. */
+  wire: WireStats;
 }
 
 export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
@@ -161,7 +164,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
       }
       await shutdown();
       const complete = spool.removeIfComplete();
-      return { summary, spoolDir: complete ? undefined : spool.dir, leftBehind: earlier };
+      return { summary, spoolDir: complete ? undefined : spool.dir, leftBehind: earlier, wire: p.wire };
     },
   };
 }

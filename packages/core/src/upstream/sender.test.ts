@@ -8,11 +8,11 @@ import { exampleId, experimentIdentity } from "../identity/experiment.js";
 import { objectHash } from "../identity/example-hash.js";
 import { Ledger } from "../ledger/ledger.js";
 import { ExperimentRegistry } from "../registry/registry.js";
-import { startServer } from "../server/index.js";
+import { startServer, type ServerOptions } from "../server/index.js";
 import { Spool } from "../spool/spool.js";
 import { uuid7 } from "../wire/ids.js";
 import { createUpstream } from "./http.js";
-import { Sender } from "./sender.js";
+import { Sender, type SenderOptions } from "./sender.js";
 
 // The sender against the real embedded server over HTTP.
 
@@ -21,15 +21,49 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function setup(apiUrl?: string) {
-  const server = await startServer();
+async function setup(apiUrl?: string, opts: { server?: ServerOptions; sender?: Partial<SenderOptions> } = {}) {
+  const server = await startServer(opts.server);
   closers.push(() => server.close());
   const upstream = createUpstream({ apiUrl: apiUrl ?? server.url, apiKey: "k" });
   const ledger = new Ledger();
   const registry = new ExperimentRegistry({ upstream, webUrl: "http://x", metadata: { m: 1 }, retryForMs: 5_000 });
   const spool = Spool.create(mkdtempSync(join(tmpdir(), "sender-")), { pid: 1, runKey: "r", startedAt: "", backend: "x" });
-  const sender = new Sender({ spool, upstream, registry, ledger });
+  const sender = new Sender({ spool, upstream, registry, ledger, ...opts.sender });
   return { server, sender, spool, ledger, registry };
+}
+
+interface Seen {
+  path: string;
+  encoding: string | undefined;
+  body: Buffer;
+  status: number;
+}
+
+/**
+ * A proxy in front of `target` that records every request; `intercept` may answer one itself
+ * (a status) instead of forwarding it.
+ */
+async function recordingProxy(target: string, intercept: (seen: Omit<Seen, "status">) => number | undefined = () => undefined) {
+  const seen: Seen[] = [];
+  const proxy = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const entry = { path: req.url ?? "", encoding: req.headers["content-encoding"], body };
+    const status = intercept(entry);
+    if (status !== undefined) {
+      seen.push({ ...entry, status });
+      res.writeHead(status, status === 429 ? { "retry-after": "0.2" } : {});
+      return res.end("refused by the test proxy");
+    }
+    const up = await fetch(target + req.url, { method: req.method, headers: req.headers as Record<string, string>, body: chunks.length ? body : undefined });
+    seen.push({ ...entry, status: up.status });
+    res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" });
+    res.end(Buffer.from(await up.arrayBuffer()));
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  closers.push(() => new Promise((r) => proxy.close(() => r())));
+  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, seen };
 }
 
 function testRecords(dataset: string) {
@@ -82,10 +116,10 @@ test("sends dataset, experiment, example, runs and feedback, with the placeholde
   expect(root.reference_example_id).toBe(expectedExample);
   expect(server.store.examples.get(expectedExample)?.inputs).toEqual(rec.inputs);
   expect(server.store.runs.get(rec.childId)?.parent_run_id).toBe(rec.runId);
-  const session = server.store.sessions.get(root.session_id)!;
+  const session = server.store.sessions.get(root.session_id, false)!;
   expect(session.name).toBe(rec.experiment.name);
   expect(session.reference_dataset_id).toBe(ds.id);
-  const fb = server.store.feedback.list({ run: [rec.runId] });
+  const fb = server.store.feedback.list({ runs: [rec.runId] });
   expect(fb[0]?.session_id).toBe(session.id);
   expect(spool.pending()).toHaveLength(0);
   expect(ledger.runs.get(rec.runId)?.delivered).toBe(1);
@@ -131,4 +165,81 @@ test("a record the backend refuses for good is isolated; its neighbours still la
   expect(p.rejected).toBe(1);
   expect(ledger.runs.get("not-a-uuid")?.error).toMatch(/422/);
   expect(server.store.runs.get(rec.runId)).toBeDefined();
+});
+
+/** Three tests' records of one dataset: with `maxBatchOps: 2` they take several run batches. */
+function threeTests(dataset: string) {
+  const recs = [testRecords(dataset), testRecords(dataset), testRecords(dataset)];
+  return { recs, all: recs.flatMap((r) => r.records) };
+}
+
+test.each([
+  ["zstd", {}],
+  ["gzip", { zstd: false }],
+  ["identity", { zstd: false, gzip: false }],
+] as const)("compresses run batches with the best encoding /info advertises (%s), read once", async (encoding, serverOpts) => {
+  const { server, sender, spool } = await setup(undefined, { server: serverOpts, sender: { maxBatchOps: 2 } });
+  const { recs, all } = threeTests(`enc-${encoding}`);
+  sender.push(spool.append(all));
+  const p = await sender.drain(Date.now() + 10_000);
+  expect(p).toMatchObject({ pending: 0, rejected: 0 });
+
+  const multipart = server.stats.byRoute["POST /runs/multipart"]!;
+  expect(multipart).toBeGreaterThanOrEqual(2);
+  expect(server.stats.byRoute["GET /info"]).toBe(1);
+  if (encoding !== "identity") expect(server.stats.byEncoding[encoding]).toBe(multipart);
+  // Examples and the experiment's close always go plain (LangSmith compresses run ingest only).
+  expect(p.wire.byEncoding[encoding]).toBe(encoding === "identity" ? p.wire.requests : multipart);
+  expect(p.wire.requests).toBeGreaterThan(multipart);
+  if (encoding === "identity") expect(p.wire.wireBytes).toBe(p.wire.rawBytes);
+  else expect(p.wire.wireBytes).toBeLessThan(p.wire.rawBytes);
+  // Every body the sender counted, the server received: the same bytes on the wire.
+  expect(p.wire.wireBytes).toBeLessThanOrEqual(server.stats.bodyBytes.wire);
+  for (const r of recs) {
+    expect(server.store.runs.get(r.runId)?.reference_example_id).toBeTruthy();
+    expect(server.store.runs.get(r.childId)).toBeDefined();
+    expect(server.store.feedback.list({ runs: [r.runId] })).toHaveLength(1);
+  }
+});
+
+test("a run batch that failed is resent with the very bytes it was compressed to once", async () => {
+  const server = await startServer();
+  closers.push(() => server.close());
+  let refusals = 0;
+  const proxy = await recordingProxy(server.url, (r) => (r.path.startsWith("/runs/multipart") && refusals++ < 4 ? [503, 429][refusals % 2] : undefined));
+  const { sender, spool } = await setup(proxy.url, { sender: { maxBatchOps: 2 } });
+  const { recs, all } = threeTests("same-bytes-ds");
+  sender.push(spool.append(all));
+  const p = await sender.drain(Date.now() + 30_000);
+  expect(p).toMatchObject({ pending: 0, rejected: 0 });
+
+  const ingest = proxy.seen.filter((s) => s.path.startsWith("/runs/multipart"));
+  const refused = ingest.filter((s) => s.status >= 400);
+  const accepted = ingest.filter((s) => s.status === 202);
+  expect(refused).toHaveLength(4);
+  expect(ingest.every((s) => s.encoding === "zstd")).toBe(true);
+  for (const r of refused) expect(accepted.some((a) => a.body.equals(r.body)), "a refused body comes back byte for byte").toBe(true);
+  // Each batch is counted every time it went out, so the retries show in the bytes too.
+  expect(p.wire.byEncoding.zstd).toBe(ingest.length);
+  for (const r of recs) expect(server.store.runs.get(r.runId)).toBeDefined();
+  expect(server.store.runs.count()).toBe(6);
+});
+
+test("an advertised encoding the backend then refuses with 415 falls back to the next one, losing nothing", async () => {
+  const server = await startServer();
+  closers.push(() => server.close());
+  // A proxy in front of the backend that cannot decode zstd, although the backend advertises it.
+  const proxy = await recordingProxy(server.url, (r) => (r.encoding === "zstd" ? 415 : undefined));
+  const { sender, spool } = await setup(proxy.url, { sender: { maxBatchOps: 2 } });
+  const { recs, all } = threeTests("refused-enc-ds");
+  sender.push(spool.append(all));
+  const p = await sender.drain(Date.now() + 10_000);
+  expect(p).toMatchObject({ pending: 0, rejected: 0 });
+  const ingest = proxy.seen.filter((s) => s.path.startsWith("/runs/multipart"));
+  expect(ingest.filter((s) => s.encoding === "zstd").length).toBeGreaterThanOrEqual(1);
+  expect(ingest.filter((s) => s.status === 202).every((s) => s.encoding === "gzip")).toBe(true);
+  // Once refused, zstd is not tried again by batches encoded afterwards.
+  const lastZstd = ingest.map((s) => s.encoding).lastIndexOf("zstd");
+  expect(ingest.slice(lastZstd + 1).every((s) => s.encoding === "gzip")).toBe(true);
+  for (const r of recs) expect(server.store.feedback.list({ runs: [r.runId] })).toHaveLength(1);
 });

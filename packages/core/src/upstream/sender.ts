@@ -5,6 +5,7 @@ import type { ExampleHint, ExperimentClose, SpoolRecord, TestRegistration } from
 import { exampleId } from "../identity/experiment.js";
 import { encodeExamplesMultipart, encodeRunsMultipart } from "../wire/encode.js";
 import type { ExampleRecord, FeedbackRecord, RunOp } from "../wire/types.js";
+import { BodyEncoder, plainBody, type EncodedBody, type WireStats } from "./body-encoder.js";
 import { backoffMs, toError, UpstreamError, type Upstream } from "./http.js";
 
 // Write-behind: sends what the spool holds to the backend, in dependency order (dataset and
@@ -21,16 +22,16 @@ export interface SenderOptions {
   maxBatchBytes?: number;
 }
 
-type Batch =
-  | { kind: "examples"; dataset: string; recs: SpoolRecord[] }
-  | { kind: "runs"; recs: SpoolRecord[] }
-  | { kind: "close"; recs: SpoolRecord[] };
+type RunsBatch = { kind: "runs"; recs: SpoolRecord[]; /** Set once encoded; a retry resends it. */ wire?: EncodedBody };
+type Batch = { kind: "examples"; dataset: string; recs: SpoolRecord[] } | RunsBatch | { kind: "close"; recs: SpoolRecord[] };
 
 export interface SenderProgress {
   pending: number;
   sent: number;
   rejected: number;
   lastError?: string;
+  /** Request bodies sent so far, before and after compression. */
+  wire: WireStats;
 }
 
 export class Sender {
@@ -54,10 +55,17 @@ export class Sender {
   private lastError: string | undefined;
   private stopped = false;
   private wakers: Array<() => void> = [];
+  private readonly encoder: BodyEncoder;
+  /** Run batches that failed on the way, to be resent as they are (same records, same bytes). */
+  private readonly retries: RunsBatch[] = [];
+  /** Records of those batches, which no other batch may take meanwhile. */
+  private readonly held = new Set<number>();
   private readonly opts: Required<Omit<SenderOptions, "spool" | "upstream" | "registry" | "ledger">> & SenderOptions;
 
   constructor(opts: SenderOptions) {
     this.opts = { concurrency: 8, maxBatchOps: 200, maxBatchBytes: 16 * 1024 * 1024, ...opts };
+    this.encoder = new BodyEncoder(opts.upstream);
+    this.encoder.prefetch();
   }
 
   push(recs: SpoolRecord[]): void {
@@ -69,7 +77,13 @@ export class Sender {
   }
 
   progress(): SenderProgress {
-    return { pending: this.queue.length + this.inflight.size, sent: this.sent, rejected: this.rejected, lastError: this.lastError };
+    return {
+      pending: this.queue.length + this.inflight.size,
+      sent: this.sent,
+      rejected: this.rejected,
+      lastError: this.lastError,
+      wire: this.encoder.stats(),
+    };
   }
 
   /**
@@ -170,13 +184,20 @@ export class Sender {
       this.lastError = (err as Error).message;
       if (!isPermanent(err)) {
         this.retryAt = Date.now() + backoffMs(1, (err as UpstreamError).retryAfterMs);
+        if (batch.kind === "runs" && batch.wire) this.holdForRetry(batch);
         return;
       }
       if (batch.recs.length === 1) return this.reject(batch.recs[0]!, (err as Error).message);
     }
     // The backend refuses something in this batch for good: send the records one by one, so that
     // one bad run does not take its neighbours down with it.
-    for (const rec of batch.recs) await this.sendOrSplit({ ...batch, recs: [rec] } as Batch);
+    for (const rec of batch.recs) await this.sendOrSplit(single(batch, rec));
+  }
+
+  /** Compressing is done once per batch: a batch that failed is resent whole, with its bytes. */
+  private holdForRetry(batch: RunsBatch): void {
+    for (const r of batch.recs) this.held.add(r.seq);
+    this.retries.push(batch);
   }
 
   private finish(recs: SpoolRecord[]): void {
@@ -198,13 +219,18 @@ export class Sender {
 
   /** The next batch whose dependencies are met, or undefined if none is ready now. */
   private take(): Batch | undefined {
+    const again = this.retries.shift();
+    if (again) {
+      for (const r of again.recs) this.held.delete(r.seq);
+      return again;
+    }
     const { maxBatchOps, maxBatchBytes } = this.opts;
     let examples: { dataset: string; recs: SpoolRecord[] } | undefined;
     const known: Array<[SpoolRecord, string]> = [];
     const runs: SpoolRecord[] = [];
     let bytes = 0;
     for (const rec of this.queue) {
-      if (this.inflight.has(rec.seq) || rec.t === "close") continue;
+      if (this.inflight.has(rec.seq) || this.held.has(rec.seq) || rec.t === "close") continue;
       const hint = exampleOf(rec);
       if (hint) {
         const exp = this.resolve(hint.dataset, hint.experiment);
@@ -301,7 +327,7 @@ export class Sender {
       if (rec.t === "run") ops.push({ kind: rec.op.kind, run: this.rewriteRun(rec.op.run) });
       if (rec.t === "feedback") feedback.push(this.rewriteFeedback(rec.feedback));
     }
-    await this.sendRuns(ops, feedback);
+    await this.sendRuns(batch, ops, feedback);
     for (const op of ops) this.opts.ledger.runDelivered(op);
     for (const f of feedback) this.opts.ledger.feedbackDelivered(f.id);
   }
@@ -318,23 +344,44 @@ export class Sender {
     return exp ? { ...f, session_id: exp.id } : f;
   }
 
-  private async sendRuns(ops: RunOp[], feedback: FeedbackRecord[]): Promise<void> {
-    const { upstream } = this.opts;
+  private async sendRuns(batch: RunsBatch, ops: RunOp[], feedback: FeedbackRecord[]): Promise<void> {
     if (!this.legacyIngest) {
-      const mp = encodeRunsMultipart(ops, feedback);
-      const res = await upstream.request("POST", "/runs/multipart", mp.body, { "content-type": mp.contentType });
+      const res = await this.postMultipart(batch, ops, feedback);
       if (res.ok) return void (await res.arrayBuffer());
       if (res.status !== 404) throw await toError("POST", "/runs/multipart", res);
       // An older backend without multipart ingest: fall back for the rest of the run.
       this.legacyIngest = true;
     }
     if (ops.length > 0) {
-      await upstream.json("POST", "/runs/batch", {
+      await this.sendJson("POST", "/runs/batch", {
         post: ops.filter((o) => o.kind === "create").map((o) => o.run),
         patch: ops.filter((o) => o.kind === "update").map((o) => o.run),
       });
     }
-    await Promise.all(feedback.map((f) => upstream.json("POST", "/feedback", f)));
+    await Promise.all(feedback.map((f) => this.sendJson("POST", "/feedback", f)));
+  }
+
+  /** One multipart body for the batch, compressed as /info allows; encoded once, kept on the batch. */
+  private async postMultipart(batch: RunsBatch, ops: RunOp[], feedback: FeedbackRecord[]): Promise<Response> {
+    batch.wire ??= await this.encoder.encode(encodeRunsMultipart(ops, feedback));
+    let res = await this.encoder.send("POST", "/runs/multipart", batch.wire);
+    while (res.status === 415 && batch.wire.encoding) {
+      // Advertised but refused (a proxy in between that cannot decode it, say): the next choice
+      // (zstd → gzip → plain) for this batch and the rest of the run.
+      await res.arrayBuffer();
+      this.encoder.refuse(batch.wire.encoding);
+      batch.wire = await this.encoder.encode(encodeRunsMultipart(ops, feedback));
+      res = await this.encoder.send("POST", "/runs/multipart", batch.wire);
+    }
+    return res;
+  }
+
+  /** A JSON request with a body, counted like every other body the sender sends. */
+  private async sendJson<T>(method: string, path: string, value: unknown): Promise<T> {
+    const res = await this.encoder.send(method, path, plainBody(JSON.stringify(value), "application/json"));
+    if (!res.ok) throw await toError(method, path, res);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
   }
 
   private async sendExamples(dataset: string, recs: SpoolRecord[]): Promise<void> {
@@ -359,7 +406,8 @@ export class Sender {
     try {
       const path = `/v1/platform/datasets/${exp.datasetId}/examples`;
       const list = [...examples.values()];
-      const res = await this.opts.upstream.request("POST", path, encode(list), { "content-type": encodeType(list) });
+      // Examples go uncompressed: LangSmith advertises compression for run ingest only.
+      const res = await this.encoder.send("POST", path, plainBody(encode(list), encodeType(list)));
       let asOf: string | undefined;
       if (res.status === 409) {
         asOf = await this.upsertExisting(path, list);
@@ -392,7 +440,7 @@ export class Sender {
     let asOf: string | undefined;
     for (const [method, group] of [["POST", fresh], ["PATCH", old]] as const) {
       if (group.length === 0) continue;
-      const res = await upstream.request(method, path, encode(group), { "content-type": encodeType(group) });
+      const res = await this.encoder.send(method, path, plainBody(encode(group), encodeType(group)));
       if (!res.ok) throw await toError(method, path, res);
       asOf = ((await res.json().catch(() => ({}))) as { as_of?: string }).as_of ?? asOf;
     }
@@ -403,14 +451,14 @@ export class Sender {
     const exp = this.opts.registry.peek(close.dataset)!;
     const datasetVersion = this.datasetVersion.get(close.dataset) ?? close.endTime;
     await Promise.all([
-      this.opts.upstream.json("PATCH", `/sessions/${exp.id}`, {
+      this.sendJson("PATCH", `/sessions/${exp.id}`, {
         name: null,
         description: null,
         end_time: close.endTime,
         extra: { metadata: { ...close.metadata, dataset_version: datasetVersion } },
       }),
       close.gitCommit &&
-        this.opts.upstream.json("PUT", `/datasets/${exp.datasetId}/tags`, {
+        this.sendJson("PUT", `/datasets/${exp.datasetId}/tags`, {
           as_of: datasetVersion,
           tag: `git:commit:${close.gitCommit}`,
         }),
@@ -430,6 +478,11 @@ const encodeType = (list: ExampleRecord[]) => encoded(list).contentType;
 /** The example a record brings: a hint from collection, or a test's own registration. */
 function exampleOf(rec: SpoolRecord): ExampleHint | undefined {
   return rec.t === "example" ? rec.example : rec.t === "test" ? rec.test : undefined;
+}
+
+/** One record of `batch` as a batch of its own (never with the batch's encoded body). */
+function single(batch: Batch, rec: SpoolRecord): Batch {
+  return batch.kind === "examples" ? { kind: "examples", dataset: batch.dataset, recs: [rec] } : { kind: batch.kind, recs: [rec] };
 }
 
 function isPermanent(err: unknown): boolean {

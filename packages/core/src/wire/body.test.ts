@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { Duplex } from "node:stream";
 import * as zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BodyError, contentEncodings, parseJsonBody, readBody } from "./body.js";
@@ -37,6 +38,7 @@ describe("readBody", () => {
   });
 
   it.each([
+    ["zstd", zlib.zstdCompressSync],
     ["gzip", zlib.gzipSync],
     ["deflate", zlib.deflateSync],
     ["deflate", zlib.deflateRawSync],
@@ -63,9 +65,38 @@ describe("readBody", () => {
     expect(res.status).toBe(413);
   });
 
-  it("answers 400 for a corrupt gzip body and 415 for an unknown coding", async () => {
+  it("decodes a streamed (chunked) zstd body, as langsmith 0.12 builds it", async () => {
+    const stream = new Blob([payload]).stream().pipeThrough(Duplex.toWeb(zlib.createZstdCompress()) as ReadableWritablePair<Uint8Array, Uint8Array>);
+    expect(await post(stream, { "content-encoding": "zstd" })).toEqual({ status: 200, text: payload });
+  });
+
+  it("answers 413 for a small zstd bomb", async () => {
+    const bomb = zlib.zstdCompressSync(Buffer.alloc(LIMIT * 16));
+    expect(bomb.length).toBeLessThan(LIMIT);
+    expect((await post(bomb, { "content-encoding": "zstd" })).status).toBe(413);
+  });
+
+  it("answers 400 for a corrupt gzip or zstd body, a truncated zstd body, and 415 for an unknown coding", async () => {
     expect((await post("not gzip at all", { "content-encoding": "gzip" })).status).toBe(400);
-    expect((await post(payload, { "content-encoding": "zstd" })).status).toBe(415);
+    expect(await post("not zstd at all", { "content-encoding": "zstd" })).toEqual({ status: 400, text: expect.stringMatching(/could not decode zstd request body: not a zstd frame/) });
+    const zst = zlib.zstdCompressSync(Buffer.from(payload.repeat(100)));
+    expect((await post(zst.subarray(0, zst.length - 3), { "content-encoding": "zstd" })).status).toBe(400);
+    expect((await post(payload, { "content-encoding": "compress" })).status).toBe(415);
+  });
+
+  it("reports the wire and decoded sizes", async () => {
+    const seen: Array<{ wire: number; decoded: number }> = [];
+    const s = http.createServer((req, res) => {
+      readBody(req, LIMIT, (sizes) => seen.push(sizes)).then(() => res.writeHead(204).end());
+    });
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    try {
+      const body = zlib.zstdCompressSync(Buffer.from(payload.repeat(50)));
+      await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/`, { method: "POST", body, headers: { "content-encoding": "zstd" } });
+      expect(seen).toEqual([{ wire: body.length, decoded: payload.length * 50 }]);
+    } finally {
+      await new Promise<void>((r) => s.close(() => r()));
+    }
   });
 
   it("keeps serving after errors", async () => {

@@ -1,72 +1,49 @@
-// Reads a whole request body, undoing Content-Encoding. The langsmith SDK streams `/runs/multipart`
-// through CompressionStream("gzip") when the server advertises `gzip_body_enabled`; other clients
-// may use deflate or br. The limit applies to the raw bytes AND to the decoded bytes, so a small
-// compressed bomb cannot exhaust memory.
+// Reads a whole request body, undoing Content-Encoding (see content-encoding.ts: zstd and gzip from
+// the langsmith SDK, deflate and br from other clients). The limit applies to the raw bytes AND to the
+// decoded bytes, so a small compressed bomb cannot exhaust memory.
 import type { IncomingMessage } from "node:http";
-import { promisify } from "node:util";
-import * as zlib from "node:zlib";
+import { BodyError } from "./body-error.js";
+import { checkEncodings, contentEncodings, decodeContent } from "./content-encoding.js";
+
+export { BodyError, contentEncodings };
 
 /** 64 MiB: the SDK's batches are ≤ 20–24 MiB uncompressed; examples with attachments can be larger. */
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
-/** A request body problem, with the HTTP status a server should answer with. */
-export class BodyError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = "BodyError";
-  }
-}
-
-type Decoder = (buf: Buffer, opts: zlib.ZlibOptions & zlib.BrotliOptions) => Promise<Buffer>;
-const decoders: Record<string, Decoder> = {
-  gzip: promisify(zlib.gunzip) as Decoder,
-  "x-gzip": promisify(zlib.gunzip) as Decoder,
-  // "deflate" is meant to be zlib-wrapped, but some clients send raw deflate: inflate tries both.
-  deflate: (buf, opts) =>
-    (promisify(zlib.inflate) as Decoder)(buf, opts).catch(() => (promisify(zlib.inflateRaw) as Decoder)(buf, opts)),
-  br: promisify(zlib.brotliDecompress) as Decoder,
-};
-
-/** The codings listed in a Content-Encoding header, in the order they were applied. */
-export function contentEncodings(header: string | string[] | undefined): string[] {
-  const raw = Array.isArray(header) ? header.join(",") : (header ?? "");
-  return raw
-    .split(",")
-    .map((s) => s.trim().toLowerCase())
-    .filter((s) => s !== "" && s !== "identity");
+/** Sizes of one body, for servers' byte counters. */
+export interface BodySizes {
+  /** As it came over the wire (compressed, if it was). */
+  wire: number;
+  /** After Content-Encoding was undone. */
+  decoded: number;
 }
 
 /**
  * Collects the body of `req` and decodes it. Rejects with a BodyError: 413 when the raw or decoded
- * body exceeds `limitBytes`, 415 for an unknown coding, 400 for a corrupt stream or aborted request.
+ * body exceeds `limitBytes`, 415 for a coding we cannot undo, 400 for a corrupt or truncated stream
+ * or an aborted request. `onSizes` hears the wire and decoded sizes of a body that was read whole.
  */
-export async function readBody(req: IncomingMessage, limitBytes: number = DEFAULT_BODY_LIMIT_BYTES): Promise<Buffer> {
+export async function readBody(
+  req: IncomingMessage,
+  limitBytes: number = DEFAULT_BODY_LIMIT_BYTES,
+  onSizes?: (sizes: BodySizes) => void,
+): Promise<Buffer> {
   const encodings = contentEncodings(req.headers["content-encoding"]);
-  for (const enc of encodings) {
-    if (!decoders[enc]) throw new BodyError(415, `unsupported Content-Encoding: ${enc}`);
+  try {
+    checkEncodings(encodings);
+  } catch (err) {
+    req.resume(); // drain so the connection can still carry our 415 answer
+    throw err;
   }
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limitBytes) {
     req.resume(); // drain so the connection can still carry our 413 answer
     throw new BodyError(413, `request body of ${declared} bytes exceeds the limit of ${limitBytes} bytes`);
   }
-  let raw = await collect(req, limitBytes);
-  // Codings are listed in the order applied, so undo them from last to first.
-  for (const enc of [...encodings].reverse()) {
-    try {
-      raw = await decoders[enc]!(raw, { maxOutputLength: limitBytes });
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === "ERR_BUFFER_TOO_LARGE" || e instanceof RangeError) {
-        throw new BodyError(413, `decoded request body exceeds the limit of ${limitBytes} bytes`);
-      }
-      throw new BodyError(400, `could not decode ${enc} request body: ${e.message}`);
-    }
-  }
-  return raw;
+  const raw = await collect(req, limitBytes);
+  const body = encodings.length > 0 ? await decodeContent(raw, encodings, limitBytes) : raw;
+  onSizes?.({ wire: raw.length, decoded: body.length });
+  return body;
 }
 
 function collect(req: IncomingMessage, limitBytes: number): Promise<Buffer> {

@@ -1,7 +1,8 @@
 // Run ingestion formats of the langsmith SDK, turned into RunOp[]:
 // - `POST /runs/multipart`: parts `post.<id>` / `patch.<id>` hold the run minus its big fields, which
 //   come as `post.<id>.inputs|outputs|events|extra|error|serialized`; binary attachments come as
-//   `attachment.<id>.<name>`; the Python SDK also sends `feedback.<id>` parts.
+//   `attachment.<id>.<name>`; `feedback.<id>` parts hold feedback (the Python SDK, and the JS SDK
+//   from 0.11.1, which batches `createFeedback` with the runs when it has a run and trace id).
 // - `POST /runs/batch`: JSON `{post: RunCreate[], patch: RunUpdate[]}`.
 // - `POST /runs` and `PATCH /runs/:id`: one JSON run.
 // Pure functions: no I/O, no clock.
@@ -26,7 +27,7 @@ export interface RunAttachment {
 export interface ParsedRunsMultipart {
   /** Creates and updates in body order; a create and patch of one id stay two ops (see mergeRun). */
   ops: RunOp[];
-  /** `feedback.<id>` parts (Python SDK only; the JS SDK posts feedback to /feedback). */
+  /** `feedback.<id>` parts: the same object the SDK would POST to /feedback. */
   feedback: FeedbackRecord[];
   attachments: RunAttachment[];
   /** Parts that were skipped, for logging. */
@@ -72,7 +73,7 @@ export function flattenRunCreate(value: unknown, parentId?: string): RunRecord[]
   return out;
 }
 
-/** Parses a `/runs/multipart` body (already decoded from gzip). Throws MultipartError/RunPayloadError. */
+/** Parses a `/runs/multipart` body (already decoded from zstd/gzip). Throws MultipartError/RunPayloadError. */
 export function parseRunsMultipart(body: Buffer, contentType: string): ParsedRunsMultipart {
   const parts = parseMultipart(body, contentType);
   const ops: RunOp[] = [];

@@ -1,6 +1,8 @@
 // GET /info: what the SDK reads once per client to choose its ingest path. `use_multipart_endpoint`
-// and `gzip_body_enabled` decide multipart+gzip vs /runs/batch; `dataset_examples_multipart_enabled`
-// is required or createExample(s) throws client-side.
+// decides multipart vs /runs/batch; langsmith ≥ 0.12 compresses multipart with zstd when
+// `zstd_compression_enabled`, else (like older SDKs) with gzip when `gzip_body_enabled`; Tally's own
+// sender reads the same two flags. `dataset_examples_multipart_enabled` is required or
+// createExample(s) throws client-side.
 import { LOCAL_TENANT_ID } from "../store/db.js";
 import type { Router } from "../router.js";
 
@@ -23,7 +25,7 @@ export function registerInfo(router: Router): void {
     instance_flags: {
       dataset_examples_multipart_enabled: true,
       gzip_body_enabled: ctx.options.gzip,
-      zstd_compression_enabled: false,
+      zstd_compression_enabled: ctx.options.zstd,
       examples_multipart_enabled: true,
       ch_query_enabled: true,
       sdb_query_enabled: false,
