@@ -4,9 +4,10 @@
 const { join } = require("node:path");
 
 const dist = join(__dirname, "dist");
-module.exports = {
-  globalSetup: join(dist, "global-setup.js"),
-  globalTeardown: join(dist, "global-teardown.js"),
-  setupFilesAfterEnv: [join(dist, "setup.js")],
-  reporters: ["default", join(dist, "reporter.js")],
-};
+const globalSetup = join(dist, "global-setup.js");
+const globalTeardown = join(dist, "global-teardown.js");
+const setupFilesAfterEnv = [join(dist, "setup.js")];
+const reporters = ["default", join(dist, "reporter.js")];
+// Shorthand properties: Node's CommonJS export detection sees these names, so an ESM
+// `import { reporters } from "@tally/jest-preset/jest-preset"` works as the types say.
+module.exports = { globalSetup, globalTeardown, setupFilesAfterEnv, reporters };

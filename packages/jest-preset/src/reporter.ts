@@ -8,8 +8,10 @@ import { joinResults, type JestFileResult, type JoinedResults } from "./results.
 // The Jest reporter: prints one table per experiment and the delivery line at the end of the run,
 // and puts the experiment URL on each tracked test's result (`tallyExperimentUrl`, which the
 // junit-properties module hands to jest-junit). It sits beside Jest's own reporters.
+// `export =` (module.exports is the class), like the other entry points: an `export default` would
+// compile to `exports.default`, which Node's ESM import (and some bundlers) do not unwrap.
 
-export default class TallyJestReporter {
+class TallyJestReporter {
   private readonly rootDir: string;
 
   constructor(
@@ -34,6 +36,7 @@ export default class TallyJestReporter {
     await printSummary(finished);
   }
 }
+export = TallyJestReporter;
 
 /** The experiment link on each tracked test's result (the experiments are resolved once the run is drained). */
 function linkExperiments(joined: JoinedResults, run: TallyRun): void {
