@@ -6,8 +6,8 @@ import { packAll, readFromTarball, type Packed } from "../../scripts/packages.ts
 import { startBackend, type Backend } from "../support/backend.js";
 import { expectDelivered, openLocalStore } from "../support/checks.js";
 import { createPackedProject, run, userEnv, type PackedProject } from "../support/packed-project.js";
-import { REPO } from "../support/run-vitest.js";
-import { generateSuite } from "../support/suite.js";
+import { REPO, type ProcessResult } from "../support/run-vitest.js";
+import { generateSuite, type GeneratedSuite } from "../support/suite.js";
 
 // The packages as a user gets them: packed with `pnpm pack` (prepack builds them), installed with
 // plain npm into fresh projects outside the repository together with the registry's langsmith and
@@ -63,6 +63,16 @@ function expectCleanInstall(project: PackedProject, names: string[]): void {
   }
 }
 
+/** A run of the 4 × 5 suite against the server: clean exit, every run delivered, the key never shown. */
+async function expectRemoteRun(r: ProcessResult, suite: GeneratedSuite): Promise<void> {
+  const out = r.stdout + r.stderr;
+  expect(r.code, out).toBe(0);
+  expect(out).not.toMatch(/^npm (warn|error)/m);
+  expect(out).toContain("tally: 20/20 runs · 80 spans · 40 feedback delivered");
+  await expectDelivered(backend!, suite);
+  expect(out, "the key never shows up in output").not.toContain("fake-key");
+}
+
 test("the tarballs carry real versions of their workspace dependencies", () => {
   const core = JSON.parse(readFromTarball(packed["@tally/core"]!.tarball, "package.json")) as { version: string };
   for (const name of ["@tally/vitest-plugin", "@tally/jest-preset"]) {
@@ -78,13 +88,7 @@ describe("vitest 5.1 project installed from the tarballs", () => {
     backend = await startBackend();
     const suite = generateSuite(join(project.dir, "remote"), { flavour: "tally", files: 4, tests: 5, dataset: "packed-vitest" });
     const env = userEnv({ LANGSMITH_API_KEY: "fake-key", LANGSMITH_ENDPOINT: backend.url });
-    const r = await run("npx", ["--no", "--", "vitest", "run", "--maxWorkers=2"], suite.dir, env);
-    const out = r.stdout + r.stderr;
-    expect(r.code, out).toBe(0);
-    expect(out).not.toMatch(/^npm (warn|error)/m);
-    expect(out).toContain("tally: 20/20 runs · 80 spans · 40 feedback delivered");
-    await expectDelivered(backend, suite);
-    expect(out, "the key never shows up in output").not.toContain("fake-key");
+    await expectRemoteRun(await run("npx", ["--no", "--", "vitest", "run", "--maxWorkers=2"], suite.dir, env), suite);
   });
 
   test("no API key: the local store, and the tally command", async () => {
@@ -111,13 +115,7 @@ describe("jest 30.5 project installed from the tarballs", () => {
     backend = await startBackend();
     const suite = generateSuite(join(project.dir, "remote"), { flavour: "tally", runner: "jest", files: 4, tests: 5, dataset: "packed-jest" });
     const env = userEnv({ LANGSMITH_API_KEY: "fake-key", LANGSMITH_ENDPOINT: backend.url });
-    const r = await run("npx", ["--no", "--", "jest", "--ci", "--maxWorkers=2"], suite.dir, env);
-    const out = r.stdout + r.stderr;
-    expect(r.code, out).toBe(0);
-    expect(out).not.toMatch(/^npm (warn|error)/m);
-    expect(out).toContain("tally: 20/20 runs · 80 spans · 40 feedback delivered");
-    await expectDelivered(backend, suite);
-    expect(out, "the key never shows up in output").not.toContain("fake-key");
+    await expectRemoteRun(await run("npx", ["--no", "--", "jest", "--ci", "--maxWorkers=2"], suite.dir, env), suite);
   });
 
   // Jest projects often compile TypeScript with `module: commonjs`, whose resolution (node10) ignores

@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
-import { cleanEnv, REPO, type ProcessResult } from "./run-vitest.js";
+import { cleanEnv, REPO, runProcess, type ProcessResult } from "./run-vitest.js";
 
 // A user's project outside this repository: its own folder under the system temp dir (so nothing
 // resolves from the workspace's node_modules), installed with plain npm from packed tarballs and the
@@ -30,20 +29,7 @@ export function userEnv(extra: Record<string, string | undefined> = {}): NodeJS.
 }
 
 export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 180_000): Promise<ProcessResult> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  return runProcess(cmd, args, cwd, env, timeoutMs);
 }
 
 export interface PackedProject {

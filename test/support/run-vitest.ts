@@ -32,13 +32,14 @@ export function runJest(pkg: string, cwd: string, args: string[], env: Record<st
 }
 
 export function runNode(args: string[], cwd: string, env: Record<string, string | undefined>, timeoutMs = 300_000): Promise<ProcessResult> {
+  return runProcess(process.execPath, args, cwd, cleanEnv(env), timeoutMs);
+}
+
+/** Runs a command to its end, collecting its output; killed after `timeoutMs`. */
+export function runProcess(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ProcessResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd,
-      env: cleanEnv(env),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
