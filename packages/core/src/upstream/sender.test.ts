@@ -125,6 +125,37 @@ test("sends dataset, experiment, example, runs and feedback, with the placeholde
   expect(ledger.runs.get(rec.runId)?.delivered).toBe(1);
 });
 
+test("progress counts a record in flight once", async () => {
+  const server = await startServer();
+  closers.push(() => server.close());
+  // A proxy that holds every run batch until the test ends: its records stay in flight.
+  const held: Array<() => void> = [];
+  const proxy = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    if (req.url?.startsWith("/runs/multipart")) return void held.push(() => res.destroy());
+    const up = await fetch(server.url + req.url, { method: req.method, headers: req.headers as Record<string, string>, body: chunks.length ? Buffer.concat(chunks) : undefined });
+    res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" });
+    res.end(Buffer.from(await up.arrayBuffer()));
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  closers.push(() => new Promise((r) => proxy.close(() => r())));
+  const { sender, spool } = await setup(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+  const rec = testRecords("in-flight-ds");
+  sender.push(spool.append(rec.records));
+  const ticks: number[] = [];
+  try {
+    await sender.drain(Date.now() + 1_500, (p) => ticks.push(p.pending));
+    expect(held.length, "a run batch was in flight").toBeGreaterThan(0);
+    // The test record is done once its example is sent; the two runs and the feedback are in flight.
+    expect(ticks.at(-1)).toBe(3);
+    expect(Math.max(...ticks)).toBeLessThanOrEqual(rec.records.length);
+  } finally {
+    sender.stop();
+    for (const release of held) release();
+  }
+});
+
 test("retries through 503s and Retry-After until the backend accepts", async () => {
   const server = await startServer();
   closers.push(() => server.close());

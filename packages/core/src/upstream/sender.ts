@@ -78,7 +78,8 @@ export class Sender {
 
   progress(): SenderProgress {
     return {
-      pending: this.queue.length + this.inflight.size,
+      // Records in flight stay in the queue until the backend has them: counted once.
+      pending: this.queue.length,
       sent: this.sent,
       rejected: this.rejected,
       lastError: this.lastError,
@@ -94,7 +95,7 @@ export class Sender {
     this.kick();
     let progressAt = Date.now();
     let done = this.sent + this.rejected;
-    while (this.queue.length + this.inflight.size > 0 && Date.now() < deadline) {
+    while (this.queue.length > 0 && Date.now() < deadline) {
       if (this.sent + this.rejected !== done) {
         done = this.sent + this.rejected;
         progressAt = Date.now();
