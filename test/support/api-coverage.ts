@@ -30,6 +30,11 @@ export async function expectApiCoverage(backend: Backend, out: string) {
   expect(byName("table, item 0")).toHaveLength(1);
   expect(byName("concurrent table, item 1")).toHaveLength(1);
   expect(byName("primitive return")[0]!.outputs).toEqual({ result: 42 });
+  // Its traced call's attachment arrived byte for byte.
+  const attached = runs.find((x) => x.name === "with-attachment" && x.parent_run_id === byName("primitive return")[0]!.id);
+  const notes = attached?.attachments?.notes;
+  expect(notes?.mime_type).toBe("text/plain");
+  expect(await (await fetch(notes!.presigned_url)).text()).toBe("grinder returns: 30 days");
   expect(byName("logOutputs when nothing is returned")[0]!.outputs).toEqual({ logged: true });
   expect(byName("skipped")).toHaveLength(0);
   expect(byName("untracked by config")).toHaveLength(0);

@@ -12,6 +12,7 @@ export interface Run {
   inputs?: Record<string, unknown> | null;
   outputs: Record<string, unknown> | null;
   error: string | null;
+  attachments?: Record<string, { presigned_url: string; mime_type: string }>;
 }
 
 export interface Session {

@@ -72,11 +72,18 @@ function feedbackMultipart(fb: Record<string, unknown> = {}, runId = uuid7(), fe
     [`post.${runId}.inputs`, { q: "how long do I have to return a grinder?" }],
     [`feedback.${feedbackId}`, { id: feedbackId, run_id: runId, trace_id: runId, key: "correctness", score: 0.5, comment: "part", ...fb }],
   ];
-  const chunks = parts.map(([name, value]) => {
-    const data = JSON.stringify(value);
-    return `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\nContent-Type: application/json; length=${Buffer.byteLength(data)}\r\n\r\n${data}\r\n`;
-  });
-  return { body: Buffer.from(`${chunks.join("")}--${BOUNDARY}--\r\n`), contentType: `multipart/form-data; boundary=${BOUNDARY}`, runId, feedbackId };
+  const body = multipartOf(parts.map(([name, value]) => [name, "application/json", Buffer.from(JSON.stringify(value))]));
+  return { body, contentType: `multipart/form-data; boundary=${BOUNDARY}`, runId, feedbackId };
+}
+
+/** A multipart body of [name, content type, bytes] parts, framed as the SDK frames them. */
+function multipartOf(parts: Array<[string, string, Buffer]>): Buffer {
+  const chunks = parts.flatMap(([name, type, data]) => [
+    Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\nContent-Type: ${type}; length=${data.length}\r\n\r\n`),
+    data,
+    Buffer.from("\r\n"),
+  ]);
+  return Buffer.concat([...chunks, Buffer.from(`--${BOUNDARY}--\r\n`)]);
 }
 
 // Each is something a worker (or anything else holding the token) could send by mistake.
@@ -152,6 +159,39 @@ test.each([
   expect(ledger.feedback.get(mp.feedbackId)?.delivered).toBe(true);
   expect(backend.store.feedback.get(mp.feedbackId)).toMatchObject({ run_id: mp.runId, key: "correctness", score: 0.5, comment: "part" });
   expect(backend.store.runs.get(mp.runId)?.inputs).toEqual({ q: "how long do I have to return a grinder?" });
+});
+
+test("a run's attachments are spooled with it and delivered in its multipart body, byte for byte", async () => {
+  const { collector, spool, backend, sender } = await setup();
+  const runId = uuid7();
+  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0x10, 0x80]);
+  const body = multipartOf([
+    [`post.${runId}`, "application/json", Buffer.from(JSON.stringify(run(runId, "with-attachments")))],
+    [`attachment.${runId}.chart.png`, "image/png", png],
+    [`attachment.${runId}.notes`, "text/plain", Buffer.from("grinder returns: 30 days")],
+  ]);
+  const headers = { "x-api-key": "run-token", "content-type": `multipart/form-data; boundary=${BOUNDARY}` };
+  expect((await fetch(collector.url + "/runs/multipart", { method: "POST", headers, body: new Uint8Array(body) })).status).toBe(202);
+  const spooled = Spool.open(spool.dir).all().find((r) => r.t === "run" && r.op.run.id === runId);
+  expect(spooled?.t === "run" && spooled.op.attachments?.map((a) => a.name)).toEqual(["chart.png", "notes"]);
+
+  expect(await sender.drain(Date.now() + 10_000)).toMatchObject({ pending: 0, rejected: 0 });
+  const stored = backend.store.attachments.get("run", runId, "chart.png");
+  expect(stored?.mime_type).toBe("image/png");
+  expect(Buffer.from(stored!.data).equals(png)).toBe(true);
+  expect(Buffer.from(backend.store.attachments.get("run", runId, "notes")!.data).toString()).toBe("grinder returns: 30 days");
+});
+
+test("an attachment without its run in the body is refused, naming it, and nothing is spooled", async () => {
+  const { collector, spool, ledger } = await setup();
+  const runId = uuid7();
+  const body = multipartOf([[`attachment.${runId}.lonely.txt`, "text/plain", Buffer.from("x")]]);
+  const headers = { "x-api-key": "run-token", "content-type": `multipart/form-data; boundary=${BOUNDARY}` };
+  const res = await fetch(collector.url + "/runs/multipart", { method: "POST", headers, body: new Uint8Array(body) });
+  expect(res.status).toBe(422);
+  expect(((await res.json()) as { detail: string }).detail).toContain(`"lonely.txt" of run ${runId}`);
+  expect(Spool.open(spool.dir).all()).toHaveLength(0);
+  expect(ledger.problems.join("\n")).toContain("lonely.txt");
 });
 
 test("keeps telling workers not to compress: on loopback it costs more CPU than it saves", async () => {

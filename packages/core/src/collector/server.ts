@@ -7,7 +7,7 @@ import type { Spool } from "../spool/spool.js";
 import type { Sender } from "../upstream/sender.js";
 import type { Upstream } from "../upstream/http.js";
 import { readBody } from "../wire/body.js";
-import { flattenRunCreate, MultipartError, normalizeFeedback, normalizeRun, parseRunsBatch, parseRunsMultipart, RunPayloadError } from "../wire/runs.js";
+import { attachToOps, flattenRunCreate, MultipartError, normalizeFeedback, normalizeRun, parseRunsBatch, parseRunsMultipart, RunPayloadError } from "../wire/runs.js";
 import { parseAck, parseExampleHints } from "../wire/tally-bodies.js";
 import { liftTallyExtra } from "../wire/tally-extra.js";
 import type { FeedbackRecord, RunOp } from "../wire/types.js";
@@ -74,6 +74,13 @@ async function handle(deps: CollectorDeps, req: IncomingMessage, res: ServerResp
   if (method === "POST" && path === "/runs/multipart") {
     const body = await readBody(req, MAX_BODY);
     const parsed = parseRunsMultipart(body, req.headers["content-type"] ?? "");
+    const orphans = attachToOps(parsed.ops, parsed.attachments);
+    if (orphans.length > 0) {
+      // An attachment goes upstream in the body of its run: without the run there is nothing to carry it.
+      const names = orphans.map((a) => `"${a.name}" of run ${a.runId}`).join(", ");
+      deps.ledger.problems.push(`a worker sent attachments without their run, not recorded: ${names}`);
+      return send(res, 422, { detail: `tally collector: attachments without their run in the same body: ${names}` });
+    }
     return accept(deps, res, parsed.ops, parsed.feedback);
   }
   if (method === "POST" && path === "/runs/batch") {

@@ -325,7 +325,7 @@ export class Sender {
     const ops: RunOp[] = [];
     const feedback: FeedbackRecord[] = [];
     for (const rec of batch.recs) {
-      if (rec.t === "run") ops.push({ kind: rec.op.kind, run: this.rewriteRun(rec.op.run) });
+      if (rec.t === "run") ops.push({ ...rec.op, run: this.rewriteRun(rec.op.run) });
       if (rec.t === "feedback") feedback.push(this.rewriteFeedback(rec.feedback));
     }
     await this.sendRuns(batch, ops, feedback);
@@ -352,6 +352,11 @@ export class Sender {
       if (res.status !== 404) throw await toError("POST", "/runs/multipart", res);
       // An older backend without multipart ingest: fall back for the rest of the run.
       this.legacyIngest = true;
+    }
+    const dropped = ops.flatMap((o) => (o.attachments ?? []).map((a) => `"${a.name}" of run ${o.run.id}`));
+    if (dropped.length > 0) {
+      // JSON batches have no place for bytes; say so rather than lose them silently.
+      this.opts.ledger.problems.push(`the backend has no /runs/multipart, so these attachments were not sent: ${dropped.join(", ")}`);
     }
     if (ops.length > 0) {
       await this.sendJson("POST", "/runs/batch", {

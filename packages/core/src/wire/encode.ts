@@ -16,11 +16,14 @@ class PartWriter {
   private readonly chunks: Buffer[] = [];
 
   add(name: string, json: string): void {
-    const data = Buffer.from(json, "utf8");
+    this.addBytes(name, "application/json", Buffer.from(json, "utf8"));
+  }
+
+  addBytes(name: string, contentType: string, data: Buffer): void {
     this.chunks.push(
       Buffer.from(
         `--${this.boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n` +
-          `Content-Type: application/json; length=${data.length}\r\n\r\n`,
+          `Content-Type: ${contentType}; length=${data.length}\r\n\r\n`,
       ),
       data,
       Buffer.from("\r\n"),
@@ -35,7 +38,7 @@ class PartWriter {
 
 export function encodeRunsMultipart(ops: RunOp[], feedback: FeedbackRecord[]): Multipart {
   const w = new PartWriter();
-  for (const { kind, run } of ops) {
+  for (const { kind, run, attachments } of ops) {
     const prefix = `${kind === "create" ? "post" : "patch"}.${run.id}`;
     const main: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(run)) {
@@ -45,6 +48,7 @@ export function encodeRunsMultipart(ops: RunOp[], feedback: FeedbackRecord[]): M
     for (const field of SPLIT_FIELDS) {
       if (run[field] !== undefined) w.add(`${prefix}.${field}`, JSON.stringify(run[field]));
     }
+    for (const a of attachments ?? []) w.addBytes(`attachment.${run.id}.${a.name}`, a.contentType, Buffer.from(a.data, "base64"));
   }
   for (const fb of feedback) w.add(`feedback.${fb.id}`, JSON.stringify(fb));
   return w.finish();

@@ -24,6 +24,23 @@ export interface RunAttachment {
   data: Buffer;
 }
 
+/**
+ * Puts each attachment on an op of its run from the same body (the create when there is one), so
+ * that it is spooled and sent with that op. Returns the attachments whose run is not in the body.
+ */
+export function attachToOps(ops: RunOp[], attachments: RunAttachment[]): RunAttachment[] {
+  const orphans: RunAttachment[] = [];
+  for (const a of attachments) {
+    const op = ops.find((o) => o.kind === "create" && o.run.id === a.runId) ?? ops.find((o) => o.run.id === a.runId);
+    if (!op) {
+      orphans.push(a);
+      continue;
+    }
+    (op.attachments ??= []).push({ name: a.name, contentType: a.contentType, data: a.data.toString("base64") });
+  }
+  return orphans;
+}
+
 export interface ParsedRunsMultipart {
   /** Creates and updates in body order; a create and patch of one id stay two ops (see mergeRun). */
   ops: RunOp[];

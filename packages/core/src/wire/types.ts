@@ -24,7 +24,18 @@ export interface RunRecord {
   [key: string]: unknown;
 }
 
-export type RunOp = { kind: "create" | "update"; run: RunRecord };
+/**
+ * A run create or update. `attachments` are the binary files that came with it in `/runs/multipart`
+ * (base64 in the spool, which is JSON lines); they go upstream in the same multipart body as the op.
+ */
+export type RunOp = { kind: "create" | "update"; run: RunRecord; attachments?: SpooledAttachment[] };
+
+export interface SpooledAttachment {
+  name: string;
+  contentType: string;
+  /** The bytes, base64. */
+  data: string;
+}
 
 export interface FeedbackRecord {
   id: string;
