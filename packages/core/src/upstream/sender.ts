@@ -497,7 +497,7 @@ function isPermanent(err: unknown): boolean {
 
 function approxSize(rec: SpoolRecord): number {
   // Good enough to keep batches under the backend's byte limit without serialising twice.
-  if (rec.t === "run") return JSON.stringify(rec.op.run).length;
+  if (rec.t === "run") return JSON.stringify(rec.op.run).length + (rec.op.attachments ?? []).reduce((n, a) => n + (a.data.length * 3) / 4, 0);
   if (rec.t === "feedback") return 512;
   return 0;
 }
