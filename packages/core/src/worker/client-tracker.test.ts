@@ -9,7 +9,7 @@ function fakeModules() {
   class Client {
     apiUrl = "https://api.smith.langchain.com";
     apiKey = "user-key";
-    async batchIngestRuns() {
+    async batchIngestRuns(_batch?: unknown) {
       calls.push("batch");
     }
     async multipartIngestRuns() {

@@ -1,8 +1,12 @@
-import { WORKER_ENV } from "../session/worker-env.js";
-import type { AckedTest } from "../ledger/ledger.js";
-import type { ExampleHint } from "../spool/records.js";
+import { TALLY_ROUTES } from "../protocol/routes.js";
+import { WORKER_ENV } from "../protocol/worker-env.js";
+import type { WorkerAckBody } from "../protocol/bodies.js";
+import type { AckedTest } from "../protocol/tracked-test.js";
+import type { ExampleHint } from "../protocol/examples.js";
 import { ClientTracker } from "./client-tracker.js";
 import type { LangsmithClientLike, LangsmithModules } from "./langsmith-types.js";
+import { WorkerPlugins, type WorkerPlugin } from "./plugins.js";
+import { testContext } from "./test-context.js";
 
 // The worker half of a run. Installed once per worker by the runner's setup file, before any test
 // file is loaded: it points every langsmith client at the collector, and gives the `ls` API what it
@@ -23,7 +27,14 @@ export interface WorkerRuntime {
   noteProblem(message: string): void;
   /** Notes a tracked test that ran; the file's ack carries the list to the main process. */
   reportTest(t: AckedTest): void;
+  /** The plugins set up on this runtime (see plugins.ts and registerWorkerPlugin). */
+  plugins: WorkerPlugins;
   flushAndAck(file: string): Promise<string[]>;
+}
+
+export interface InstallOptions {
+  /** Registered as by registerWorkerPlugin. */
+  plugins?: WorkerPlugin[];
 }
 
 const KEY = Symbol.for("tally.worker-runtime");
@@ -33,9 +44,25 @@ export function getRuntime(): WorkerRuntime | undefined {
   return g[KEY];
 }
 
-export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEnv = process.env): WorkerRuntime {
+// Registered plugins are set up on every runtime of the worker: Jest installs one per test file (each
+// file has its own copy of langsmith), and each copy needs the plugin's setup. On a global symbol,
+// like the runtime, so that every copy of this module shares them.
+const PLUGINS = Symbol.for("tally.worker-plugins");
+const registered: Map<string, WorkerPlugin> = ((globalThis as unknown as Record<symbol, Map<string, WorkerPlugin>>)[PLUGINS] ??= new Map());
+
+/** Attaches a plugin to the worker runtime, now if one is installed, and to every one installed later. */
+export function registerWorkerPlugin(plugin: WorkerPlugin): void {
+  registered.set(plugin.name, plugin);
+  g[KEY]?.plugins.add(plugin);
+}
+
+export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEnv = process.env, options: InstallOptions = {}): WorkerRuntime {
+  for (const plugin of options.plugins ?? []) registered.set(plugin.name, plugin);
   const existing = g[KEY];
-  if (existing && existing.langsmith.Client === langsmith.Client) return existing;
+  if (existing && existing.langsmith.Client === langsmith.Client) {
+    for (const plugin of registered.values()) existing.plugins.add(plugin);
+    return existing;
+  }
 
   const url = env[WORKER_ENV.url];
   const token = env[WORKER_ENV.token];
@@ -77,9 +104,19 @@ export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEn
     if (hints.length === 0) return;
     const batch = hints;
     hints = [];
-    tracker.track(post("/_tally/examples", batch).catch(() => undefined));
+    tracker.track(post(TALLY_ROUTES.examples, batch).catch(() => undefined));
   }
 
+  const plugins = new WorkerPlugins(
+    {
+      // A getter: the runtime is made below, and no plugin is set up before it is installed.
+      get runtime() {
+        return runtime;
+      },
+      currentTest: () => testContext.getStore()?.seen,
+    },
+    (message) => notes.push(message),
+  );
   const runtime: WorkerRuntime = {
     active,
     runKey: env[WORKER_ENV.runKey] ?? "untracked",
@@ -101,18 +138,24 @@ export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEn
     reportTest(t) {
       if (url && token) ranTests.push(t);
     },
+    plugins,
     async flushAndAck(file) {
-      if (!url || !token) return [];
+      const deadline = Date.now() + runtime.flushTimeoutMs - 1000;
+      // Without a collector there is no ack, but a plugin may still have work of its own to finish.
+      if (!url || !token) return runtime.plugins.flush(deadline);
       sendHints();
-      const problems = [...notes, ...(await tracker.flush(Date.now() + runtime.flushTimeoutMs - 1000))];
+      const flushed = [...notes, ...(await tracker.flush(deadline))];
       notes = [];
+      // After the queues: an evaluator still running until then may have used a plugin.
+      const problems = [...flushed, ...(await runtime.plugins.flush(deadline))];
       // A worker may run several files (isolate: false, Jest): each ack carries its own file's tests.
       const tests = ranTests;
       ranTests = [];
-      await post("/_tally/ack", { file, worker: env.VITEST_POOL_ID ?? env.JEST_WORKER_ID, problems, tests });
+      await post(TALLY_ROUTES.ack, { file, worker: env.VITEST_POOL_ID ?? env.JEST_WORKER_ID, problems, tests } satisfies WorkerAckBody);
       return problems;
     },
   };
   g[KEY] = runtime;
+  for (const plugin of registered.values()) plugins.add(plugin);
   return runtime;
 }

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { FeedbackRecord } from "../wire/types.js";
 import type { LangsmithClientLike } from "./langsmith-types.js";
+import type { WorkerTest } from "./plugins.js";
 
 /** What `logFeedback`, `logOutputs`, `wrapEvaluator` and `ls.expect` need to know about the running test. */
 export interface TestState {
@@ -19,6 +20,8 @@ export interface TestState {
   open: boolean;
   /** The client the test's run uses; its evaluators and feedback use the same one (same queue). */
   client: LangsmithClientLike;
+  /** What plugins see of this test (`WorkerPluginContext.currentTest`); the rest of the state stays internal. */
+  seen: WorkerTest;
 }
 
 // One store per worker (and per copy of this module, which is why it hangs off a global symbol).

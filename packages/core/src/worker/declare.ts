@@ -1,0 +1,101 @@
+import type { ApiState } from "./api-state.js";
+import { runTest, type Declaration } from "./execute.js";
+import { identify, noteConversions, repetitionsOf, repetitionTitle } from "./identity.js";
+import type { LsDescribeConfig, LsParams, LsTestFn } from "./ls-types.js";
+import { getRuntime } from "./runtime.js";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+// `ls.test` and `ls.describe` with their variants: what happens when a test is declared, before
+// anything runs. Each registers with the runner's own method, looked up when called (the runner is
+// injected by the setup file, after this module may have been loaded).
+
+type LsTest = (name: string, params: LsParams, fn: LsTestFn, timeout?: number) => void;
+type LsEach = (table: LsParams[], config?: LsParams["config"]) => (name: string, fn: LsTestFn, timeout?: number) => void;
+type LsDescribe = (name: string, fn: () => unknown, config?: LsDescribeConfig) => any;
+
+export function declareTests(api: ApiState) {
+  function wrapTest(method: any, skipped = false): LsTest {
+    return function lsTest(name, params, fn, timeout) {
+      const suite = api.describeStack.at(-1);
+      const reps = repetitionsOf(params?.config);
+      // The example is known now, at collection: hint it so it is uploaded while the file runs.
+      // One identity per declaration, made when first needed (skipped tests never need it).
+      let identity: Declaration | undefined;
+      const declared = (): Declaration => {
+        if (identity) return identity;
+        const rt = getRuntime();
+        return (identity = { ...identify(params, suite, rt), rt });
+      };
+      if (!skipped && !suite?.skipped) {
+        const { tracked, dataset, experiment, rt, example, notes } = declared();
+        if (tracked && dataset && experiment) {
+          // (The full name is looked up only when there is something to say.)
+          if (notes.length > 0) noteConversions(rt!, api.binding.fullNameOf?.(name) ?? name, "inputs", notes);
+          rt!.hintExample(example(dataset, experiment));
+        }
+      }
+      for (let r = 0; r < reps; r++) {
+        const testName = repetitionTitle(name, r, reps);
+        const fullName = api.binding.fullNameOf?.(testName) ?? testName;
+        // No declared parameter: Jest would take one as a `done` callback. Vitest passes its context anyway.
+        method(
+          testName,
+          function (this: unknown) {
+            return runTest(api, { ctx: arguments[0], name, fullName, repetition: r, declared: declared(), fn });
+          },
+          timeout,
+        );
+      }
+    };
+  }
+
+  function eachOf(method: any, skipped = false): LsEach {
+    return (table, config) => (name, fn, timeout) => {
+      table.forEach((row, i) => wrapTest(method, skipped)(`${name}, item ${i}`, { ...row, config: { ...config, ...row.config } }, fn, timeout));
+    };
+  }
+
+  const lazy = (pick: (t: any) => any) =>
+    new Proxy(function () {}, { apply: (_t, _this, args) => pick(api.binding.methods().test)(...args) });
+  const variant = (pick: (t: any) => any, skipped = false) => Object.assign(wrapTest(lazy(pick), skipped), { each: eachOf(lazy(pick), skipped) });
+
+  const test = Object.assign(wrapTest(lazy((t) => t)), {
+    only: variant((t) => t.only),
+    skip: variant((t) => t.skip, true),
+    each: eachOf(lazy((t) => t)),
+    concurrent: Object.assign(wrapTest(lazy((t) => t.concurrent)), {
+      each: eachOf(lazy((t) => t.concurrent)),
+      only: variant((t) => t.concurrent.only),
+      skip: variant((t) => t.concurrent.skip, true),
+    }),
+  });
+
+  function wrapDescribe(pick: (d: any) => any, skipped = false): LsDescribe {
+    return function lsDescribe(name, fn, config = {}) {
+      return pick(api.binding.methods().describe)(name, () => {
+        // The frame is there only while the block collects: the tests it declares read it then.
+        api.describeStack.push({ ...config, name, skipped: skipped || api.describeStack.at(-1)?.skipped });
+        let out: unknown;
+        try {
+          out = fn();
+        } catch (err) {
+          api.describeStack.pop();
+          throw err;
+        }
+        if (out && typeof (out as Promise<unknown>).then === "function") {
+          return (out as Promise<unknown>).finally(() => api.describeStack.pop());
+        }
+        api.describeStack.pop();
+        return out;
+      });
+    };
+  }
+  const describe = Object.assign(wrapDescribe((d) => d), {
+    only: wrapDescribe((d) => d.only),
+    skip: wrapDescribe((d) => d.skip, true),
+    concurrent: wrapDescribe((d) => d.concurrent),
+  });
+
+  return { test, describe };
+}
