@@ -56,7 +56,7 @@ test("tally flush sends what a run left in the spool, once", async () => {
     const run = store.store.runs.get(runId)!;
     expect(run.reference_example_id).not.toBe(runId);
     expect(store.store.examples.get(run.reference_example_id!)?.inputs).toEqual(inputs);
-    expect(store.store.feedback.list({ run: [runId] })).toHaveLength(1);
+    expect(store.store.feedback.list({ runs: [runId] })).toHaveLength(1);
   } finally {
     await store.close();
   }

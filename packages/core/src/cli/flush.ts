@@ -1,7 +1,7 @@
 import { join } from "node:path";
-import { connectBackend } from "../session/backend.js";
-import { endpointOf } from "../session/options.js";
-import { claimLeftBehind, resend } from "../spool/left-behind.js";
+import { connectBackend } from "../run/backend.js";
+import { endpointOf } from "../run/options.js";
+import { claimLeftBehind, resend } from "../run/left-behind.js";
 import { Spool } from "../spool/spool.js";
 
 /** Sends what earlier runs left in the spool; each spool goes back to the backend it was meant for. */

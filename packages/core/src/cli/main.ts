@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { startServer } from "../server/index.js";
-import { LOCAL_UI_PORT } from "../registry/web-url.js";
+import { DEFAULT_PORTS } from "../ports.js";
 import { type RunningUi, StoreNotFoundError, startUi } from "../ui/index.js";
 import { flushSpools } from "./flush.js";
 
@@ -12,7 +12,7 @@ Usage:
       Start the LangSmith-compatible server (the embedded store) over HTTP.
       Point any langsmith client at it with LANGSMITH_ENDPOINT=http://HOST:PORT.
   tally ui [--port N] [--host H] [--dir DIR | --db FILE]
-      Browse the local store (.tally/tally.db) at http://localhost:${LOCAL_UI_PORT}.
+      Browse the local store (.tally/tally.db) at http://localhost:${DEFAULT_PORTS.ui}.
   tally flush [--dir DIR]
       Send what earlier runs left in the spool (backend was down, process killed).
 
@@ -42,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === "ui") return ui(values.db ?? join(dir, "tally.db"), values.port, values.host);
   if (command === "server") {
-    const port = Number(values.port ?? 1984);
+    const port = Number(values.port ?? DEFAULT_PORTS.server);
     const server = await startServer({
       dbPath: values.db ?? join(dir, "tally.db"),
       port,
@@ -63,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function ui(dbPath: string, portArg: string | undefined, host: string | undefined): Promise<number> {
-  const port = Number(portArg ?? LOCAL_UI_PORT);
+  const port = Number(portArg ?? DEFAULT_PORTS.ui);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`tally ui: --port must be a port number, got "${portArg}"\n`);
     return 2;

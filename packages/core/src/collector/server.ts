@@ -2,14 +2,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Ledger } from "../ledger/ledger.js";
 import type { ExperimentRegistry } from "../registry/registry.js";
-import type { SpoolBody, TestRegistration } from "../spool/records.js";
+import { parseAck, parseExampleHints } from "../protocol/bodies.js";
+import type { TestRegistration } from "../protocol/examples.js";
+import { liftTallyExtra } from "../protocol/run-extra.js";
+import { TALLY_ROUTE_PREFIX, TALLY_ROUTES } from "../protocol/routes.js";
+import type { SpoolBody } from "../spool/records.js";
 import type { Spool } from "../spool/spool.js";
 import type { Sender } from "../upstream/sender.js";
 import type { Upstream } from "../upstream/http.js";
 import { readBody } from "../wire/body.js";
 import { attachToOps, flattenRunCreate, MultipartError, normalizeFeedback, normalizeRun, parseRunsBatch, parseRunsMultipart, RunPayloadError } from "../wire/runs.js";
-import { parseAck, parseExampleHints } from "../wire/tally-bodies.js";
-import { liftTallyExtra } from "../wire/tally-extra.js";
 import type { FeedbackRecord, RunOp } from "../wire/types.js";
 import { COLLECTOR_INFO } from "./info.js";
 
@@ -97,7 +99,7 @@ async function handle(deps: CollectorDeps, req: IncomingMessage, res: ServerResp
     const fb = normalizeFeedback(await readJson(req));
     return accept(deps, res, [], [fb], fb);
   }
-  if (path.startsWith("/_tally/")) return handleTally(deps, method, path, req, res);
+  if (path.startsWith(TALLY_ROUTE_PREFIX)) return handleTally(deps, method, path, req, res);
   return proxy(deps, method, url, req, res);
 }
 
@@ -147,7 +149,7 @@ async function handleTally(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  if (method === "POST" && path === "/_tally/examples") {
+  if (method === "POST" && path === TALLY_ROUTES.examples) {
     // Sent when a worker collects its ls.test()s, so examples are uploaded while the file runs; the
     // test's own registration arrives later, inside its run.
     const hints = parseExampleHints(await readJson(req));
@@ -157,7 +159,7 @@ async function handleTally(
     for (const h of hints) void deps.registry.ensure(h.dataset, h.experiment).catch(() => undefined);
     return;
   }
-  if (method === "POST" && path === "/_tally/ack") {
+  if (method === "POST" && path === TALLY_ROUTES.ack) {
     const ack = parseAck(await readJson(req));
     deps.ledger.ack({ ...ack, at: Date.now() });
     return send(res, 200, { ok: true });

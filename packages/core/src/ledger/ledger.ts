@@ -1,4 +1,5 @@
-import type { TestRegistration } from "../spool/records.js";
+import type { TestRegistration } from "../protocol/examples.js";
+import type { WorkerAck } from "../protocol/tracked-test.js";
 import type { FeedbackRecord, RunOp } from "../wire/types.js";
 
 // The collector's account of every run and feedback it was given and what the backend accepted.
@@ -24,31 +25,6 @@ export interface FeedbackEntry {
   key: string;
   delivered: boolean;
   error?: string;
-}
-
-/**
- * A tracked test as its worker saw it, sent with the file's ack. Jest has no task meta: this is how
- * its main process learns each test's run id, experiment and scores, even for a run that never
- * reached the collector (sampled away, or refused).
- */
-export interface AckedTest {
-  runId: string;
-  /** The runner's full test name (describe titles and test title). */
-  fullName: string;
-  dataset: string;
-  experimentName: string;
-  experimentId: string;
-  feedback: Array<{ key: string; score: number | boolean | null }>;
-  passed: boolean;
-}
-
-export interface WorkerAck {
-  file: string;
-  worker?: string;
-  at: number;
-  /** What the worker's flush could not send (it names tests); empty when all went well. */
-  problems: string[];
-  tests: AckedTest[];
 }
 
 export class Ledger {

@@ -1,8 +1,8 @@
-import type { AckedTest } from "../ledger/ledger.js";
-import type { ExampleHint } from "../spool/records.js";
-import { isUuid } from "./ids.js";
-import { isRecord } from "./json-object.js";
-import { RunPayloadError } from "./runs.js";
+import { isUuid } from "../wire/ids.js";
+import { isRecord } from "../wire/json-object.js";
+import { RunPayloadError } from "../wire/runs.js";
+import type { ExampleHint } from "./examples.js";
+import type { AckedTest, WorkerAck } from "./tracked-test.js";
 
 // Tally's own worker → collector bodies, checked at the edge. A malformed one is answered 422 and
 // never reaches the spool: there it would hold up the sender (an example it cannot place keeps the
@@ -30,12 +30,8 @@ export function parseExampleHints(json: unknown): ExampleHint[] {
   return json as ExampleHint[];
 }
 
-export interface WorkerAckBody {
-  file: string;
-  worker?: string;
-  problems: string[];
-  tests: AckedTest[];
-}
+/** An ack as a worker posts it; the collector stamps `at` when it arrives. */
+export type WorkerAckBody = Omit<WorkerAck, "at">;
 
 export function parseAck(json: unknown): WorkerAckBody {
   if (!isRecord(json) || !isString(json.file)) throw new RunPayloadError("ack must be a JSON object with a file");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { liftTallyExtra, TALLY_EXTRA, type TallyRunExtra } from "./tally-extra.js";
-import type { RunOp } from "./types.js";
+import { liftTallyExtra, TALLY_EXTRA, type TallyRunExtra } from "./run-extra.js";
+import type { RunOp } from "../wire/types.js";
 
 const test = { dataset: "d", experiment: { name: "e", id: "0190f4a2-0000-5000-8000-000000000000" }, inputsHash: "h", outputsHash: "o", name: "t" };
 

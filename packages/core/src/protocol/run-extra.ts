@@ -1,6 +1,6 @@
-import type { TestRegistration } from "../spool/records.js";
-import { checkExampleHint } from "./tally-bodies.js";
-import type { FeedbackRecord, RunOp } from "./types.js";
+import type { FeedbackRecord, RunOp } from "../wire/types.js";
+import { checkExampleHint } from "./bodies.js";
+import type { TestRegistration } from "./examples.js";
 
 // A test's registration and the feedback logged while it runs travel inside its root run, under
 // `extra.__tally`, so they ride the SDK's batched upload (no request of their own, and always in the

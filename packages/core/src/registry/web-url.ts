@@ -1,12 +1,13 @@
+import { DEFAULT_PORTS } from "../ports.js";
+
 // Where a person looks at an experiment. LangSmith's web app lives beside its API host; the embedded
 // store is browsed with `tally ui`, which serves the same path shape.
-export const LOCAL_UI_PORT = 4317;
 
 export function webUrlFor(apiUrl: string, local: boolean): string {
-  if (local) return `http://localhost:${LOCAL_UI_PORT}`;
+  if (local) return `http://localhost:${DEFAULT_PORTS.ui}`;
   const url = new URL(apiUrl);
   if (url.hostname.startsWith("api.")) url.hostname = url.hostname.slice(4);
-  if (url.hostname === "localhost" || url.hostname === "127.0.0.1") url.port = url.port === "1984" ? "80" : url.port;
+  if (url.hostname === "localhost" || url.hostname === "127.0.0.1") url.port = url.port === String(DEFAULT_PORTS.server) ? "80" : url.port;
   url.pathname = url.pathname.replace(/\/api(\/v1)?\/?$/, "");
   return url.toString().replace(/\/+$/, "");
 }

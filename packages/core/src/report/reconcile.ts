@@ -1,18 +1,17 @@
 import type { Ledger, RunEntry } from "../ledger/ledger.js";
+import type { TrackedTest } from "../protocol/tracked-test.js";
 import type { ResolvedExperiment } from "../registry/registry.js";
 
 // Pure: what the runner says ran, against what the collector received and the backend accepted.
 
-/** One test as the runner reports it (Vitest: TestCase + meta; Jest: the collector's registration). */
-export interface ReportedTest {
+/**
+ * One test as the runner reports it (Vitest: TestCase + its meta; Jest: its result + its file's
+ * ack). The tracked-test fields are there when the test recorded a LangSmith run.
+ */
+export interface ReportedTest extends Partial<TrackedTest> {
   name: string;
   file: string;
   state: "passed" | "failed" | "skipped" | "pending";
-  /** Present when the test recorded a LangSmith run. */
-  runId?: string;
-  dataset?: string;
-  experimentName?: string;
-  feedback?: Array<{ key: string; score: number | boolean | null }>;
   durationMs?: number;
 }
 

@@ -2,7 +2,7 @@ import { Ledger } from "../ledger/ledger.js";
 import { ExperimentRegistry } from "../registry/registry.js";
 import type { Upstream } from "../upstream/http.js";
 import { Sender } from "../upstream/sender.js";
-import { Spool } from "./spool.js";
+import { Spool } from "../spool/spool.js";
 
 // Spools that earlier runs left behind (backend down at their end, main process killed). `tally
 // flush` sends them, and so does the next test run for the same backend, in the background.

@@ -7,14 +7,14 @@ import { Ledger } from "../ledger/ledger.js";
 import { ExperimentRegistry } from "../registry/registry.js";
 import { reconcile, type ReportedTest, type RunSummary } from "../report/reconcile.js";
 import { colors } from "../report/render.js";
-import { claimLeftBehind, resend, type ResendResult } from "../spool/left-behind.js";
+import { claimLeftBehind, resend, type ResendResult } from "./left-behind.js";
 import { Spool } from "../spool/spool.js";
 import type { WireStats } from "../upstream/body-encoder.js";
 import { Sender } from "../upstream/sender.js";
 import { readGit } from "./git.js";
 import { connectBackend } from "./backend.js";
 import { endpointOf, resolveOptions, type ResolvedOptions, type TallyOptions } from "./options.js";
-import { WORKER_ENV } from "./worker-env.js";
+import { WORKER_ENV } from "../protocol/worker-env.js";
 
 // One test run, runner-agnostic: picks the backend, opens the spool, starts the collector and the
 // sender, hands workers what they need (environment variables), and at the end drains, closes the

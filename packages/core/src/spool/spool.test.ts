@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
-import { claimLeftBehind } from "./left-behind.js";
+import { claimLeftBehind } from "../run/left-behind.js";
 import { Spool } from "./spool.js";
 
 const owner = { pid: 1, runKey: "k", startedAt: "now", backend: "local" };

@@ -7,6 +7,7 @@ import { existsSync, statSync } from "node:fs";
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
+import { DEFAULT_PORTS } from "../ports.js";
 import { Store } from "../server/store.js";
 import { html } from "./html.js";
 import { page } from "./layout.js";
@@ -37,7 +38,7 @@ export interface RunningUi {
   close(): Promise<void>;
 }
 
-export const DEFAULT_UI_PORT = 4317;
+export const DEFAULT_UI_PORT = DEFAULT_PORTS.ui;
 
 /** The store file is not there: nothing was recorded locally yet, or the path is wrong. */
 export class StoreNotFoundError extends Error {

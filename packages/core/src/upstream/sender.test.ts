@@ -116,7 +116,7 @@ test("sends dataset, experiment, example, runs and feedback, with the placeholde
   expect(root.reference_example_id).toBe(expectedExample);
   expect(server.store.examples.get(expectedExample)?.inputs).toEqual(rec.inputs);
   expect(server.store.runs.get(rec.childId)?.parent_run_id).toBe(rec.runId);
-  const session = server.store.sessions.get(root.session_id, false)!;
+  const session = server.store.sessions.get(root.session_id!, false)!;
   expect(session.name).toBe(rec.experiment.name);
   expect(session.reference_dataset_id).toBe(ds.id);
   const fb = server.store.feedback.list({ runs: [rec.runId] });

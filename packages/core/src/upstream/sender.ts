@@ -1,7 +1,8 @@
 import type { Ledger } from "../ledger/ledger.js";
 import type { ExperimentRegistry, ResolvedExperiment } from "../registry/registry.js";
 import type { Spool } from "../spool/spool.js";
-import type { ExampleHint, ExperimentClose, SpoolRecord, TestRegistration } from "../spool/records.js";
+import type { ExampleHint, TestRegistration } from "../protocol/examples.js";
+import type { ExperimentClose, SpoolRecord } from "../spool/records.js";
 import { exampleId } from "../identity/experiment.js";
 import { encodeExamplesMultipart, encodeRunsMultipart } from "../wire/encode.js";
 import type { ExampleRecord, FeedbackRecord, RunOp } from "../wire/types.js";

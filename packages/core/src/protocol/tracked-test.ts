@@ -1,0 +1,39 @@
+// One tracked test, the same shape wherever it travels: the worker builds it when the test ends;
+// Vitest carries it in the test's task meta, Jest's workers in their file's ack to the collector;
+// the ledger keeps the acks and the report reconciles them with what the backend accepted.
+
+/** A feedback key and score as the end-of-run table shows it. */
+export interface FeedbackScore {
+  key: string;
+  score: number | boolean | null;
+}
+
+/** Which run a test recorded, into which experiment, with which scores. */
+export interface TrackedTest {
+  runId: string;
+  dataset: string;
+  experimentName: string;
+  experimentId: string;
+  feedback: FeedbackScore[];
+}
+
+/**
+ * A tracked test as its file's ack carries it. Jest has no task meta: this is how its main process
+ * learns each test's run, experiment and scores, even for a run that never reached the collector
+ * (sampled away, or refused).
+ */
+export interface AckedTest extends TrackedTest {
+  /** The runner's full test name (describe titles and test title). */
+  fullName: string;
+  passed: boolean;
+}
+
+/** A worker's word that a test file is done and everything it recorded was handed over. */
+export interface WorkerAck {
+  file: string;
+  worker?: string;
+  at: number;
+  /** What the worker's flush could not send (it names tests); empty when all went well. */
+  problems: string[];
+  tests: AckedTest[];
+}
