@@ -1,5 +1,5 @@
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,6 +66,24 @@ async function recordingProxy(target: string, intercept: (seen: Omit<Seen, "stat
   return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, seen };
 }
 
+/**
+ * A proxy in front of `target`: `answer` may answer a request itself (it has been read whole) and
+ * return true; every other request is forwarded.
+ */
+async function proxyTo(target: string, answer: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<string> {
+  const proxy = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    if (answer(req, res)) return;
+    const up = await fetch(target + req.url, { method: req.method, headers: req.headers as Record<string, string>, body: chunks.length ? Buffer.concat(chunks) : undefined });
+    res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" });
+    res.end(Buffer.from(await up.arrayBuffer()));
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  closers.push(() => new Promise((r) => proxy.close(() => r())));
+  return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+}
+
 function testRecords(dataset: string) {
   const experiment = experimentIdentity(dataset, "run-1");
   const runId = uuid7();
@@ -130,17 +148,12 @@ test("progress counts a record in flight once", async () => {
   closers.push(() => server.close());
   // A proxy that holds every run batch until the test ends: its records stay in flight.
   const held: Array<() => void> = [];
-  const proxy = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    if (req.url?.startsWith("/runs/multipart")) return void held.push(() => res.destroy());
-    const up = await fetch(server.url + req.url, { method: req.method, headers: req.headers as Record<string, string>, body: chunks.length ? Buffer.concat(chunks) : undefined });
-    res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" });
-    res.end(Buffer.from(await up.arrayBuffer()));
+  const proxyUrl = await proxyTo(server.url, (req, res) => {
+    if (!req.url?.startsWith("/runs/multipart")) return false;
+    held.push(() => res.destroy());
+    return true;
   });
-  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
-  closers.push(() => new Promise((r) => proxy.close(() => r())));
-  const { sender, spool } = await setup(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+  const { sender, spool } = await setup(proxyUrl);
   const rec = testRecords("in-flight-ds");
   sender.push(spool.append(rec.records));
   const ticks: number[] = [];
@@ -161,22 +174,14 @@ test("retries through 503s and Retry-After until the backend accepts", async () 
   closers.push(() => server.close());
   let failures = 0;
   // A proxy that refuses the first three ingest requests.
-  const proxy = createServer(async (req, res) => {
-    if (req.url?.startsWith("/runs/multipart") && failures < 3) {
-      failures++;
-      req.resume();
-      res.writeHead(failures === 2 ? 429 : 503, failures === 2 ? { "retry-after": "0.2" } : {});
-      return res.end("busy");
-    }
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const up = await fetch(server.url + req.url, { method: req.method, headers: req.headers as Record<string, string>, body: chunks.length ? Buffer.concat(chunks) : undefined });
-    res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" });
-    res.end(Buffer.from(await up.arrayBuffer()));
+  const proxyUrl = await proxyTo(server.url, (req, res) => {
+    if (!req.url?.startsWith("/runs/multipart") || failures >= 3) return false;
+    failures++;
+    res.writeHead(failures === 2 ? 429 : 503, failures === 2 ? { "retry-after": "0.2" } : {});
+    res.end("busy");
+    return true;
   });
-  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
-  closers.push(() => new Promise((r) => proxy.close(() => r())));
-  const { sender, spool } = await setup(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+  const { sender, spool } = await setup(proxyUrl);
   const rec = testRecords("retry-ds");
   sender.push(spool.append(rec.records));
   const p = await sender.drain(Date.now() + 20_000);
