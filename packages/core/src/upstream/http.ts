@@ -31,6 +31,13 @@ export interface Upstream {
   jsonRetrying<T>(method: string, path: string, body: unknown, deadline: number): Promise<T>;
 }
 
+/** A JSON answer's body, or the error a failed answer stands for. */
+export async function jsonOf<T>(method: string, path: string, res: Response): Promise<T> {
+  if (!res.ok) throw await toError(method, path, res);
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
 export function createUpstream(cfg: UpstreamConfig): Upstream {
   const apiUrl = cfg.apiUrl.replace(/\/+$/, "");
   const timeoutMs = cfg.timeoutMs ?? 30_000;
@@ -59,10 +66,7 @@ export function createUpstream(cfg: UpstreamConfig): Upstream {
   }
 
   async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await request(method, path, body);
-    if (!res.ok) throw await toError(method, path, res);
-    const text = await res.text();
-    return (text ? JSON.parse(text) : undefined) as T;
+    return jsonOf<T>(method, path, await request(method, path, body));
   }
 
   async function jsonRetrying<T>(method: string, path: string, body: unknown, deadline: number): Promise<T> {

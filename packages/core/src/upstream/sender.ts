@@ -7,7 +7,7 @@ import { exampleId } from "../identity/experiment.js";
 import { encodeExamplesMultipart, encodeRunsMultipart } from "../wire/encode.js";
 import type { ExampleRecord, FeedbackRecord, RunOp } from "../wire/types.js";
 import { BodyEncoder, plainBody, type EncodedBody, type WireStats } from "./body-encoder.js";
-import { backoffMs, toError, UpstreamError, type Upstream } from "./http.js";
+import { backoffMs, jsonOf, toError, UpstreamError, type Upstream } from "./http.js";
 
 // Write-behind: sends what the spool holds to the backend, in dependency order (dataset and
 // experiment, then examples, then the runs and feedback that reference them, then the close),
@@ -385,10 +385,7 @@ export class Sender {
 
   /** A JSON request with a body, counted like every other body the sender sends. */
   private async sendJson<T>(method: string, path: string, value: unknown): Promise<T> {
-    const res = await this.encoder.send(method, path, plainBody(JSON.stringify(value), "application/json"));
-    if (!res.ok) throw await toError(method, path, res);
-    const text = await res.text();
-    return (text ? JSON.parse(text) : undefined) as T;
+    return jsonOf<T>(method, path, await this.encoder.send(method, path, plainBody(JSON.stringify(value), "application/json")));
   }
 
   private async sendExamples(dataset: string, recs: SpoolRecord[]): Promise<void> {
