@@ -1,11 +1,17 @@
 import { join } from "node:path";
+import type { OpenLocalBackend } from "../backend/port.js";
 import { connectBackend } from "../run/backend.js";
 import { endpointOf } from "../run/options.js";
 import { claimLeftBehind, resend } from "../run/left-behind.js";
 import { Spool } from "../spool/spool.js";
 
 /** Sends what earlier runs left in the spool; each spool goes back to the backend it was meant for. */
-export async function flushSpools(dir: string, log: (l: string) => void, timeoutMs = 120_000): Promise<number> {
+export async function flushSpools(
+  dir: string,
+  log: (l: string) => void,
+  openLocal?: OpenLocalBackend,
+  timeoutMs = 120_000,
+): Promise<number> {
   const root = join(dir, "spool");
   const all = Spool.list(root);
   const claimed = claimLeftBehind(root);
@@ -15,12 +21,12 @@ export async function flushSpools(dir: string, log: (l: string) => void, timeout
   let left = 0;
   for (const { spool, backend } of claimed) {
     const target = backend === "local" ? { local: true as const, dir } : { local: false as const, apiUrl: backend };
-    const { upstream, apiUrl, webUrl, local, close } = await connectBackend(target, process.env);
-    if (!local && endpointOf(process.env) !== apiUrl) {
-      log(`tally flush: note: ${spool.dir} was recorded for ${apiUrl}, which differs from LANGSMITH_ENDPOINT`);
+    const to = await connectBackend(target, process.env, openLocal);
+    if (!target.local && endpointOf(process.env) !== target.apiUrl) {
+      log(`tally flush: note: ${spool.dir} was recorded for ${target.apiUrl}, which differs from LANGSMITH_ENDPOINT`);
     }
-    const r = await resend(spool, upstream, webUrl, Date.now() + timeoutMs);
-    await close();
+    const r = await resend(spool, to, Date.now() + timeoutMs);
+    await to.close();
     if (r.left === 0) {
       log(`tally flush: sent ${r.waiting} records from ${r.dir}`);
     } else {

@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { gzipSync, zstdCompressSync } from "node:zlib";
 import { afterEach, expect, test } from "vitest";
 import { Ledger } from "../ledger/ledger.js";
-import { ExperimentRegistry } from "../registry/registry.js";
+import { ExperimentRegistry } from "../delivery/registry.js";
 import { startServer } from "../server/index.js";
 import { Spool } from "../spool/spool.js";
-import { createUpstream } from "../upstream/http.js";
-import { Sender } from "../upstream/sender.js";
+import { RestBackend } from "../backend/langsmith/rest-backend.js";
+import { Scheduler } from "../delivery/scheduler.js";
 import { uuid7 } from "../wire/ids.js";
 import { startCollector } from "./server.js";
 
@@ -19,12 +19,12 @@ afterEach(async () => {
 
 async function setup() {
   const backend = await startServer();
-  const upstream = createUpstream({ apiUrl: backend.url, apiKey: "real-secret-key" });
+  const to = new RestBackend({ apiUrl: backend.url, apiKey: "real-secret-key" });
   const ledger = new Ledger();
-  const registry = new ExperimentRegistry({ upstream, webUrl: "http://x", metadata: {}, retryForMs: 5000 });
+  const registry = new ExperimentRegistry({ backend: to, metadata: {}, retryForMs: 5000 });
   const spool = Spool.create(mkdtempSync(join(tmpdir(), "collector-")), { pid: 1, runKey: "r", startedAt: "", backend: "x" });
-  const sender = new Sender({ spool, upstream, registry, ledger });
-  const collector = await startCollector({ token: "run-token", spool, sender, ledger, registry, upstream });
+  const sender = new Scheduler({ spool, backend: to, registry, ledger });
+  const collector = await startCollector({ token: "run-token", spool, sender, ledger, registry, backend: to });
   closers.push(async () => {
     sender.stop();
     await collector.close();

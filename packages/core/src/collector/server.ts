@@ -1,15 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Ledger } from "../ledger/ledger.js";
-import type { ExperimentRegistry } from "../registry/registry.js";
 import { parseAck, parseExampleHints } from "../protocol/bodies.js";
 import type { TestRegistration } from "../protocol/examples.js";
 import { liftTallyExtra } from "../protocol/run-extra.js";
 import { TALLY_ROUTE_PREFIX, TALLY_ROUTES } from "../protocol/routes.js";
 import type { SpoolBody } from "../spool/records.js";
 import type { Spool } from "../spool/spool.js";
-import type { Sender } from "../upstream/sender.js";
-import type { Upstream } from "../upstream/http.js";
+import type { Backend } from "../backend/port.js";
+import type { ExperimentRegistry } from "../delivery/registry.js";
+import type { Scheduler } from "../delivery/scheduler.js";
 import { readBody } from "../wire/body.js";
 import { attachToOps, flattenRunCreate, MultipartError, normalizeFeedback, normalizeRun, parseRunsBatch, parseRunsMultipart, RunPayloadError } from "../wire/runs.js";
 import type { FeedbackRecord, RunOp } from "../wire/types.js";
@@ -23,10 +23,10 @@ import { COLLECTOR_INFO } from "./info.js";
 export interface CollectorDeps {
   token: string;
   spool: Spool;
-  sender: Sender;
+  sender: Scheduler;
   ledger: Ledger;
   registry: ExperimentRegistry;
-  upstream: Upstream;
+  backend: Backend;
 }
 
 export interface Collector {
@@ -176,19 +176,18 @@ async function proxy(deps: CollectorDeps, method: string, url: URL, req: Incomin
   for (const [k, v] of Object.entries(req.headers)) {
     if (!HOP_BY_HOP.has(k) && typeof v === "string") headers[k] = v;
   }
-  let upstreamRes: Response;
+  let reply;
   try {
-    upstreamRes = await deps.upstream.request(method, url.pathname + url.search, body, headers);
+    reply = await deps.backend.forward({ method, path: url.pathname + url.search, headers, body });
   } catch (err) {
     return send(res, 502, { detail: `tally collector: ${(err as Error).message}` });
   }
-  const buf = Buffer.from(await upstreamRes.arrayBuffer());
   const outHeaders: Record<string, string> = {};
-  upstreamRes.headers.forEach((v, k) => {
+  for (const [k, v] of Object.entries(reply.headers)) {
     if (!HOP_BY_HOP.has(k) && k !== "content-encoding") outHeaders[k] = v;
-  });
-  res.writeHead(upstreamRes.status, outHeaders);
-  res.end(buf);
+  }
+  res.writeHead(reply.status, outHeaders);
+  res.end(reply.body);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -1,6 +1,6 @@
 import type { Ledger, RunEntry } from "../ledger/ledger.js";
 import type { TrackedTest } from "../protocol/tracked-test.js";
-import type { ResolvedExperiment } from "../registry/registry.js";
+import type { ResolvedExperiment } from "../delivery/registry.js";
 
 // Pure: what the runner says ran, against what the collector received and the backend accepted.
 

@@ -1,39 +1,45 @@
-import { join } from "node:path";
-import { webUrlFor } from "../registry/web-url.js";
-import { createUpstream, type Upstream } from "../upstream/http.js";
+import { RestBackend } from "../backend/langsmith/rest-backend.js";
+import type { Backend, OpenLocalBackend } from "../backend/port.js";
 import { apiKeyOf } from "./options.js";
 
 /** Where a run's (or a left-behind spool's) data goes: the embedded store, or a LangSmith endpoint. */
 export type BackendTarget = { local: true; dir: string } | { local: false; apiUrl: string };
 
-export interface Backend {
-  upstream: Upstream;
-  apiUrl: string;
-  webUrl: string;
-  local: boolean;
-  /** For messages: the store's file, or the endpoint. Never a key. */
-  label: string;
-  close(): Promise<void>;
+/**
+ * The backend for `target`. The embedded store comes from the runner package (`@tally/store`), so
+ * core never loads node:sqlite and a run against LangSmith never opens it.
+ */
+export async function connectBackend(
+  target: BackendTarget,
+  env: Record<string, string | undefined>,
+  openLocal: OpenLocalBackend | undefined,
+): Promise<Backend> {
+  if (!target.local) {
+    // The real key is only ever read here, in the main process.
+    return new RestBackend({ apiUrl: target.apiUrl, apiKey: apiKeyOf(env), workspaceId: env.LANGSMITH_WORKSPACE_ID });
+  }
+  if (!openLocal) openLocal = interimLocal;
+  if (!openLocal) {
+    throw new Error(
+      "tally: no LANGSMITH_API_KEY, and no local store to record to. Set LANGSMITH_API_KEY, or install @tally/store (the runner packages bring it).",
+    );
+  }
+  return openLocal(target.dir);
 }
 
-export async function connectBackend(target: BackendTarget, env: Record<string, string | undefined>): Promise<Backend> {
-  // The embedded store (and node:sqlite) is loaded only when it is the backend.
-  const dbPath = target.local ? join(target.dir, "tally.db") : undefined;
-  // In-process and on loopback, compressing would only cost CPU: the store advertises no encoding,
-  // so the sender sends it plain.
-  const local = dbPath ? await (await import("../server/index.js")).startServer({ dbPath, zstd: false, gzip: false }) : undefined;
-  const apiUrl = local ? local.url : (target as { apiUrl: string }).apiUrl;
-  return {
-    upstream: createUpstream({
-      apiUrl,
-      // The local store accepts any key; the real one is only ever read here, in the main process.
-      apiKey: local ? "tally-local" : apiKeyOf(env),
-      workspaceId: env.LANGSMITH_WORKSPACE_ID,
-    }),
-    apiUrl,
-    webUrl: webUrlFor(apiUrl, !!local),
-    local: !!local,
-    label: dbPath ? `local store ${dbPath}` : apiUrl,
-    close: async () => local?.close(),
-  };
+// INTERIM (removed when @tally/store lands): the loopback server as the local backend.
+async function interimLocal(dir: string): Promise<Backend> {
+  const { join } = await import("node:path");
+  const { webUrlFor, experimentUrl } = await import("../backend/langsmith/web-url.js");
+  const dbPath = join(dir, "tally.db");
+  const server = await (await import("../server/index.js")).startServer({ dbPath, zstd: false, gzip: false });
+  const rest = new RestBackend({ apiUrl: server.url, apiKey: "tally-local" });
+  const web = webUrlFor(server.url, true);
+  return Object.assign(Object.create(rest) as Backend, {
+    kind: "local" as const,
+    label: `local store ${dbPath}`,
+    spoolKey: "local",
+    experimentUrl: (e: { tenantId: string; datasetId: string; id: string }) => experimentUrl(web, e.tenantId, e.datasetId, e.id),
+    close: async () => server.close(),
+  });
 }

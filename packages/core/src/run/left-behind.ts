@@ -1,7 +1,7 @@
+import type { Backend } from "../backend/port.js";
+import { ExperimentRegistry } from "../delivery/registry.js";
+import { Scheduler } from "../delivery/scheduler.js";
 import { Ledger } from "../ledger/ledger.js";
-import { ExperimentRegistry } from "../registry/registry.js";
-import type { Upstream } from "../upstream/http.js";
-import { Sender } from "../upstream/sender.js";
 import { Spool } from "../spool/spool.js";
 
 // Spools that earlier runs left behind (backend down at their end, main process killed). `tally
@@ -38,11 +38,11 @@ export interface ResendResult {
   lastError?: string;
 }
 
-/** Sends one left-behind spool through `upstream` until `deadline`; removes it once complete. */
-export async function resend(spool: Spool, upstream: Upstream, webUrl: string, deadline: number, stallMs?: number): Promise<ResendResult> {
+/** Sends one left-behind spool through `backend` until `deadline`; removes it once complete. */
+export async function resend(spool: Spool, backend: Backend, deadline: number, stallMs?: number): Promise<ResendResult> {
   const waiting = spool.pending().length;
-  const registry = new ExperimentRegistry({ upstream, webUrl, metadata: {}, retryForMs: 10_000 });
-  const sender = new Sender({ spool, upstream, registry, ledger: new Ledger() });
+  const registry = new ExperimentRegistry({ backend, metadata: {}, retryForMs: 10_000 });
+  const sender = new Scheduler({ spool, backend, registry, ledger: new Ledger() });
   // Test records already sent are pushed again: their example ids are needed by the pending runs,
   // and re-sending an example is an idempotent upsert.
   sender.push(spool.all().filter((r) => r.t === "test" || !spool.isDone(r.seq)));

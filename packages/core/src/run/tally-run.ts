@@ -4,13 +4,13 @@ import { startCollector, type Collector } from "../collector/server.js";
 import { experimentIdentity } from "../identity/experiment.js";
 import { deriveRunKey, type RunKey } from "../identity/run-key.js";
 import { Ledger } from "../ledger/ledger.js";
-import { ExperimentRegistry } from "../registry/registry.js";
+import { ExperimentRegistry } from "../delivery/registry.js";
 import { reconcile, type ReportedTest, type RunSummary } from "../report/reconcile.js";
 import { colors } from "../report/render.js";
 import { claimLeftBehind, resend, type ResendResult } from "./left-behind.js";
 import { Spool } from "../spool/spool.js";
-import type { WireStats } from "../upstream/body-encoder.js";
-import { Sender } from "../upstream/sender.js";
+import type { OpenLocalBackend, WireStats } from "../backend/port.js";
+import { Scheduler } from "../delivery/scheduler.js";
 import { readGit } from "./git.js";
 import { connectBackend } from "./backend.js";
 import { endpointOf, resolveOptions, type ResolvedOptions, type TallyOptions } from "./options.js";
@@ -29,6 +29,8 @@ export interface StartOptions {
   color?: boolean;
   /** Which runner drives the run, stamped on the experiments. */
   runner: string;
+  /** Opens the embedded store (from `@tally/store`); needed when there is no API key. */
+  openLocal?: OpenLocalBackend;
 }
 
 export interface TallyRun {
@@ -67,7 +69,9 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
   const runKey = deriveRunKey(env);
 
   const target = options.local ? { local: true as const, dir: options.dir } : { local: false as const, apiUrl: endpointOf(env) };
-  const { upstream, apiUrl, webUrl, local, label: backend, close: closeBackend } = await connectBackend(target, env);
+  const to = await connectBackend(target, env, start.openLocal);
+  const local = to.kind === "local";
+  const backend = to.label;
   const gitInfo = readGit(start.root);
   const runMetadata: Record<string, unknown> = {
     __ls_runner: start.runner,
@@ -79,8 +83,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
   };
   const ledger = new Ledger();
   const registry = new ExperimentRegistry({
-    upstream,
-    webUrl,
+    backend: to,
     metadata: runMetadata,
     description: options.description,
     retryForMs: 10_000,
@@ -89,17 +92,16 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
     pid: process.pid,
     runKey: runKey.key,
     startedAt: new Date().toISOString(),
-    backend: local ? "local" : apiUrl,
+    backend: to.spoolKey,
   });
-  const sender = new Sender({ spool, upstream, registry, ledger });
+  const sender = new Scheduler({ spool, backend: to, registry, ledger });
   // What earlier runs left for this backend goes out beside this run's records, in the background.
-  const thisBackend = local ? "local" : apiUrl;
-  const leftBehind = claimLeftBehind(join(options.dir, "spool"), (b) => b === thisBackend);
+  const leftBehind = claimLeftBehind(join(options.dir, "spool"), (b) => b === to.spoolKey);
   const resending = Promise.all(
-    leftBehind.map(({ spool: s }) => resend(s, upstream, webUrl, Date.now() + options.drainTimeoutMs, options.drainStallMs)),
+    leftBehind.map(({ spool: s }) => resend(s, to, Date.now() + options.drainTimeoutMs, options.drainStallMs)),
   );
   const token = `tally-${randomBytes(24).toString("hex")}`;
-  const collector: Collector = await startCollector({ token, spool, sender, ledger, registry, upstream });
+  const collector: Collector = await startCollector({ token, spool, sender, ledger, registry, backend: to });
   log(colors(!!start.color).dim(`tally: recording to ${backend} · run ${runKey.key} (${runKey.source})`));
   for (const { spool: s } of leftBehind) {
     log(colors(!!start.color).dim(`tally: also sending ${s.pending().length} records an earlier run left in ${s.dir}`));
@@ -118,7 +120,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
   async function shutdown() {
     sender.stop();
     await collector.close();
-    await closeBackend();
+    await to.close();
   }
 
   return {

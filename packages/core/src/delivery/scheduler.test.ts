@@ -7,28 +7,28 @@ import { afterEach, expect, test } from "vitest";
 import { exampleId, experimentIdentity } from "../identity/experiment.js";
 import { objectHash } from "../identity/example-hash.js";
 import { Ledger } from "../ledger/ledger.js";
-import { ExperimentRegistry } from "../registry/registry.js";
 import { startServer, type ServerOptions } from "../server/index.js";
 import { Spool } from "../spool/spool.js";
 import { uuid7 } from "../wire/ids.js";
-import { createUpstream } from "./http.js";
-import { Sender, type SenderOptions } from "./sender.js";
+import { RestBackend } from "../backend/langsmith/rest-backend.js";
+import { ExperimentRegistry } from "./registry.js";
+import { Scheduler, type SchedulerOptions } from "./scheduler.js";
 
-// The sender against the real embedded server over HTTP.
+// The scheduler with the REST adapter, against the real embedded server over HTTP.
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function setup(apiUrl?: string, opts: { server?: ServerOptions; sender?: Partial<SenderOptions> } = {}) {
+async function setup(apiUrl?: string, opts: { server?: ServerOptions; sender?: Partial<SchedulerOptions> } = {}) {
   const server = await startServer(opts.server);
   closers.push(() => server.close());
-  const upstream = createUpstream({ apiUrl: apiUrl ?? server.url, apiKey: "k" });
+  const backend = new RestBackend({ apiUrl: apiUrl ?? server.url, apiKey: "k" });
   const ledger = new Ledger();
-  const registry = new ExperimentRegistry({ upstream, webUrl: "http://x", metadata: { m: 1 }, retryForMs: 5_000 });
+  const registry = new ExperimentRegistry({ backend, metadata: { m: 1 }, retryForMs: 5_000 });
   const spool = Spool.create(mkdtempSync(join(tmpdir(), "sender-")), { pid: 1, runKey: "r", startedAt: "", backend: "x" });
-  const sender = new Sender({ spool, upstream, registry, ledger, ...opts.sender });
+  const sender = new Scheduler({ spool, backend, registry, ledger, ...opts.sender });
   return { server, sender, spool, ledger, registry };
 }
 

@@ -1,8 +1,9 @@
-import { type BodyEncoding, encodeContent, ZSTD_AVAILABLE } from "../wire/content-encoding.js";
-import { isRecord } from "../wire/json-object.js";
-import { UpstreamError, type Upstream } from "./http.js";
+import { type BodyEncoding, encodeContent, ZSTD_AVAILABLE } from "../../wire/content-encoding.js";
+import { isRecord } from "../../wire/json-object.js";
+import { BackendError, type WireStats } from "../port.js";
+import type { Upstream } from "./http.js";
 
-// How the sender's bodies go over the wire. Run batches are compressed with the best encoding the
+// How the REST adapter's bodies go over the wire. Run batches are compressed with the best encoding the
 // backend's /info advertises (zstd, else gzip, else none), read once per sender; the bytes sent,
 // before and after compression, are counted for reports. Only `/runs/multipart` is compressed: it is
 // where LangSmith documents the two flags (the SDK compresses nothing else), and it carries nearly
@@ -29,15 +30,6 @@ export interface EncodedBody {
   encoding?: BodyEncoding;
 }
 
-/** Request bodies the sender put on the wire (counted once the backend answered, whatever it said). */
-export interface WireStats {
-  requests: number;
-  rawBytes: number;
-  wireBytes: number;
-  /** Requests by Content-Encoding ("identity" for none). */
-  byEncoding: Record<string, number>;
-}
-
 export class BodyEncoder {
   /** The backend's /info (undefined when it has none we can use). */
   private info: Promise<unknown> | undefined;
@@ -56,7 +48,7 @@ export class BodyEncoder {
     this.info ??= this.upstream.json<unknown>("GET", "/info").catch((err: unknown) => {
       // Unreachable or overloaded now: send this batch plain and ask again with the next one. A
       // backend that answered otherwise (404 on an old server, say) has no flags to wait for.
-      if (err instanceof UpstreamError && err.retryable) this.info = undefined;
+      if (err instanceof BackendError && err.retryable) this.info = undefined;
       return undefined;
     });
     return pickEncoding(await this.info, ZSTD_AVAILABLE, this.refused);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { decodeContent } from "../wire/content-encoding.js";
+import { decodeContent } from "../../wire/content-encoding.js";
 import { BodyEncoder, pickEncoding } from "./body-encoder.js";
-import { UpstreamError, type Upstream } from "./http.js";
+import { BackendError } from "../port.js";
+import type { Upstream } from "./http.js";
 
 describe("pickEncoding", () => {
   it.each([
@@ -44,9 +45,6 @@ function fakeUpstream(info: () => unknown) {
       if (v instanceof Error) throw v;
       return v as T;
     },
-    async jsonRetrying<T>(): Promise<T> {
-      throw new Error("not used");
-    },
   };
   return { upstream, sent, infoReads: () => infoReads };
 }
@@ -69,7 +67,7 @@ describe("BodyEncoder", () => {
   });
 
   it("asks again after an unreachable /info, but not after a backend that has none", async () => {
-    let answer: unknown = new UpstreamError("GET /info: backend unreachable (ECONNREFUSED)", undefined, undefined, true);
+    let answer: unknown = new BackendError("GET /info: backend unreachable (ECONNREFUSED)", undefined, undefined, true);
     const fake = fakeUpstream(() => answer);
     const enc = new BodyEncoder(fake.upstream);
     expect(await enc.encoding()).toBeUndefined();
@@ -78,7 +76,7 @@ describe("BodyEncoder", () => {
     expect(await enc.encoding()).toBe("gzip");
     expect(fake.infoReads()).toBe(2);
 
-    const old = fakeUpstream(() => new UpstreamError("GET /info: backend answered 404", 404, undefined, false));
+    const old = fakeUpstream(() => new BackendError("GET /info: backend answered 404", 404, undefined, false));
     const enc404 = new BodyEncoder(old.upstream);
     expect(await enc404.encoding()).toBeUndefined();
     expect(await enc404.encoding()).toBeUndefined();

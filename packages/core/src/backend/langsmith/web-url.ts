@@ -1,4 +1,4 @@
-import { DEFAULT_PORTS } from "../ports.js";
+import { DEFAULT_PORTS } from "../../ports.js";
 
 // Where a person looks at an experiment. LangSmith's web app lives beside its API host; the embedded
 // store is browsed with `tally ui`, which serves the same path shape.

@@ -1,21 +1,21 @@
+import { type Backend, BackendError, type RunsBatch as PortBatch, type WireStats } from "../backend/port.js";
 import type { Ledger } from "../ledger/ledger.js";
-import type { ExperimentRegistry, ResolvedExperiment } from "../registry/registry.js";
 import type { Spool } from "../spool/spool.js";
 import type { ExampleHint, TestRegistration } from "../protocol/examples.js";
 import type { ExperimentClose, SpoolRecord } from "../spool/records.js";
 import { exampleId } from "../identity/experiment.js";
-import { encodeExamplesMultipart, encodeRunsMultipart } from "../wire/encode.js";
 import type { ExampleRecord, FeedbackRecord, RunOp } from "../wire/types.js";
-import { BodyEncoder, plainBody, type EncodedBody, type WireStats } from "./body-encoder.js";
-import { backoffMs, jsonOf, toError, UpstreamError, type Upstream } from "./http.js";
+import { backoffMs } from "./backoff.js";
+import type { ExperimentRegistry, ResolvedExperiment } from "./registry.js";
 
-// Write-behind: sends what the spool holds to the backend, in dependency order (dataset and
-// experiment, then examples, then the runs and feedback that reference them, then the close),
-// several batches at a time, retrying until told to stop. Workers never wait for any of it.
+// Write-behind: sends what the spool holds through the backend port, in dependency order (dataset
+// and experiment, then examples, then the runs and feedback that reference them, then the close),
+// several batches at a time, retrying until told to stop. Workers never wait for any of it. How
+// each call looks on the wire is the adapter's business; when and in what order is this file's.
 
-export interface SenderOptions {
+export interface SchedulerOptions {
   spool: Spool;
-  upstream: Upstream;
+  backend: Backend;
   registry: ExperimentRegistry;
   ledger: Ledger;
   concurrency?: number;
@@ -23,10 +23,10 @@ export interface SenderOptions {
   maxBatchBytes?: number;
 }
 
-type RunsBatch = { kind: "runs"; recs: SpoolRecord[]; /** Set once encoded; a retry resends it. */ wire?: EncodedBody };
+type RunsBatch = { kind: "runs"; recs: SpoolRecord[]; /** Made once; a retry resends it as it is (same bytes). */ sent?: PortBatch };
 type Batch = { kind: "examples"; dataset: string; recs: SpoolRecord[] } | RunsBatch | { kind: "close"; recs: SpoolRecord[] };
 
-export interface SenderProgress {
+export interface DeliveryProgress {
   pending: number;
   sent: number;
   rejected: number;
@@ -35,7 +35,7 @@ export interface SenderProgress {
   wire: WireStats;
 }
 
-export class Sender {
+export class Scheduler {
   private queue: SpoolRecord[] = [];
   private readonly inflight = new Set<number>();
   private readonly tests = new Map<string, TestRegistration>();
@@ -48,7 +48,6 @@ export class Sender {
   private readonly uploaded = new Map<string, string>();
   private readonly uploading = new Set<string>();
   private readonly datasetVersion = new Map<string, string>();
-  private legacyIngest = false;
   private loops = 0;
   private retryAt = 0;
   private sent = 0;
@@ -56,17 +55,14 @@ export class Sender {
   private lastError: string | undefined;
   private stopped = false;
   private wakers: Array<() => void> = [];
-  private readonly encoder: BodyEncoder;
   /** Run batches that failed on the way, to be resent as they are (same records, same bytes). */
   private readonly retries: RunsBatch[] = [];
   /** Records of those batches, which no other batch may take meanwhile. */
   private readonly held = new Set<number>();
-  private readonly opts: Required<Omit<SenderOptions, "spool" | "upstream" | "registry" | "ledger">> & SenderOptions;
+  private readonly opts: Required<Omit<SchedulerOptions, "spool" | "backend" | "registry" | "ledger">> & SchedulerOptions;
 
-  constructor(opts: SenderOptions) {
+  constructor(opts: SchedulerOptions) {
     this.opts = { concurrency: 8, maxBatchOps: 200, maxBatchBytes: 16 * 1024 * 1024, ...opts };
-    this.encoder = new BodyEncoder(opts.upstream);
-    this.encoder.prefetch();
   }
 
   push(recs: SpoolRecord[]): void {
@@ -77,14 +73,14 @@ export class Sender {
     this.kick();
   }
 
-  progress(): SenderProgress {
+  progress(): DeliveryProgress {
     return {
       // Records in flight stay in the queue until the backend has them: counted once.
       pending: this.queue.length,
       sent: this.sent,
       rejected: this.rejected,
       lastError: this.lastError,
-      wire: this.encoder.stats(),
+      wire: this.opts.backend.wireStats(),
     };
   }
 
@@ -92,7 +88,7 @@ export class Sender {
    * Resolves once nothing is left to send, or at `deadline`, or once sending has failed for
    * `stallMs` without any record getting through (a backend that is down); the rest stays in the spool.
    */
-  async drain(deadline: number, onTick?: (p: SenderProgress) => void, stallMs = Infinity): Promise<SenderProgress> {
+  async drain(deadline: number, onTick?: (p: DeliveryProgress) => void, stallMs = Infinity): Promise<DeliveryProgress> {
     this.kick();
     let progressAt = Date.now();
     let done = this.sent + this.rejected;
@@ -185,8 +181,8 @@ export class Sender {
     } catch (err) {
       this.lastError = (err as Error).message;
       if (!isPermanent(err)) {
-        this.retryAt = Date.now() + backoffMs(1, (err as UpstreamError).retryAfterMs);
-        if (batch.kind === "runs" && batch.wire) this.holdForRetry(batch);
+        this.retryAt = Date.now() + backoffMs(1, (err as BackendError).retryAfterMs);
+        if (batch.kind === "runs" && batch.sent) this.holdForRetry(batch);
         return;
       }
       if (batch.recs.length === 1) return this.reject(batch.recs[0]!, (err as Error).message);
@@ -196,7 +192,7 @@ export class Sender {
     for (const rec of batch.recs) await this.sendOrSplit(single(batch, rec));
   }
 
-  /** Compressing is done once per batch: a batch that failed is resent whole, with its bytes. */
+  /** A batch is encoded once: one that failed is resent whole, with its bytes. */
   private holdForRetry(batch: RunsBatch): void {
     for (const r of batch.recs) this.held.add(r.seq);
     this.retries.push(batch);
@@ -298,7 +294,7 @@ export class Sender {
       },
       (err: unknown) => {
         this.lastError = (err as Error).message;
-        this.retryAt = Date.now() + backoffMs(2, (err as UpstreamError).retryAfterMs);
+        this.retryAt = Date.now() + backoffMs(2, (err as BackendError).retryAfterMs);
         setTimeout(() => this.kick(), this.retryAt - Date.now()).unref();
       },
     );
@@ -323,15 +319,19 @@ export class Sender {
   private async send(batch: Batch): Promise<void> {
     if (batch.kind === "examples") return this.sendExamples(batch.dataset, batch.recs);
     if (batch.kind === "close") return this.sendClose((batch.recs[0] as SpoolRecord & { t: "close" }).close);
-    const ops: RunOp[] = [];
-    const feedback: FeedbackRecord[] = [];
-    for (const rec of batch.recs) {
-      if (rec.t === "run") ops.push({ ...rec.op, run: this.rewriteRun(rec.op.run) });
-      if (rec.t === "feedback") feedback.push(this.rewriteFeedback(rec.feedback));
+    if (!batch.sent) {
+      const ops: RunOp[] = [];
+      const feedback: FeedbackRecord[] = [];
+      for (const rec of batch.recs) {
+        if (rec.t === "run") ops.push({ ...rec.op, run: this.rewriteRun(rec.op.run) });
+        if (rec.t === "feedback") feedback.push(this.rewriteFeedback(rec.feedback));
+      }
+      batch.sent = { ops, feedback };
     }
-    await this.sendRuns(batch, ops, feedback);
-    for (const op of ops) this.opts.ledger.runDelivered(op);
-    for (const f of feedback) this.opts.ledger.feedbackDelivered(f.id);
+    const { notes } = await this.opts.backend.sendRuns(batch.sent);
+    for (const note of notes) if (!this.opts.ledger.problems.includes(note)) this.opts.ledger.problems.push(note);
+    for (const op of batch.sent.ops) this.opts.ledger.runDelivered(op);
+    for (const f of batch.sent.feedback) this.opts.ledger.feedbackDelivered(f.id);
   }
 
   private rewriteRun(run: RunOp["run"]): RunOp["run"] {
@@ -344,48 +344,6 @@ export class Sender {
     const ds = f.session_id ? this.experimentById.get(f.session_id) : undefined;
     const exp = ds ? this.opts.registry.peek(ds) : undefined;
     return exp ? { ...f, session_id: exp.id } : f;
-  }
-
-  private async sendRuns(batch: RunsBatch, ops: RunOp[], feedback: FeedbackRecord[]): Promise<void> {
-    if (!this.legacyIngest) {
-      const res = await this.postMultipart(batch, ops, feedback);
-      if (res.ok) return void (await res.arrayBuffer());
-      if (res.status !== 404) throw await toError("POST", "/runs/multipart", res);
-      // An older backend without multipart ingest: fall back for the rest of the run.
-      this.legacyIngest = true;
-    }
-    const dropped = ops.flatMap((o) => (o.attachments ?? []).map((a) => `"${a.name}" of run ${o.run.id}`));
-    if (dropped.length > 0) {
-      // JSON batches have no place for bytes; say so rather than lose them silently.
-      this.opts.ledger.problems.push(`the backend has no /runs/multipart, so these attachments were not sent: ${dropped.join(", ")}`);
-    }
-    if (ops.length > 0) {
-      await this.sendJson("POST", "/runs/batch", {
-        post: ops.filter((o) => o.kind === "create").map((o) => o.run),
-        patch: ops.filter((o) => o.kind === "update").map((o) => o.run),
-      });
-    }
-    await Promise.all(feedback.map((f) => this.sendJson("POST", "/feedback", f)));
-  }
-
-  /** One multipart body for the batch, compressed as /info allows; encoded once, kept on the batch. */
-  private async postMultipart(batch: RunsBatch, ops: RunOp[], feedback: FeedbackRecord[]): Promise<Response> {
-    batch.wire ??= await this.encoder.encode(encodeRunsMultipart(ops, feedback));
-    let res = await this.encoder.send("POST", "/runs/multipart", batch.wire);
-    while (res.status === 415 && batch.wire.encoding) {
-      // Advertised but refused (a proxy in between that cannot decode it, say): the next choice
-      // (zstd → gzip → plain) for this batch and the rest of the run.
-      await res.arrayBuffer();
-      this.encoder.refuse(batch.wire.encoding);
-      batch.wire = await this.encoder.encode(encodeRunsMultipart(ops, feedback));
-      res = await this.encoder.send("POST", "/runs/multipart", batch.wire);
-    }
-    return res;
-  }
-
-  /** A JSON request with a body, counted like every other body the sender sends. */
-  private async sendJson<T>(method: string, path: string, value: unknown): Promise<T> {
-    return jsonOf<T>(method, path, await this.encoder.send(method, path, plainBody(JSON.stringify(value), "application/json")));
   }
 
   private async sendExamples(dataset: string, recs: SpoolRecord[]): Promise<void> {
@@ -408,18 +366,7 @@ export class Sender {
     const keys = [...examples.keys()].map((id) => `${exp.datasetId}/${id}`);
     for (const k of keys) this.uploading.add(k);
     try {
-      const path = `/v1/platform/datasets/${exp.datasetId}/examples`;
-      const list = [...examples.values()];
-      // Examples go uncompressed: LangSmith advertises compression for run ingest only.
-      const res = await this.encoder.send("POST", path, plainBody(encode(list), encodeType(list)));
-      let asOf: string | undefined;
-      if (res.status === 409) {
-        asOf = await this.upsertExisting(path, list);
-      } else if (!res.ok) {
-        throw await toError("POST", path, res);
-      } else {
-        asOf = ((await res.json().catch(() => ({}))) as { as_of?: string }).as_of;
-      }
+      const { asOf } = await this.opts.backend.upsertExamples(exp.datasetId, [...examples.values()]);
       if (asOf && (!this.datasetVersion.has(dataset) || asOf > this.datasetVersion.get(dataset)!)) {
         this.datasetVersion.set(dataset, asOf);
       }
@@ -430,54 +377,18 @@ export class Sender {
     }
   }
 
-  /** A backend that refuses to create existing ids: update those, create the rest. */
-  private async upsertExisting(path: string, list: ExampleRecord[]): Promise<string | undefined> {
-    const { upstream } = this.opts;
-    const ids = list.map((e) => `id=${e.id}`).join("&");
-    const existing = new Set(
-      (await upstream.json<Array<{ id: string }>>("GET", `/examples?dataset=${list[0]!.dataset_id}&${ids}&limit=${list.length}`)).map(
-        (e) => e.id,
-      ),
-    );
-    const fresh = list.filter((e) => !existing.has(e.id));
-    const old = list.filter((e) => existing.has(e.id));
-    let asOf: string | undefined;
-    for (const [method, group] of [["POST", fresh], ["PATCH", old]] as const) {
-      if (group.length === 0) continue;
-      const res = await this.encoder.send(method, path, plainBody(encode(group), encodeType(group)));
-      if (!res.ok) throw await toError(method, path, res);
-      asOf = ((await res.json().catch(() => ({}))) as { as_of?: string }).as_of ?? asOf;
-    }
-    return asOf;
-  }
-
   private async sendClose(close: ExperimentClose): Promise<void> {
     const exp = this.opts.registry.peek(close.dataset)!;
-    const datasetVersion = this.datasetVersion.get(close.dataset) ?? close.endTime;
-    await Promise.all([
-      this.sendJson("PATCH", `/sessions/${exp.id}`, {
-        name: null,
-        description: null,
-        end_time: close.endTime,
-        extra: { metadata: { ...close.metadata, dataset_version: datasetVersion } },
-      }),
-      close.gitCommit &&
-        this.sendJson("PUT", `/datasets/${exp.datasetId}/tags`, {
-          as_of: datasetVersion,
-          tag: `git:commit:${close.gitCommit}`,
-        }),
-    ]);
+    await this.opts.backend.closeExperiment({
+      id: exp.id,
+      datasetId: exp.datasetId,
+      endTime: close.endTime,
+      metadata: close.metadata,
+      datasetVersion: this.datasetVersion.get(close.dataset) ?? close.endTime,
+      gitCommit: close.gitCommit,
+    });
   }
 }
-
-const encodedCache = new WeakMap<ExampleRecord[], ReturnType<typeof encodeExamplesMultipart>>();
-function encoded(list: ExampleRecord[]) {
-  let e = encodedCache.get(list);
-  if (!e) encodedCache.set(list, (e = encodeExamplesMultipart(list)));
-  return e;
-}
-const encode = (list: ExampleRecord[]) => encoded(list).body;
-const encodeType = (list: ExampleRecord[]) => encoded(list).contentType;
 
 /** The example a record brings: a hint from collection, or a test's own registration. */
 function exampleOf(rec: SpoolRecord): ExampleHint | undefined {
@@ -490,7 +401,7 @@ function single(batch: Batch, rec: SpoolRecord): Batch {
 }
 
 function isPermanent(err: unknown): boolean {
-  return err instanceof UpstreamError && !err.retryable && err.status !== 404;
+  return err instanceof BackendError && !err.retryable && err.status !== 404;
 }
 
 function approxSize(rec: SpoolRecord): number {

@@ -1,5 +1,6 @@
-// The main process's only way to the backend (LangSmith, or the embedded store over loopback).
-// It owns the real API key; nothing it builds (errors included) ever carries the key.
+// HTTP to a LangSmith endpoint, for the REST adapter only. It owns the real API key; nothing it
+// builds (errors included) ever carries the key.
+import { BackendError } from "../port.js";
 
 export interface UpstreamConfig {
   apiUrl: string;
@@ -9,26 +10,12 @@ export interface UpstreamConfig {
   timeoutMs?: number;
 }
 
-export class UpstreamError extends Error {
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly retryAfterMs: number | undefined,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-    this.name = "UpstreamError";
-  }
-}
-
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 export interface Upstream {
   readonly apiUrl: string;
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   json<T>(method: string, path: string, body?: unknown): Promise<T>;
-  /** Like json() but retried with backoff (honouring Retry-After) until `deadline`. */
-  jsonRetrying<T>(method: string, path: string, body: unknown, deadline: number): Promise<T>;
 }
 
 /** A JSON answer's body, or the error a failed answer stands for. */
@@ -61,7 +48,7 @@ export function createUpstream(cfg: UpstreamConfig): Upstream {
       return await fetch(apiUrl + path, init);
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw new UpstreamError(`${method} ${path}: backend unreachable (${cause})`, undefined, undefined, true);
+      throw new BackendError(`${method} ${path}: backend unreachable (${cause})`, undefined, undefined, true);
     }
   }
 
@@ -69,30 +56,17 @@ export function createUpstream(cfg: UpstreamConfig): Upstream {
     return jsonOf<T>(method, path, await request(method, path, body));
   }
 
-  async function jsonRetrying<T>(method: string, path: string, body: unknown, deadline: number): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await json<T>(method, path, body);
-      } catch (err) {
-        if (!(err instanceof UpstreamError) || !err.retryable) throw err;
-        const wait = backoffMs(attempt, err.retryAfterMs);
-        if (Date.now() + wait > deadline) throw err;
-        await sleep(wait);
-      }
-    }
-  }
-
-  return { apiUrl, request, json, jsonRetrying };
+  return { apiUrl, request, json };
 }
 
-export async function toError(method: string, path: string, res: Response): Promise<UpstreamError> {
+export async function toError(method: string, path: string, res: Response): Promise<BackendError> {
   let detail = "";
   try {
     detail = (await res.text()).slice(0, 300);
   } catch {
     // The body is only for the message.
   }
-  return new UpstreamError(
+  return new BackendError(
     `${method} ${path}: backend answered ${res.status}${detail ? ` ${detail}` : ""}`,
     res.status,
     parseRetryAfter(res.headers.get("retry-after")),
@@ -107,16 +81,3 @@ export function parseRetryAfter(value: string | null): number | undefined {
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
-
-/** Exponential backoff with jitter, 250 ms → 8 s; a server's Retry-After wins (capped at 60 s). */
-export function backoffMs(attempt: number, retryAfterMs?: number): number {
-  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, 60_000);
-  const base = Math.min(8_000, 250 * 2 ** attempt);
-  return base / 2 + Math.random() * (base / 2);
-}
-
-/**
- * Retry waits never hold the process open by themselves: whoever needs the result (a drain, the
- * CLI) keeps its own timers; after a run's shutdown, what is left is in the spool anyway.
- */
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
