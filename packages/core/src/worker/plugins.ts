@@ -1,5 +1,4 @@
 import type { KVMap } from "./ls-types.js";
-import type { WorkerRuntime } from "./runtime.js";
 
 // The worker runtime's one plug-in point: features that need to see every `ls.test` run and to
 // finish their work before the file's ack (a record/replay cache of model calls, say) attach here
@@ -32,8 +31,17 @@ export interface WorkerTestResult {
   error?: unknown;
 }
 
+/** The part of the worker runtime (runtime.ts) a plugin sees; declared here so plugins never import it. */
+export interface PluginRuntime {
+  /** False when test tracking is off: the plugin should do nothing visible. */
+  readonly active: boolean;
+  readonly runKey: string;
+  /** A problem to name at the end of the run (the file's ack carries it). */
+  noteProblem(message: string): void;
+}
+
 export interface WorkerPluginContext {
-  runtime: WorkerRuntime;
+  runtime: PluginRuntime;
   /**
    * The test whose code is running, from anywhere in its async context (`undefined` outside one).
    * Concurrent tests overlap, so this, not the order of start and end, says whose a call is.
