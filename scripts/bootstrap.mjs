@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point for the README's commands (`npm run demo`, `npm test`, `npm run bench`, `npm run ui`,
-// `npm run check:packages`, `npm run typecheck`).
+// `npm run check:packages`, `npm run typecheck`, `npm run lint`).
 // It runs on whatever Node the machine has (the system Node may be 20): it installs the
 // workspace with a pinned pnpm, and pnpm then runs the real script on the pinned Node 24
 // that the root devDependency `node` provides (pnpm puts node_modules/.bin first on PATH).
@@ -14,8 +14,8 @@ const PNPM = "pnpm@10.34.8";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const task = process.argv[2];
 const rest = process.argv.slice(3);
-if (!["demo", "demo:jest", "test", "bench", "reliability", "ui", "check:packages", "typecheck"].includes(task)) {
-  console.error(`usage: node scripts/bootstrap.mjs <demo|demo:jest|test|bench|reliability|ui|check:packages|typecheck> [args]`);
+if (!["demo", "demo:jest", "test", "bench", "reliability", "ui", "check:packages", "typecheck", "lint"].includes(task)) {
+  console.error(`usage: node scripts/bootstrap.mjs <demo|demo:jest|test|bench|reliability|ui|check:packages|typecheck|lint> [args]`);
   process.exit(2);
 }
 

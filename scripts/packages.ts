@@ -25,6 +25,7 @@ export interface PackageSpec {
 /** In dependency order: packing runs each prepack build, and they share core's outputs. */
 export const PACKAGES: PackageSpec[] = [
   { name: "@tally/core", dir: "packages/core", attw: [["--profile", "esm-only"], ["--entrypoints", "./worker"]] },
+  { name: "@tally/store", dir: "packages/store", attw: [["--profile", "esm-only"]] },
   { name: "@tally/vitest-plugin", dir: "packages/vitest-plugin", attw: [["--profile", "esm-only"]] },
   { name: "@tally/jest-preset", dir: "packages/jest-preset", attw: [[]] },
 ];

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { RestBackend } from "../../packages/core/src/backend/langsmith/rest-backend.js";
-import { startServer } from "../../packages/core/src/server/index.js";
+import { startServer } from "../../packages/store/src/index.js";
 import { startFaultProxy } from "../support/fault-proxy.js";
 import { backendConformance, retryingTransient } from "./conformance.js";
 

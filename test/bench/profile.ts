@@ -16,7 +16,7 @@
 // to <suite>/.probe/. Worker-side HTTP calls are timed by wrapping `fetch`; `context.annotate` too.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServer } from "../../packages/core/dist/server/index.js";
+import { startServer } from "../../packages/store/dist/index.js";
 import { MATRIX, runVitest } from "../support/run-vitest.ts";
 import { generateSuite } from "../support/suite.ts";
 

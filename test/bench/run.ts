@@ -13,7 +13,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { startServer } from "../../packages/core/dist/server/index.js";
+import { startServer } from "../../packages/store/dist/index.js";
 import { withReads } from "../support/reads.ts";
 import { MATRIX, REPO, runJest, runVitest } from "../support/run-vitest.ts";
 import { generateSuite, type SuiteFlavour } from "../support/suite.ts";

@@ -5,12 +5,12 @@ import { join } from "node:path";
 import { expect, test } from "vitest";
 import { experimentIdentity } from "../../packages/core/src/identity/experiment.js";
 import { objectHash } from "../../packages/core/src/identity/example-hash.js";
-import { startServer } from "../../packages/core/src/server/index.js";
+import { startServer } from "../../packages/store/src/index.js";
 import { Spool } from "../../packages/core/src/spool/spool.js";
 import { uuid7 } from "../../packages/core/src/wire/ids.js";
 import { REPO, runNode } from "../support/run-vitest.js";
 
-const TALLY = join(REPO, "packages", "core", "bin", "tally.mjs");
+const TALLY = join(REPO, "packages", "store", "bin", "tally.mjs");
 
 test("tally server answers as a LangSmith endpoint until stopped", async () => {
   const child = spawn(process.execPath, [TALLY, "server", "--port", "0", "--db", ":memory:"], { stdio: ["ignore", "pipe", "pipe"] });

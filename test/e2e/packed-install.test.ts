@@ -37,8 +37,10 @@ beforeAll(() => {
   packed = Object.fromEntries(packAll(packDir).map((p) => [p.spec.name, p]));
   const tarball = (name: string) => packed[name]!.tarball;
   // Both installs at once: npm mostly waits on the cache and the disk.
-  vitestProject = createPackedProject("vitest", [tarball("@tally/core"), tarball("@tally/vitest-plugin"), LANGSMITH, ...VITEST]);
-  jestProject = createPackedProject("jest", [tarball("@tally/core"), tarball("@tally/jest-preset"), LANGSMITH, ...JEST]);
+  // Every Tally package from its tarball: npm cannot fetch an unpublished @tally/* from the registry.
+  const tally = ["@tally/core", "@tally/store"].map(tarball);
+  vitestProject = createPackedProject("vitest", [...tally, tarball("@tally/vitest-plugin"), LANGSMITH, ...VITEST]);
+  jestProject = createPackedProject("jest", [...tally, tarball("@tally/jest-preset"), LANGSMITH, ...JEST]);
   void vitestProject.then((p) => projects.push(p.dir), () => {});
   void jestProject.then((p) => projects.push(p.dir), () => {});
 }, 120_000);
@@ -74,17 +76,18 @@ async function expectRemoteRun(r: ProcessResult, suite: GeneratedSuite): Promise
 }
 
 test("the tarballs carry real versions of their workspace dependencies", () => {
-  const core = JSON.parse(readFromTarball(packed["@tally/core"]!.tarball, "package.json")) as { version: string };
+  const version = (name: string) => (JSON.parse(readFromTarball(packed[name]!.tarball, "package.json")) as { version: string }).version;
+  const deps = (name: string) => (JSON.parse(readFromTarball(packed[name]!.tarball, "package.json")) as { dependencies: Record<string, string> }).dependencies;
+  expect(deps("@tally/store")["@tally/core"], "@tally/store").toBe(version("@tally/core"));
   for (const name of ["@tally/vitest-plugin", "@tally/jest-preset"]) {
-    const pkg = JSON.parse(readFromTarball(packed[name]!.tarball, "package.json")) as { dependencies: Record<string, string> };
-    expect(pkg.dependencies["@tally/core"], name).toBe(core.version);
+    expect(deps(name), name).toEqual({ "@tally/core": version("@tally/core"), "@tally/store": version("@tally/store") });
   }
 });
 
 describe("vitest 5.1 project installed from the tarballs", () => {
   test("npx vitest run: every run delivered to the server", async () => {
     const project = await vitestProject;
-    expectCleanInstall(project, ["@tally/core", "@tally/vitest-plugin"]);
+    expectCleanInstall(project, ["@tally/core", "@tally/store", "@tally/vitest-plugin"]);
     backend = await startBackend();
     const suite = generateSuite(join(project.dir, "remote"), { flavour: "tally", files: 4, tests: 5, dataset: "packed-vitest" });
     const env = userEnv({ LANGSMITH_API_KEY: "fake-key", LANGSMITH_ENDPOINT: backend.url });
@@ -111,11 +114,18 @@ describe("vitest 5.1 project installed from the tarballs", () => {
 describe("jest 30.5 project installed from the tarballs", () => {
   test("npx jest: every run delivered to the server", async () => {
     const project = await jestProject;
-    expectCleanInstall(project, ["@tally/core", "@tally/jest-preset"]);
+    expectCleanInstall(project, ["@tally/core", "@tally/store", "@tally/jest-preset"]);
     backend = await startBackend();
     const suite = generateSuite(join(project.dir, "remote"), { flavour: "tally", runner: "jest", files: 4, tests: 5, dataset: "packed-jest" });
     const env = userEnv({ LANGSMITH_API_KEY: "fake-key", LANGSMITH_ENDPOINT: backend.url });
     await expectRemoteRun(await run("npx", ["--no", "--", "jest", "--ci", "--maxWorkers=2"], suite.dir, env), suite);
+  });
+
+  test("the preset brings the tally command", async () => {
+    const project = await jestProject;
+    const help = await run("npx", ["--no", "--", "tally", "help"], project.dir, userEnv());
+    expect(help.code, help.stdout + help.stderr).toBe(0);
+    expect(help.stdout).toContain("tally ui");
   });
 
   // Jest projects often compile TypeScript with `module: commonjs`, whose resolution (node10) ignores

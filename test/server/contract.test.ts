@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { Client, __version__ as sdkVersion } from "langsmith";
 import { getCurrentRunTree, traceable } from "langsmith/traceable";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, Store, handler, startServer } from "../../packages/core/src/server/index.js";
+import { type RunningServer, Store, handler, startServer } from "../../packages/store/src/index.js";
 import { NAMESPACE_URL, uuid4, uuid5, uuid7 } from "../../packages/core/src/wire/ids.js";
 
 let srv: RunningServer;

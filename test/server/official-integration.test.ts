@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../../packages/core/src/server/index.js";
+import { type RunningServer, startServer } from "../../packages/store/src/index.js";
 import { uuid4 } from "../../packages/core/src/wire/ids.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer } from "../../packages/core/src/server/index.js";
+import { startServer } from "../../packages/store/src/index.js";
 import { withReads } from "./reads.js";
 
 export { withReads, type Run, type Session } from "./reads.js";

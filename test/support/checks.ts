@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
-import { startServer } from "../../packages/core/src/server/index.js";
+import { startServer } from "../../packages/store/src/index.js";
 import { withReads } from "./reads.js";
 import type { Backend, Run } from "./backend.js";
 import type { GeneratedSuite } from "./suite.js";

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServer } from "../../packages/core/dist/server/index.js";
+import { startServer } from "../../packages/store/dist/index.js";
 import { resentRuns, startFaultProxy, type Fault, type FaultProxy } from "./fault-proxy.ts";
 import { withReads, type Run } from "./reads.ts";
 import { cleanEnv, jestArgv, MATRIX, REPO, runJest, runNode, runVitest, vitestArgv, type ProcessResult } from "./run-vitest.ts";
@@ -145,9 +145,9 @@ export function spoolFolders(suiteDir: string): string[] {
   return existsSync(root) ? readdirSync(root) : [];
 }
 
-/** Runs `tally flush` in a suite's folder (the CLI of the repo's core package). */
+/** Runs `tally flush` in a suite's folder (the CLI of the repo's store package). */
 export function tallyFlush(dir: string, endpoint: string): Promise<ProcessResult> {
-  const bin = join(REPO, "packages", "core", "bin", "tally.mjs");
+  const bin = join(REPO, "packages", "store", "bin", "tally.mjs");
   return runNode([bin, "flush"], dir, backendEnv(endpoint));
 }
 

@@ -3,8 +3,29 @@ export { startTallyRun, type TallyRun, type FinishedRun, type StartOptions } fro
 export { resolveOptions, trackingEnabled, type TallyOptions, type ResolvedOptions } from "./run/options.js";
 export { WORKER_ENV } from "./protocol/worker-env.js";
 export { renderReport, renderRunEnd, deliveryLine, colors, type RunEndContext } from "./report/render.js";
-export { reconcile, type ReportedTest, type RunSummary, type ExperimentSummary } from "./report/reconcile.js";
+export { reconcile, summarizeMerged, type ReportedTest, type RunSummary, type ExperimentSummary } from "./report/reconcile.js";
+export { joinBinding, type RunBinding, type BoundFile, type BoundTest } from "./report/binding.js";
+export { mergedRunEnd, type RunEnd } from "./report/run-end.js";
+export { SINKS, runSinks, terminalSink, junitPropertySink, JUNIT_PROPERTY, type RunSink, type SinkContext, type SinkResult, type Terminal } from "./report/sinks/index.js";
 export { experimentIdentity, exampleId } from "./identity/experiment.js";
 export { objectHash } from "./identity/example-hash.js";
 export { deriveRunKey } from "./identity/run-key.js";
 export type { AckedTest, FeedbackScore, TrackedTest, WorkerAck } from "./protocol/tracked-test.js";
+export { DEFAULT_PORTS } from "./ports.js";
+export { flushSpools } from "./run/flush.js";
+export { BackendError } from "./backend/port.js";
+export type {
+  Backend,
+  OpenLocalBackend,
+  DatasetRef,
+  ExperimentOpen,
+  OpenedExperiment,
+  ExperimentClose,
+  ExperimentInfo,
+  ExperimentRecords,
+  RunsBatch,
+  RunsDelivered,
+  WireStats,
+  ForwardRequest,
+  ForwardReply,
+} from "./backend/port.js";

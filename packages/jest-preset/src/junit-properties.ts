@@ -1,8 +1,7 @@
-/* eslint-disable @typescript-eslint/no-explicit-any */
+import { propertiesOf } from "./binding.js";
 
-// For jest-junit's `testCasePropertiesFile`: a `langsmith` property with the experiment URL on every
-// tracked test case. Tally's reporter sets the URL on the test's result; list it before jest-junit.
-export = function tallyJunitProperties(testCase: any): Record<string, string> {
-  const url = testCase?.tallyExperimentUrl;
-  return typeof url === "string" ? { langsmith: url } : {};
+// For jest-junit's `testCasePropertiesFile`: the properties Tally put on a test's result (the
+// `langsmith` experiment URL on every tracked test). List Tally's reporter before jest-junit.
+export = function tallyJunitProperties(testCase: unknown): Record<string, string> {
+  return propertiesOf(testCase);
 };

@@ -1,13 +1,13 @@
-import type { TallyOptions, TallyRun } from "@tally/core" with { "resolution-mode": "import" };
-import { printSummary } from "./print.js";
+import type { TallyOptions } from "@tally/core" with { "resolution-mode": "import" };
+import { bindingOf, type JestFileResult } from "./binding.js";
+import { report } from "./report.js";
 import { ensureRun, finishRun } from "./run-state.js";
-import { joinResults, type JestFileResult, type JoinedResults } from "./results.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-// The Jest reporter: prints one table per experiment and the delivery line at the end of the run,
-// and puts the experiment URL on each tracked test's result (`tallyExperimentUrl`, which the
-// junit-properties module hands to jest-junit). It sits beside Jest's own reporters.
+// The Jest reporter: hands the run what Jest saw (its binding) and the run's end to core's sinks: one
+// table per experiment and the delivery line, and the experiment URL on each tracked test's result
+// (for jest-junit, through the junit-properties module). It sits beside Jest's own reporters.
 // `export =` (module.exports is the class), like the other entry points: an `export default` would
 // compile to `exports.default`, which Node's ESM import (and some bundlers) do not unwrap.
 
@@ -28,20 +28,9 @@ class TallyJestReporter {
 
   async onRunComplete(_contexts: unknown, results: any): Promise<void> {
     const files: JestFileResult[] = results?.testResults ?? [];
-    let joined: JoinedResults | undefined;
-    const finished = await finishRun((run) => (joined = joinResults(this.rootDir, files, run.ledger.acks)));
-    if (!finished || !joined) return;
+    const end = await finishRun(bindingOf(this.rootDir, files));
     // Jest awaits each reporter's onRunComplete in turn: the links are there before jest-junit runs.
-    linkExperiments(joined, finished.run);
-    await printSummary(finished);
+    if (end) await report(end);
   }
 }
 export = TallyJestReporter;
-
-/** The experiment link on each tracked test's result (the experiments are resolved once the run is drained). */
-function linkExperiments(joined: JoinedResults, run: TallyRun): void {
-  for (const [assertion, dataset] of joined.datasetOf) {
-    const url = run.registry.peek(dataset)?.url;
-    if (url) (assertion as any).tallyExperimentUrl = url;
-  }
-}

@@ -1,4 +1,4 @@
-import type { FinishedRun, ReportedTest, TallyOptions, TallyRun } from "@tally/core" with { "resolution-mode": "import" };
+import type { FinishedRun, RunBinding, TallyOptions, TallyRun } from "@tally/core" with { "resolution-mode": "import" };
 import { resolve } from "node:path";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -7,15 +7,11 @@ import { resolve } from "node:path";
 // the same process and realm). Jest order: globalSetup → reporters' onRunStart → workers →
 // onRunComplete → globalTeardown. Whichever of globalSetup / onRunStart comes first starts the run
 // (so a user's own globalSetup or --reporters do not switch Tally off); onRunComplete finishes it and
-// prints, and globalTeardown finishes it if no Tally reporter did.
-
-export interface Finished extends FinishedRun {
-  run: TallyRun;
-}
+// reports, and globalTeardown finishes it if no Tally reporter did.
 
 interface State {
   starting?: Promise<TallyRun>;
-  finished?: Promise<Finished | undefined>;
+  finished?: Promise<FinishedRun | undefined>;
 }
 
 const KEY = Symbol.for("tally.jest.run-state");
@@ -34,7 +30,15 @@ export function ensureRun(rootDir: string, options: TallyOptions): Promise<Tally
   const s = state();
   s.starting ??= (async () => {
     const { startTallyRun } = await core();
-    const run = await startTallyRun({ root: rootDir, options, runner: "tally-jest", log, color: !!process.stderr.isTTY });
+    const run = await startTallyRun({
+      root: rootDir,
+      options,
+      runner: "tally-jest",
+      log,
+      color: !!process.stderr.isTTY,
+      // The embedded store (and node:sqlite) is loaded only when a run records locally.
+      openLocal: async (dir) => (await import("@tally/store")).openLocalBackend(dir),
+    });
     // Workers (child processes and worker threads) and in-band test environments are created after
     // this, and take their environment from this process.
     Object.assign(process.env, run.workerEnv);
@@ -44,12 +48,10 @@ export function ensureRun(rootDir: string, options: TallyOptions): Promise<Tally
 }
 
 /**
- * Finishes the run, once: the first caller's report (its tests, and files never acked) is reconciled and
- * it gets the result; later callers get `undefined` once it is done (so exactly one of them prints).
+ * Finishes the run, once: the first caller's binding is reconciled and it gets the run's end; later
+ * callers get `undefined` once it is done (so exactly one of them reports).
  */
-export async function finishRun(
-  report: (run: TallyRun) => { tests: ReportedTest[]; unacked?: string[] },
-): Promise<Finished | undefined> {
+export async function finishRun(binding: RunBinding): Promise<FinishedRun | undefined> {
   const s = state();
   if (!s.starting) return undefined;
   if (s.finished) {
@@ -60,8 +62,7 @@ export async function finishRun(
     const run = await s.starting!;
     const { WORKER_ENV } = await core();
     try {
-      const reported = report(run);
-      return { run, ...(await run.finish(reported.tests, reported.unacked)) };
+      return await run.finish(binding);
     } finally {
       for (const key of Object.values(WORKER_ENV)) delete process.env[key];
     }

@@ -1,4 +1,5 @@
 import type { TallyOptions } from "@tally/core";
+import type { TestProject, Vitest } from "vitest/node";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,11 +12,14 @@ import { writeSetupShim } from "./setup-shim.js";
 
 const REGISTERED = Symbol.for("tally.vitest.registered");
 
-/** Structurally a Vite plugin; typed loosely so it fits the `plugins` of Vitest 3.2, 4 and 5 alike. */
+/**
+ * Structurally a Vite plugin. `configureVitest` takes only the part of Vitest's `VitestPluginContext`
+ * it uses (3.2, 4 and 5 share it), so the plugin fits the `plugins` of each.
+ */
 export interface TallyPlugin {
   name: "tally";
   config(): { test: { server: { deps: { external: RegExp[] } } } };
-  configureVitest(context: { vitest: any; project: any }): void; // eslint-disable-line @typescript-eslint/no-explicit-any
+  configureVitest(context: { vitest: Vitest; project: TestProject }): void;
 }
 
 export function tally(options: TallyOptions = {}): TallyPlugin {
@@ -30,8 +34,8 @@ export function tally(options: TallyOptions = {}): TallyPlugin {
       if (!setupFiles.includes(shim)) setupFiles.unshift(shim);
       // Once per Vitest instance: with `projects`, this hook runs per project, and the config file
       // may even be evaluated again per project, so a module-level flag would not do.
-      if (!vitest[REGISTERED]) {
-        vitest[REGISTERED] = true;
+      if (!Reflect.has(vitest, REGISTERED)) {
+        Reflect.set(vitest, REGISTERED, true);
         // First in the list: reporters run in order up to their first await, so the annotations Tally
         // completes at the start of onTestRunEnd are there when the JUnit reporter reads them.
         vitest.config.reporters.unshift(new TallyReporter(options));
@@ -41,7 +45,7 @@ export function tally(options: TallyOptions = {}): TallyPlugin {
 }
 
 /**
- * Tally's own files never need Vite's transforms: have Node load them, as it does for anything in
+ * Tally's own files never need Vite's transforms: have Node load them, as it does for every file in
  * node_modules. From a workspace link or a `file:` install they sit outside node_modules, and the
  * module runner would fetch and evaluate each of them again in every test file (measured on 4.1:
  * the plugin's two entry points cost 12–16 ms and ~15 ms a file inlined, under 1 ms natively).

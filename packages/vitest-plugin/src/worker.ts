@@ -1,14 +1,13 @@
 import { installWorker, lsMatchers, type LangsmithModules } from "@tally/core/worker";
-import { VITEST_MODULE_KEY } from "./meta.js";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
+import { VITEST_MODULE_KEY, type VitestModule } from "./meta.js";
 
 // Called by the generated setup file (see plugin.ts) before every test file, with the `vitest` and
 // `langsmith` modules as the user's project resolves them.
 export interface VitestWorkerModules {
-  vitest: any;
-  langsmith: any;
-  traceable: any;
+  vitest: VitestModule;
+  /** `langsmith` and `langsmith/traceable`: what Tally uses of them. */
+  langsmith: Pick<LangsmithModules, "Client">;
+  traceable: Pick<LangsmithModules, "traceable" | "getCurrentRunTree" | "ROOT">;
   /** `createRequire` of the generated setup file: resolves like the user's project. */
   projectRequire?: NodeJS.Require;
 }
@@ -22,14 +21,19 @@ export function installVitestWorker(mods: VitestWorkerModules): void {
     projectRequire: mods.projectRequire,
   };
   const rt = installWorker(langsmith);
-  (globalThis as any)[VITEST_MODULE_KEY] = mods.vitest;
+  Reflect.set(globalThis, VITEST_MODULE_KEY, mods.vitest);
   mods.vitest.expect.extend(lsMatchers);
   // Registered by the first setup file, so with Vitest's default `sequence.hooks: "stack"` it runs
   // after every other afterAll of the file (including the test file's own). No declared parameters:
   // Vitest ≥ 4.1 parses the first one as a fixture pattern; the file comes from `arguments`.
   mods.vitest.afterAll(function (this: unknown) {
-    const suite = [...arguments].find((a: any) => a?.type === "suite") as any;
-    const file = suite?.file?.filepath ?? suite?.filepath ?? "unknown file";
-    return rt.flushAndAck(file);
+    return rt.flushAndAck(filepathOf([...arguments]));
   }, rt.flushTimeoutMs);
+}
+
+/** The test file an afterAll runs for: the suite Vitest passes (a file is a suite with `filepath`). */
+export function filepathOf(args: unknown[]): string {
+  const suite = args.find((a): a is object => typeof a === "object" && a !== null && "type" in a && a.type === "suite");
+  const file = suite && "file" in suite && typeof suite.file === "object" && suite.file !== null ? suite.file : suite;
+  return file && "filepath" in file && typeof file.filepath === "string" ? file.filepath : "unknown file";
 }

@@ -5,7 +5,7 @@ import { gzipSync, zstdCompressSync } from "node:zlib";
 import { afterEach, expect, test } from "vitest";
 import { Ledger } from "../ledger/ledger.js";
 import { ExperimentRegistry } from "../delivery/registry.js";
-import { startServer } from "../server/index.js";
+import { startServer } from "../../../store/src/index.js";
 import { Spool } from "../spool/spool.js";
 import { RestBackend } from "../backend/langsmith/rest-backend.js";
 import { Scheduler } from "../delivery/scheduler.js";

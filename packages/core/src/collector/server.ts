@@ -1,5 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listen, nodeListener } from "../http/node.js";
+import { HttpError, Reply, Router, toResponse, type HttpRequest, type HttpResponse } from "../http/router.js";
+import type { Backend } from "../backend/port.js";
+import type { ExperimentRegistry } from "../delivery/registry.js";
+import type { Scheduler } from "../delivery/scheduler.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { parseAck, parseExampleHints } from "../protocol/bodies.js";
 import type { TestRegistration } from "../protocol/examples.js";
@@ -7,10 +10,7 @@ import { liftTallyExtra } from "../protocol/run-extra.js";
 import { TALLY_ROUTE_PREFIX, TALLY_ROUTES } from "../protocol/routes.js";
 import type { SpoolBody } from "../spool/records.js";
 import type { Spool } from "../spool/spool.js";
-import type { Backend } from "../backend/port.js";
-import type { ExperimentRegistry } from "../delivery/registry.js";
-import type { Scheduler } from "../delivery/scheduler.js";
-import { readBody } from "../wire/body.js";
+import { BodyError, decodeBody } from "../wire/body.js";
 import { attachToOps, flattenRunCreate, MultipartError, normalizeFeedback, normalizeRun, parseRunsBatch, parseRunsMultipart, RunPayloadError } from "../wire/runs.js";
 import type { FeedbackRecord, RunOp } from "../wire/types.js";
 import { COLLECTOR_INFO } from "./info.js";
@@ -37,83 +37,99 @@ export interface Collector {
 const MAX_BODY = 512 * 1024 * 1024;
 
 export async function startCollector(deps: CollectorDeps): Promise<Collector> {
-  const server = createServer((req, res) => {
-    handle(deps, req, res).catch((err: unknown) => {
-      const status = (err as { status?: number }).status ?? (err instanceof RunPayloadError || err instanceof MultipartError ? 422 : 500);
-      send(res, status, { detail: `tally collector: ${(err as Error).message}` });
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
+  const routes = collectorRoutes(deps);
+  const handle = async (req: HttpRequest): Promise<HttpResponse> => {
+    if (!authorised(deps.token, req)) {
+      await req.body().catch(() => undefined); // read, so the connection can carry the answer
+      return toResponse(new Reply(401, { detail: "tally collector: missing or wrong run token" }));
+    }
+    const path = req.path.replace(/\/+$/, "") || "/";
+    // What the collector does not handle itself goes through to the backend, whatever its method.
+    if (!path.startsWith(TALLY_ROUTE_PREFIX) && routes.match(req.method, path).kind !== "found") return proxy(deps, req);
+    const { response } = await routes.dispatch({ ...req, path }, { context: (r, { params }) => ({ req: r, params }), onError });
+    return response;
+  };
+  const server = await listen(nodeListener(handle, { bodyLimitBytes: MAX_BODY }), { keepAliveTimeoutMs: 30_000, closeGraceMs: 2_000 });
+  return { url: server.url, close: () => server.close() };
 }
 
-function closeServer(server: Server): Promise<void> {
-  server.closeIdleConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
+interface Ctx {
+  req: HttpRequest;
+  params: Record<string, string>;
 }
 
-function authorised(token: string, req: IncomingMessage): boolean {
+function onError(err: unknown, req: HttpRequest): Reply {
+  const status =
+    err instanceof HttpError || err instanceof BodyError
+      ? err.status
+      : err instanceof RunPayloadError || err instanceof MultipartError
+        ? 422
+        : 500;
+  const message = err instanceof HttpError && err.status === 404 ? `no route ${req.method} ${req.path}` : (err as Error).message;
+  return new Reply(status, { detail: `tally collector: ${message}` });
+}
+
+function authorised(token: string, req: HttpRequest): boolean {
   const key = req.headers["x-api-key"];
   const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, "");
   return key === token || bearer === token;
 }
 
-async function handle(deps: CollectorDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (!authorised(deps.token, req)) {
-    await drainRequest(req);
-    return send(res, 401, { detail: "tally collector: missing or wrong run token" });
-  }
-  const url = new URL(req.url ?? "/", "http://collector");
-  const path = url.pathname.replace(/\/+$/, "") || "/";
-  const method = req.method ?? "GET";
-
-  if (method === "GET" && path === "/info") return send(res, 200, COLLECTOR_INFO);
-  if (method === "POST" && path === "/runs/multipart") {
-    const body = await readBody(req, MAX_BODY);
-    const parsed = parseRunsMultipart(body, req.headers["content-type"] ?? "");
-    const orphans = attachToOps(parsed.ops, parsed.attachments);
-    if (orphans.length > 0) {
-      // An attachment goes upstream in the body of its run: without the run there is nothing to carry it.
-      const names = orphans.map((a) => `"${a.name}" of run ${a.runId}`).join(", ");
-      deps.ledger.problems.push(`a worker sent attachments without their run, not recorded: ${names}`);
-      return send(res, 422, { detail: `tally collector: attachments without their run in the same body: ${names}` });
-    }
-    return accept(deps, res, parsed.ops, parsed.feedback);
-  }
-  if (method === "POST" && path === "/runs/batch") {
-    return accept(deps, res, parseRunsBatch(await readJson(req)), []);
-  }
-  if (method === "POST" && path === "/runs") {
-    return accept(deps, res, flattenRunCreate(await readJson(req)).map((run) => ({ kind: "create" as const, run })), []);
-  }
-  const patch = /^\/runs\/([0-9a-f-]{36})$/i.exec(path);
-  if (method === "PATCH" && patch) {
-    return accept(deps, res, [{ kind: "update", run: normalizeRun(await readJson(req), patch[1]!) }], []);
-  }
-  if (method === "POST" && path === "/feedback") {
-    const fb = normalizeFeedback(await readJson(req));
-    return accept(deps, res, [], [fb], fb);
-  }
-  if (path.startsWith(TALLY_ROUTE_PREFIX)) return handleTally(deps, method, path, req, res);
-  return proxy(deps, method, url, req, res);
+function collectorRoutes(deps: CollectorDeps): Router<Ctx> {
+  return new Router<Ctx>()
+    .get("/info", () => COLLECTOR_INFO)
+    .post("/runs/multipart", async ({ req }) => {
+      const parsed = parseRunsMultipart(await bodyOf(req), req.headers["content-type"] ?? "");
+      const orphans = attachToOps(parsed.ops, parsed.attachments);
+      if (orphans.length > 0) {
+        // An attachment goes upstream in the body of its run: without the run there is nothing to carry it.
+        const names = orphans.map((a) => `"${a.name}" of run ${a.runId}`).join(", ");
+        deps.ledger.problems.push(`a worker sent attachments without their run, not recorded: ${names}`);
+        throw new HttpError(422, `attachments without their run in the same body: ${names}`);
+      }
+      return accept(deps, parsed.ops, parsed.feedback);
+    })
+    .post("/runs/batch", async ({ req }) => accept(deps, parseRunsBatch(await jsonOf(req)), []))
+    .post("/runs", async ({ req }) => accept(deps, flattenRunCreate(await jsonOf(req)).map((run) => ({ kind: "create" as const, run })), []))
+    .patch("/runs/:id", async ({ req, params }) => {
+      if (!/^[0-9a-f-]{36}$/i.test(params.id!)) throw new HttpError(404, "not found");
+      return accept(deps, [{ kind: "update", run: normalizeRun(await jsonOf(req), params.id!) }], []);
+    })
+    .post("/feedback", async ({ req }) => {
+      const fb = normalizeFeedback(await jsonOf(req));
+      return accept(deps, [], [fb], fb);
+    })
+    .post(TALLY_ROUTES.examples, async ({ req }) => {
+      // Sent when a worker collects its ls.test()s, so examples are uploaded while the file runs; the
+      // test's own registration arrives later, inside its run.
+      const hints = parseExampleHints(await jsonOf(req));
+      const recs = deps.spool.append(hints.map((example) => ({ t: "example" as const, example })));
+      afterAnswer(() => {
+        deps.sender.push(recs);
+        for (const h of hints) void deps.registry.ensure(h.dataset, h.experiment).catch(() => undefined);
+      });
+      return new Reply(202, { accepted: hints.length });
+    })
+    .post(TALLY_ROUTES.ack, async ({ req }) => {
+      const ack = parseAck(await jsonOf(req));
+      deps.ledger.ack({ ...ack, at: Date.now() });
+      return { ok: true };
+    });
 }
 
-async function accept(
-  deps: CollectorDeps,
-  res: ServerResponse,
-  runOps: RunOp[],
-  directFeedback: FeedbackRecord[],
-  echo: unknown = { accepted: runOps.length + directFeedback.length },
-): Promise<void> {
+/**
+ * The records are in the spool before the answer; sending them waits until the answer is written, so
+ * a worker's flush does not wait on the scheduler encoding its first upstream batch.
+ */
+function afterAnswer(fn: () => void): void {
+  setImmediate(fn);
+}
+
+function accept(deps: CollectorDeps, runOps: RunOp[], directFeedback: FeedbackRecord[], echo: unknown = { accepted: runOps.length + directFeedback.length }): Reply {
   const bad = runOps.find((op) => typeof op.run?.id !== "string") ?? directFeedback.find((f) => typeof f?.id !== "string" || !f.key);
   if (bad) {
     deps.ledger.problems.push(`a worker sent a record without an id or key: ${JSON.stringify(bad).slice(0, 200)}`);
-    return send(res, 422, { detail: "tally collector: every run needs an id, every feedback an id and a key" });
+    throw new HttpError(422, "every run needs an id, every feedback an id and a key");
   }
   const { tests, ops, feedback: carried } = liftTallyExtra(runOps);
   // Registrations and carried feedback repeat across a run's create and patches: keep the first.
@@ -128,10 +144,8 @@ async function accept(
   noteTests(deps, newTests);
   for (const op of ops) deps.ledger.noteRun(op);
   for (const f of feedback) deps.ledger.noteFeedback(f);
-  // The records are in the spool: answer first, so the worker's flush does not wait on the sender
-  // encoding its first upstream batch.
-  send(res, 202, echo);
-  deps.sender.push(recs);
+  afterAnswer(() => deps.sender.push(recs));
+  return new Reply(202, echo);
 }
 
 function noteTests(deps: CollectorDeps, tests: TestRegistration[]): void {
@@ -142,72 +156,41 @@ function noteTests(deps: CollectorDeps, tests: TestRegistration[]): void {
   }
 }
 
-async function handleTally(
-  deps: CollectorDeps,
-  method: string,
-  path: string,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  if (method === "POST" && path === TALLY_ROUTES.examples) {
-    // Sent when a worker collects its ls.test()s, so examples are uploaded while the file runs; the
-    // test's own registration arrives later, inside its run.
-    const hints = parseExampleHints(await readJson(req));
-    const recs = deps.spool.append(hints.map((example) => ({ t: "example" as const, example })));
-    send(res, 202, { accepted: hints.length });
-    deps.sender.push(recs);
-    for (const h of hints) void deps.registry.ensure(h.dataset, h.experiment).catch(() => undefined);
-    return;
-  }
-  if (method === "POST" && path === TALLY_ROUTES.ack) {
-    const ack = parseAck(await readJson(req));
-    deps.ledger.ack({ ...ack, at: Date.now() });
-    return send(res, 200, { ok: true });
-  }
-  return send(res, 404, { detail: `tally collector: no route ${method} ${path}` });
-}
-
 const HOP_BY_HOP = new Set(["host", "connection", "content-length", "x-api-key", "authorization", "transfer-encoding", "keep-alive"]);
 
 /** Pass a request through to the backend with the real credentials (user code reading datasets, etc.). */
-async function proxy(deps: CollectorDeps, method: string, url: URL, req: IncomingMessage, res: ServerResponse) {
-  const body = method === "GET" || method === "HEAD" ? undefined : await readBody(req, MAX_BODY);
+async function proxy(deps: CollectorDeps, req: HttpRequest): Promise<HttpResponse> {
+  const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.body();
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
     if (!HOP_BY_HOP.has(k) && typeof v === "string") headers[k] = v;
   }
-  let reply;
+  // The in-process store builds the URLs it hands out (attachments) from this: they must lead back here.
+  if (deps.backend.kind === "local" && req.headers.host) headers["x-forwarded-host"] = req.headers.host;
+  const search = req.query.size > 0 ? `?${req.query.toString()}` : "";
   try {
-    reply = await deps.backend.forward({ method, path: url.pathname + url.search, headers, body });
+    const reply = await deps.backend.forward({ method: req.method, path: req.path + search, headers, body });
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(reply.headers)) {
+      if (!HOP_BY_HOP.has(k) && k !== "content-encoding") out[k] = v;
+    }
+    const buf = Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength);
+    return { status: reply.status, headers: { ...out, "content-length": String(buf.length) }, body: buf };
   } catch (err) {
-    return send(res, 502, { detail: `tally collector: ${(err as Error).message}` });
+    return toResponse(new Reply(502, { detail: `tally collector: ${(err as Error).message}` }));
   }
-  const outHeaders: Record<string, string> = {};
-  for (const [k, v] of Object.entries(reply.headers)) {
-    if (!HOP_BY_HOP.has(k) && k !== "content-encoding") outHeaders[k] = v;
-  }
-  res.writeHead(reply.status, outHeaders);
-  res.end(reply.body);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const body = await readBody(req, MAX_BODY);
+/** The request's body with its Content-Encoding undone (workers may compress). */
+function bodyOf(req: HttpRequest): Promise<Buffer> {
+  return req.body().then((raw) => decodeBody(raw, req.headers["content-encoding"], MAX_BODY));
+}
+
+async function jsonOf(req: HttpRequest): Promise<unknown> {
+  const body = await bodyOf(req);
   try {
     return JSON.parse(body.toString("utf8"));
   } catch {
-    throw Object.assign(new Error("body is not valid JSON"), { status: 400 });
+    throw new HttpError(400, "body is not valid JSON");
   }
-}
-
-async function drainRequest(req: IncomingMessage): Promise<void> {
-  for await (const _ of req) {
-    // discard
-  }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return;
-  const json = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(json) });
-  res.end(json);
 }

@@ -7,7 +7,7 @@ import { afterEach, expect, test } from "vitest";
 import { exampleId, experimentIdentity } from "../identity/experiment.js";
 import { objectHash } from "../identity/example-hash.js";
 import { Ledger } from "../ledger/ledger.js";
-import { startServer, type ServerOptions } from "../server/index.js";
+import { startServer, type ServerOptions } from "../../../store/src/index.js";
 import { Spool } from "../spool/spool.js";
 import { uuid7 } from "../wire/ids.js";
 import { RestBackend } from "../backend/langsmith/rest-backend.js";

@@ -57,23 +57,11 @@ export function reconcile(
   waitingHint: string | undefined,
 ): RunSummary {
   const byName = new Map<string, ExperimentSummary>();
-  const summaryFor = (dataset: string, name: string) => {
-    let s = byName.get(name);
-    if (!s) {
-      const url = experiments.find((e) => e.name === name || e.dataset === dataset)?.url;
-      s = { dataset, name, url, tests: [], expected: 0, delivered: 0, spans: 0, feedback: 0, missing: [] };
-      byName.set(name, s);
-    }
-    return s;
-  };
-
   let waitingTests = 0;
   for (const t of tests) {
-    if (!t.runId || !t.dataset || !t.experimentName) continue;
-    const s = summaryFor(t.dataset, t.experimentName);
-    s.tests.push(t);
-    s.expected++;
-    const run = ledger.runs.get(t.runId);
+    const s = experimentOf(byName, t, experiments);
+    if (!s) continue;
+    const run = ledger.runs.get(t.runId!);
     if (isDelivered(run) && run!.ended) {
       s.delivered++;
       continue;
@@ -117,6 +105,31 @@ export function reconcile(
     waitingTests,
     problems: [...ledger.problems, ...ledger.acks.flatMap((a) => a.problems)],
   };
+}
+
+/**
+ * A run whose delivery was checked elsewhere (Vitest `--merge-reports`: each shard checked its own
+ * and no collector ran here): the experiments and their tests, from what the tests carry.
+ */
+export function summarizeMerged(tests: ReportedTest[]): RunSummary {
+  const byName = new Map<string, ExperimentSummary>();
+  for (const t of tests) experimentOf(byName, t, []);
+  return { experiments: [...byName.values()], otherRuns: { delivered: 0, received: 0, byProject: {} }, waiting: 0, waitingTests: 0, problems: [], merged: true };
+}
+
+/** The summary of a tracked test's experiment, with the test counted in; undefined for an untracked test. */
+function experimentOf(byName: Map<string, ExperimentSummary>, t: ReportedTest, experiments: ResolvedExperiment[]): ExperimentSummary | undefined {
+  if (!t.runId || !t.dataset || !t.experimentName) return undefined;
+  const { dataset, experimentName: name } = t;
+  let s = byName.get(name);
+  if (!s) {
+    const url = experiments.find((e) => e.name === name || e.dataset === dataset)?.url;
+    s = { dataset, name, url, tests: [], expected: 0, delivered: 0, spans: 0, feedback: 0, missing: [] };
+    byName.set(name, s);
+  }
+  s.tests.push(t);
+  s.expected++;
+  return s;
 }
 
 /** Received by the collector, neither accepted nor refused by the backend yet: it is in the spool. */

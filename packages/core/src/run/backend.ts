@@ -18,28 +18,10 @@ export async function connectBackend(
     // The real key is only ever read here, in the main process.
     return new RestBackend({ apiUrl: target.apiUrl, apiKey: apiKeyOf(env), workspaceId: env.LANGSMITH_WORKSPACE_ID });
   }
-  if (!openLocal) openLocal = interimLocal;
   if (!openLocal) {
     throw new Error(
       "tally: no LANGSMITH_API_KEY, and no local store to record to. Set LANGSMITH_API_KEY, or install @tally/store (the runner packages bring it).",
     );
   }
   return openLocal(target.dir);
-}
-
-// INTERIM (removed when @tally/store lands): the loopback server as the local backend.
-async function interimLocal(dir: string): Promise<Backend> {
-  const { join } = await import("node:path");
-  const { webUrlFor, experimentUrl } = await import("../backend/langsmith/web-url.js");
-  const dbPath = join(dir, "tally.db");
-  const server = await (await import("../server/index.js")).startServer({ dbPath, zstd: false, gzip: false });
-  const rest = new RestBackend({ apiUrl: server.url, apiKey: "tally-local" });
-  const web = webUrlFor(server.url, true);
-  return Object.assign(Object.create(rest) as Backend, {
-    kind: "local" as const,
-    label: `local store ${dbPath}`,
-    spoolKey: "local",
-    experimentUrl: (e: { tenantId: string; datasetId: string; id: string }) => experimentUrl(web, e.tenantId, e.datasetId, e.id),
-    close: async () => server.close(),
-  });
 }

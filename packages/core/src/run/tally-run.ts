@@ -5,9 +5,11 @@ import { experimentIdentity } from "../identity/experiment.js";
 import { deriveRunKey, type RunKey } from "../identity/run-key.js";
 import { Ledger } from "../ledger/ledger.js";
 import { ExperimentRegistry } from "../delivery/registry.js";
-import { reconcile, type ReportedTest, type RunSummary } from "../report/reconcile.js";
+import { reconcile } from "../report/reconcile.js";
+import { joinBinding, type RunBinding } from "../report/binding.js";
+import { propertySetter, type RunEnd } from "../report/run-end.js";
 import { colors } from "../report/render.js";
-import { claimLeftBehind, resend, type ResendResult } from "./left-behind.js";
+import { claimLeftBehind, resend } from "./left-behind.js";
 import { Spool } from "../spool/spool.js";
 import type { OpenLocalBackend, WireStats } from "../backend/port.js";
 import { Scheduler } from "../delivery/scheduler.js";
@@ -18,7 +20,8 @@ import { WORKER_ENV } from "../protocol/worker-env.js";
 
 // One test run, runner-agnostic: picks the backend, opens the spool, starts the collector and the
 // sender, hands workers what they need (environment variables), and at the end drains, closes the
-// experiments once and reconciles. The Vitest reporter and the Jest globalSetup/teardown drive it.
+// experiments once and reconciles. The Vitest reporter and the Jest globalSetup/teardown drive it;
+// they hand it their runner's binding and pass the end it gives back to the sinks (report/sinks/).
 
 export interface StartOptions {
   root: string;
@@ -36,28 +39,27 @@ export interface StartOptions {
 export interface TallyRun {
   runKey: RunKey;
   options: ResolvedOptions;
-  ledger: Ledger;
-  registry: ExperimentRegistry;
   backend: string;
   /** True when recording into the embedded store (no API key). */
   local: boolean;
   /** Environment variables every worker needs (inherited by workers spawned after this). */
   workerEnv: Record<string, string>;
   /**
-   * Drains, closes the experiments and reconciles `tests`. `unackedFiles`: test files that ran but
-   * whose worker never acknowledged its final flush; each is named in the summary's problems.
+   * The link of the dataset's experiment, once it is resolved (the first test into it registered).
+   * Vitest's reporter puts it on tests as they end: its JUnit reporter writes before the run drains.
    */
-  finish(tests: ReportedTest[], unackedFiles?: string[]): Promise<FinishedRun>;
+  experimentUrl(dataset: string): string | undefined;
+  /**
+   * Drains, closes the experiments and reconciles what the runner saw (`binding`) against what was
+   * received and delivered. A file that owed an ack and never sent one is named in the problems.
+   */
+  finish(binding: RunBinding): Promise<FinishedRun>;
   /** Stop without draining (watch-mode restart, errors). */
   abort(): Promise<void>;
 }
 
-export interface FinishedRun {
-  summary: RunSummary;
-  /** Set when some records could not be sent and wait in the spool. */
-  spoolDir?: string;
-  /** Spools of earlier runs (backend down, process killed) this run sent on the way. */
-  leftBehind: ResendResult[];
+/** The run's end for the sinks; `where` has the spool left behind and the earlier spools sent. */
+export interface FinishedRun extends RunEnd {
   /** The request bodies this run's sender sent upstream, before and after compression. */
   wire: WireStats;
 }
@@ -126,13 +128,12 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
   return {
     runKey,
     options,
-    ledger,
-    registry,
     backend,
     local,
     workerEnv,
     abort: shutdown,
-    async finish(tests, unackedFiles = []) {
+    experimentUrl: (dataset) => registry.peek(dataset)?.url,
+    async finish(binding) {
       const deadline = Date.now() + options.drainTimeoutMs;
       let lastLog = Date.now();
       const progress = (p: { pending: number; sent: number; lastError?: string }) => {
@@ -160,13 +161,20 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
       const p = await sender.drain(deadline, progress, options.drainStallMs);
       const earlier = await resending;
       const hint = p.lastError ? `backend: ${p.lastError}` : undefined;
-      const summary = reconcile(tests, ledger, registry.all(), hint);
-      for (const file of unackedFiles) {
+      const joined = joinBinding(binding, ledger.acks, start.root);
+      const summary = reconcile(joined.tests, ledger, registry.all(), hint);
+      for (const file of joined.unacked) {
         summary.problems.push(`${file}: the worker stopped before its final flush acknowledged (crash, timeout, bail or a load error)`);
       }
       await shutdown();
       const complete = spool.removeIfComplete();
-      return { summary, spoolDir: complete ? undefined : spool.dir, leftBehind: earlier, wire: p.wire };
+      return {
+        summary,
+        where: { local, backend, spoolDir: complete ? undefined : spool.dir, leftBehind: earlier },
+        tables: options.tables,
+        setTestProperty: propertySetter(joined.boundOf),
+        wire: p.wire,
+      };
     },
   };
 }

@@ -2,7 +2,6 @@ import { appendFileSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
-import { claimLeftBehind } from "../run/left-behind.js";
 import { Spool } from "./spool.js";
 
 const owner = { pid: 1, runKey: "k", startedAt: "now", backend: "local" };
@@ -59,19 +58,4 @@ test("claim: a claim whose claimant died is void", () => {
   const orphan = Spool.create(root, { ...owner, pid: DEAD });
   expect(orphan.claim(DEAD + 1)).toBe(true);
   expect(Spool.open(orphan.dir).claim()).toBe(true);
-});
-
-test("claimLeftBehind: only dead owners' spools for the accepted backend; complete ones are removed", () => {
-  const root = mkdtempSync(join(tmpdir(), "spool-"));
-  Spool.create(root, { ...owner, pid: process.pid }).append([run("live")]);
-  const waiting = Spool.create(root, { ...owner, pid: DEAD, runKey: "waiting" });
-  waiting.append([run("a")]);
-  const elsewhere = Spool.create(root, { ...owner, pid: DEAD, runKey: "elsewhere", backend: "https://other" });
-  elsewhere.append([run("b")]);
-  const empty = Spool.create(root, { ...owner, pid: DEAD, runKey: "empty" });
-
-  const claimed = claimLeftBehind(root, (b) => b === "local");
-  expect(claimed.map((c) => c.spool.dir)).toEqual([waiting.dir]);
-  expect(Spool.list(root)).not.toContain(empty.dir);
-  expect(Spool.list(root)).toContain(elsewhere.dir);
 });

@@ -35,12 +35,39 @@ export async function readBody(
     req.resume(); // drain so the connection can still carry our 415 answer
     throw err;
   }
+  const raw = await collectBody(req, limitBytes);
+  const body = encodings.length > 0 ? await decodeContent(raw, encodings, limitBytes) : raw;
+  onSizes?.({ wire: raw.length, decoded: body.length });
+  return body;
+}
+
+/**
+ * The body of `req` as sent (Content-Encoding not undone), for a transport that decodes later (see
+ * decodeBody). BodyError 413 past `limitBytes` (before reading, when Content-Length says so), 400 for
+ * an aborted request.
+ */
+export async function collectBody(req: IncomingMessage, limitBytes: number = DEFAULT_BODY_LIMIT_BYTES): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limitBytes) {
     req.resume(); // drain so the connection can still carry our 413 answer
     throw new BodyError(413, `request body of ${declared} bytes exceeds the limit of ${limitBytes} bytes`);
   }
-  const raw = await collect(req, limitBytes);
+  return collect(req, limitBytes);
+}
+
+/**
+ * Undoes the `Content-Encoding` of a body read whole, with readBody's limits and errors (415 for a
+ * coding we cannot undo, 413 past `limitBytes` decoded, 400 for a corrupt stream).
+ */
+export async function decodeBody(
+  raw: Buffer,
+  contentEncoding: string | string[] | undefined,
+  limitBytes: number = DEFAULT_BODY_LIMIT_BYTES,
+  onSizes?: (sizes: BodySizes) => void,
+): Promise<Buffer> {
+  if (raw.length > limitBytes) throw new BodyError(413, `request body of ${raw.length} bytes exceeds the limit of ${limitBytes} bytes`);
+  const encodings = contentEncodings(contentEncoding);
+  checkEncodings(encodings);
   const body = encodings.length > 0 ? await decodeContent(raw, encodings, limitBytes) : raw;
   onSizes?.({ wire: raw.length, decoded: body.length });
   return body;

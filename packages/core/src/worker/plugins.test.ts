@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { WORKER_ENV } from "../protocol/worker-env.js";
 import type { LangsmithModules } from "./langsmith-types.js";
 import { createLsApi, type RunnerBinding } from "./ls-api.js";
-import { WorkerPlugins, type WorkerPlugin, type WorkerPluginContext, type WorkerTest } from "./plugins.js";
+import { type PluginRuntime, WorkerPlugins, type WorkerPlugin, type WorkerPluginContext, type WorkerTest } from "./plugins.js";
 import { getRuntime, installWorker, registerWorkerPlugin, type WorkerRuntime } from "./runtime.js";
 
 const errorOf = (message: string) => new Error(message);
@@ -222,7 +222,7 @@ describe("plugins on the worker runtime", () => {
   });
 
   it("sets a registered plugin up on the installed runtime, and again on each runtime installed later", async () => {
-    const setups: WorkerRuntime[] = [];
+    const setups: PluginRuntime[] = [];
     const first = installWorker(fakeLangsmith(), env());
     registerWorkerPlugin({ name: "late", setup: (ctx) => void setups.push(ctx.runtime) });
     expect(setups).toEqual([first]);
