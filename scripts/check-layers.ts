@@ -60,11 +60,15 @@ for (const file of files(coreSrc)) {
   for (const spec of importsOf(file)) {
     if (spec.startsWith("@tally/")) problems.push(`${relative(root, file)} imports ${spec}: core imports no other Tally package`);
     if (!spec.startsWith(".")) continue;
-    const target = relative(coreSrc, resolve(dirname(file), spec)).split(sep)[0]!.replace(/\.js$/, ".ts");
+    const target = relative(coreSrc, resolve(dirname(file), spec))
+      .split(sep)[0]!
+      .replace(/\.js$/, ".ts");
     if (target === from || target.startsWith("..")) continue;
     const toFloor = floorOf(CORE_FLOORS, target);
     if (toFloor >= fromFloor) {
-      problems.push(`${relative(root, file)} imports ${spec}: ${target} is ${toFloor === fromFloor ? "on the same floor as" : "above"} ${from}`);
+      problems.push(
+        `${relative(root, file)} imports ${spec}: ${target} is ${toFloor === fromFloor ? "on the same floor as" : "above"} ${from}`,
+      );
     }
   }
 }
@@ -74,7 +78,11 @@ for (const pkg of PACKAGE_FLOORS.flat()) {
   const floor = floorOf(PACKAGE_FLOORS, pkg);
   for (const file of files(src)) {
     for (const spec of importsOf(file)) {
-      if (spec.startsWith(".") && resolve(dirname(file), spec).startsWith(join(root, "packages")) && !resolve(dirname(file), spec).startsWith(join(root, "packages", pkg))) {
+      if (
+        spec.startsWith(".") &&
+        resolve(dirname(file), spec).startsWith(join(root, "packages")) &&
+        !resolve(dirname(file), spec).startsWith(join(root, "packages", pkg))
+      ) {
         problems.push(`${relative(root, file)} imports ${spec}: another package by path (use its public entry)`);
       }
       const m = /^@tally\/([^/]+)/.exec(spec);

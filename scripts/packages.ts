@@ -24,7 +24,14 @@ export interface PackageSpec {
 
 /** In dependency order: packing runs each prepack build, and they share core's outputs. */
 export const PACKAGES: PackageSpec[] = [
-  { name: "@tally/core", dir: "packages/core", attw: [["--profile", "esm-only"], ["--entrypoints", "./worker"]] },
+  {
+    name: "@tally/core",
+    dir: "packages/core",
+    attw: [
+      ["--profile", "esm-only"],
+      ["--entrypoints", "./worker"],
+    ],
+  },
   { name: "@tally/store", dir: "packages/store", attw: [["--profile", "esm-only"]] },
   { name: "@tally/vitest-plugin", dir: "packages/vitest-plugin", attw: [["--profile", "esm-only"]] },
   { name: "@tally/jest-preset", dir: "packages/jest-preset", attw: [[]] },
@@ -56,7 +63,8 @@ export function pack(spec: PackageSpec, dest: string): Packed {
   const { cmd, args } = pnpmCommand();
   const r = spawnSync(cmd, [...args, "pack", "--pack-destination", out], { cwd: join(ROOT, spec.dir), encoding: "utf8" });
   // pnpm lists every file it packs: print that only when something went wrong.
-  if (r.status !== 0) throw new Error(`pnpm pack in ${spec.dir} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`pnpm pack in ${spec.dir} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}\n${r.stderr}`);
   const name = readdirSync(out).find((f) => f.endsWith(".tgz"));
   if (!name) throw new Error(`pnpm pack in ${spec.dir} wrote no tarball:\n${r.stdout}`);
   const tarball = join(out, name);
@@ -71,7 +79,10 @@ export function packAll(dest: string): Packed[] {
 function listTarball(tarball: string): string[] {
   const r = spawnSync("tar", ["-tzf", tarball], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`tar -tzf ${tarball}: ${r.stderr}`);
-  return r.stdout.split("\n").filter(Boolean).map((f) => f.replace(/^package\//, ""));
+  return r.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ""));
 }
 
 /** One file of a tarball, as text. */

@@ -9,6 +9,9 @@ import { JEST_CASES, VITEST_CASES } from "../support/matrix-cases.js";
 test("the README's compatibility table lists the matrix as it runs now", () => {
   const rows = readmeCompatRows(readFileSync(README, "utf8"));
   const expected = [...VITEST_CASES, ...JEST_CASES].map(compatRow);
-  expect(rows.map((r) => r.slice(0, -1)), "regenerate it: run the e2e matrix, then `pnpm compat`").toEqual(expected);
+  expect(
+    rows.map((r) => r.slice(0, -1)),
+    "regenerate it: run the e2e matrix, then `pnpm compat`",
+  ).toEqual(expected);
   for (const r of rows) expect(r.at(-1), r.join(" | ")).toMatch(/^✓ \d+\/\d+ runs delivered$/);
 });

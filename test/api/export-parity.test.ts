@@ -78,7 +78,10 @@ describe(`the ls API exports every name of langsmith ${langsmithVersion}`, () =>
     const { wrapVitest } = await import(TALLY_VITEST);
     const calls: string[] = [];
     const fake = Object.fromEntries(
-      ["expect", "it", "test", "describe", "beforeAll", "afterAll"].map((n) => [n, (...args: unknown[]) => void calls.push(`${n}:${String(args[0])}`)]),
+      ["expect", "it", "test", "describe", "beforeAll", "afterAll"].map((n) => [
+        n,
+        (...args: unknown[]) => void calls.push(`${n}:${String(args[0])}`),
+      ]),
     );
     const api = wrapVitest(fake);
     expect(Object.keys(api).sort()).toEqual(["describe", "expect", "it", "logFeedback", "logOutputs", "test", "wrapEvaluator"]);

@@ -62,7 +62,14 @@ export function backendConformance(name: string, opts: ConformanceOptions): void
     const ds = await call(() => b.ensureDataset(dataset));
     const id = randomUUID();
     const exp = await call(() =>
-      b.openExperiment({ id, name: `exp-${id}`, datasetId: ds.id, description: "conformance", metadata: { m: 1 }, startTime: new Date().toISOString() }),
+      b.openExperiment({
+        id,
+        name: `exp-${id}`,
+        datasetId: ds.id,
+        description: "conformance",
+        metadata: { m: 1 },
+        startTime: new Date().toISOString(),
+      }),
     );
     return { ds, exp };
   }
@@ -95,7 +102,10 @@ export function backendConformance(name: string, opts: ConformanceOptions): void
           inputs: { question: "q" },
         },
       },
-      update: { kind: "update", run: { id, trace_id: id, dotted_order: dotted, end_time: new Date(at.getTime() + 5).toISOString(), outputs: { answer: "out" } } },
+      update: {
+        kind: "update",
+        run: { id, trace_id: id, dotted_order: dotted, end_time: new Date(at.getTime() + 5).toISOString(), outputs: { answer: "out" } },
+      },
     };
   }
 
@@ -116,7 +126,14 @@ export function backendConformance(name: string, opts: ConformanceOptions): void
         expect(exp.tenantId).toMatch(/\S/);
         expect(Number.isNaN(Date.parse(exp.startTime))).toBe(false);
         const again = await call(() =>
-          b.openExperiment({ id: exp.id, name: exp.name, datasetId: ds.id, description: "x", metadata: {}, startTime: new Date().toISOString() }),
+          b.openExperiment({
+            id: exp.id,
+            name: exp.name,
+            datasetId: ds.id,
+            description: "x",
+            metadata: {},
+            startTime: new Date().toISOString(),
+          }),
         );
         expect(again.id).toBe(exp.id);
         const url = b.experimentUrl(exp);
@@ -210,7 +227,9 @@ export function backendConformance(name: string, opts: ConformanceOptions): void
       withBackend(async (b) => {
         const { exp } = await experiment(b);
         const runs = Array.from({ length: 240 }, () => rootRun(exp.name, undefined));
-        const feedback = runs.slice(0, 130).map((r): FeedbackRecord => ({ id: uuid7(), run_id: r.id, key: "k", score: 1, session_id: exp.id }));
+        const feedback = runs
+          .slice(0, 130)
+          .map((r): FeedbackRecord => ({ id: uuid7(), run_id: r.id, key: "k", score: 1, session_id: exp.id }));
         for (let i = 0; i < runs.length; i += 80) {
           const part = runs.slice(i, i + 80);
           await call(() => b.sendRuns({ ops: part.map((r) => r.create), feedback: [] }));

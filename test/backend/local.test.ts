@@ -74,7 +74,13 @@ describe("the local backend", () => {
       const missing = await failure(b.readExperiment(ds.id));
       expect([missing.status, missing.retryable]).toEqual([404, false]);
       const noSession = await failure(
-        b.closeExperiment({ id: ds.id, datasetId: ds.id, endTime: new Date().toISOString(), metadata: {}, datasetVersion: new Date().toISOString() }),
+        b.closeExperiment({
+          id: ds.id,
+          datasetId: ds.id,
+          endTime: new Date().toISOString(),
+          metadata: {},
+          datasetVersion: new Date().toISOString(),
+        }),
       );
       expect([noSession.status, noSession.retryable]).toEqual([404, false]);
 
@@ -130,11 +136,14 @@ describe("the local backend", () => {
         method: "POST",
         path: `/v1/platform/datasets/${ds.id}/examples`,
         headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
-        body: Buffer.from(`${part(exampleId, "application/json", "{}")}${part(`${exampleId}.inputs`, "application/json", '{"q":2}')}${part(`${exampleId}.attachment.note`, "text/plain", "hello")}--${boundary}--\r\n`),
+        body: Buffer.from(
+          `${part(exampleId, "application/json", "{}")}${part(`${exampleId}.inputs`, "application/json", '{"q":2}')}${part(`${exampleId}.attachment.note`, "text/plain", "hello")}--${boundary}--\r\n`,
+        ),
       });
       expect(upload.status).toBe(200);
       const read = await b.forward({ method: "GET", path: `/examples/${exampleId}`, headers: { "x-forwarded-host": "127.0.0.1:9999" } });
-      const url = (json(read) as { attachment_urls: Record<string, { presigned_url: string }> }).attachment_urls["attachment.note"]!.presigned_url;
+      const url = (json(read) as { attachment_urls: Record<string, { presigned_url: string }> }).attachment_urls["attachment.note"]!
+        .presigned_url;
       expect(url).toBe(`http://127.0.0.1:9999/attachments/example/${exampleId}/note`);
       const bytes = await b.forward({ method: "GET", path: new URL(url).pathname, headers: {} });
       expect([bytes.status, bytes.headers["content-type"], Buffer.from(bytes.body).toString()]).toEqual([200, "text/plain", "hello"]);
@@ -162,18 +171,50 @@ describe("the local backend", () => {
         });
         const exampleId = "0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0002";
         await b.upsertExamples(ds.id, [
-          { id: exampleId, dataset_id: "ignored", inputs: { q: 1 }, outputs: null, metadata: { k: "v" }, split: "train", created_at: "2026-01-02T00:00:00Z" },
+          {
+            id: exampleId,
+            dataset_id: "ignored",
+            inputs: { q: 1 },
+            outputs: null,
+            metadata: { k: "v" },
+            split: "train",
+            created_at: "2026-01-02T00:00:00Z",
+          },
         ]);
         const runId = "019b7ca9-8c88-7ebb-82a9-9985cbfc88db";
         const dotted = `20260102T030405000000Z${runId}`;
         await b.sendRuns({
           ops: [
-            { kind: "create", run: { id: runId, trace_id: runId, dotted_order: dotted, name: "t", run_type: "chain", start_time: "2026-01-02T03:04:05Z", session_name: exp.name, reference_example_id: exampleId, inputs: { q: 1 } }, attachments: [{ name: "a", contentType: "text/plain", data: Buffer.from("hi").toString("base64") }] },
-            { kind: "update", run: { id: runId, trace_id: runId, dotted_order: dotted, end_time: "2026-01-02T03:04:06Z", outputs: { a: 2 }, error: null } },
+            {
+              kind: "create",
+              run: {
+                id: runId,
+                trace_id: runId,
+                dotted_order: dotted,
+                name: "t",
+                run_type: "chain",
+                start_time: "2026-01-02T03:04:05Z",
+                session_name: exp.name,
+                reference_example_id: exampleId,
+                inputs: { q: 1 },
+              },
+              attachments: [{ name: "a", contentType: "text/plain", data: Buffer.from("hi").toString("base64") }],
+            },
+            {
+              kind: "update",
+              run: { id: runId, trace_id: runId, dotted_order: dotted, end_time: "2026-01-02T03:04:06Z", outputs: { a: 2 }, error: null },
+            },
           ],
           feedback: [{ id: "0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0003", run_id: runId, key: "pass", score: true, session_id: exp.id }],
         });
-        await b.closeExperiment({ id: exp.id, datasetId: ds.id, endTime: "2026-01-02T03:05:00Z", metadata: { commit: "abc" }, datasetVersion: "2026-01-02T03:04:59Z", gitCommit: "abc" });
+        await b.closeExperiment({
+          id: exp.id,
+          datasetId: ds.id,
+          endTime: "2026-01-02T03:05:00Z",
+          metadata: { commit: "abc" },
+          datasetVersion: "2026-01-02T03:04:59Z",
+          gitCommit: "abc",
+        });
         const read = await b.readExperiment(exp.id);
         const [example] = (await b.listExampleIds(ds.id)).map((id) => id);
         const experiments = await b.listExperiments(ds.id);
@@ -183,7 +224,10 @@ describe("the local backend", () => {
           exp: { ...exp, id: "-", datasetId: "-" },
           experiments: experiments.map((e) => ({ ...e, id: "-", datasetId: "-" })),
           example,
-          runs: read.runs.map(({ session_id: _s, app_path: _a, attachments, ...r }) => ({ ...r, attachments: Object.keys(attachments ?? {}) })),
+          runs: read.runs.map(({ session_id: _s, app_path: _a, attachments, ...r }) => ({
+            ...r,
+            attachments: Object.keys(attachments ?? {}),
+          })),
           feedback: read.feedback.map(({ session_id: _s, created_at: _c, modified_at: _m, ...f }) => f),
         });
       }

@@ -51,7 +51,9 @@ test("the REST adapter counts the bodies it sends, and names no key in its error
     const stats = b.wireStats();
     expect(stats.requests).toBe(1);
     expect(stats.wireBytes).toBeGreaterThan(0);
-    const err = await b.upsertExamples("00000000-0000-4000-8000-000000000000", [{ id: "6b0f1c1e-5b1a-4f5e-9a51-0d7c2f1b2a12", dataset_id: "x", inputs: {} }]).catch((e: unknown) => e as Error);
+    const err = await b
+      .upsertExamples("00000000-0000-4000-8000-000000000000", [{ id: "6b0f1c1e-5b1a-4f5e-9a51-0d7c2f1b2a12", dataset_id: "x", inputs: {} }])
+      .catch((e: unknown) => e as Error);
     expect(String(err)).toMatch(/404/);
     expect(String(err)).not.toContain("secret-key-123");
     await b.close();

@@ -152,7 +152,12 @@ function analyse(dir: string, wallMs: number, closedAt: number, backend: Ev[], t
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
   const spawnedAt = closedAt - wallMs;
-  if (timelineOf) printTimeline(timelineOf, [...main.map((e) => ({ ...e, src: "main" })), ...workers.flatMap((w) => w.map((e) => ({ ...e, src: `worker ${e.pid}` }))), ...backend.map((e) => ({ ...e, src: "backend" }))]);
+  if (timelineOf)
+    printTimeline(timelineOf, [
+      ...main.map((e) => ({ ...e, src: "main" })),
+      ...workers.flatMap((w) => w.map((e) => ({ ...e, src: `worker ${e.pid}` }))),
+      ...backend.map((e) => ({ ...e, src: "backend" })),
+    ]);
   const lastBackend = backend.length ? backend[backend.length - 1]!.t : NaN;
   const perWorker = workers.map((w) => {
     const start = w.find((x) => x.e === "worker-start")!.t;
@@ -221,7 +226,12 @@ function printTimeline(variant: string, evs: Array<Ev & { src: string }>): void 
   for (const e of evs) {
     if (e.e === "test-start" || e.e === "test-end" || e.e === "annotate") continue;
     if (e.e === "fetch" && e.path === "/_tally/tests") continue;
-    const what = e.e === "fetch" ? `fetch ${e.path} (${Math.round(e.ms!)} ms)` : e.e === "backend" ? e.path! : `${e.e}${e.file ? " " + e.file.split("/").pop() : ""}${e.path ? " " + e.path : ""}`;
+    const what =
+      e.e === "fetch"
+        ? `fetch ${e.path} (${Math.round(e.ms!)} ms)`
+        : e.e === "backend"
+          ? e.path!
+          : `${e.e}${e.file ? ` ${e.file.split("/").pop()}` : ""}${e.path ? ` ${e.path}` : ""}`;
     console.log(`${String(Math.round(e.t - t0)).padStart(7)}  ${e.src.padEnd(13)} ${what}`);
   }
 }

@@ -90,7 +90,10 @@ async function runOnce(runner: Runner, flavour: SuiteFlavour, latency: number, t
     const env = { LANGSMITH_API_KEY: API_KEY, LANGSMITH_ENDPOINT: server.url, LANGSMITH_TRACING: "true" };
     // --forceExit for every Jest flavour: the untracked baseline's langsmith client leaves a batching
     // timer behind, and Jest would wait for it ("did not exit one second after the test run").
-    const r = runner === "jest" ? await runJest(pkg, suite.dir, [...vitestArgs, "--forceExit"], env) : await runVitest(pkg, suite.dir, vitestArgs, env);
+    const r =
+      runner === "jest"
+        ? await runJest(pkg, suite.dir, [...vitestArgs, "--forceExit"], env)
+        : await runVitest(pkg, suite.dir, vitestArgs, env);
     // Before countDelivered: its own queries have bodies too.
     const bytes = upstreamBytes(server.stats);
     const delivered = await countDelivered(server.url, suite.dataset);
@@ -102,7 +105,7 @@ async function runOnce(runner: Runner, flavour: SuiteFlavour, latency: number, t
         `${delivered.runs}/${expected.runs} runs · ${delivered.experiments} exp · ${delivered.spans} spans · ${delivered.feedback} fb` +
         `${flavour === "baseline" ? "" : ` · upstream bytes: ${bytesLine(bytes)}`}   [${runner}: ${duration}]${status}`,
     );
-    if (r.code !== 0) console.log(indent(tail(r.stdout + "\n" + r.stderr, 40)));
+    if (r.code !== 0) console.log(indent(tail(`${r.stdout}\n${r.stderr}`, 40)));
     return sample;
   } finally {
     await server.close();
@@ -110,7 +113,13 @@ async function runOnce(runner: Runner, flavour: SuiteFlavour, latency: number, t
 }
 
 function upstreamBytes(stats: { bodyBytes: { wire: number; decoded: number }; byEncoding: Record<string, number> }): UpstreamBytes {
-  return { raw: stats.bodyBytes.decoded, wire: stats.bodyBytes.wire, encodings: Object.keys(stats.byEncoding).filter((e) => e !== "identity").sort() };
+  return {
+    raw: stats.bodyBytes.decoded,
+    wire: stats.bodyBytes.wire,
+    encodings: Object.keys(stats.byEncoding)
+      .filter((e) => e !== "identity")
+      .sort(),
+  };
 }
 
 /** "1.2 MB raw → 210 kB zstd", or "1.2 MB raw, uncompressed". */
@@ -184,33 +193,59 @@ for (const runner of RUNNERS) await benchRunner(runner);
 
 // ---- report ----------------------------------------------------------------------------------
 
-const header = ["latency", "flavour", "wall time: median (min–max, n)", "vs baseline", "runs delivered", "experiments", "spans", "feedback", "upstream bytes (median)"];
+const header = [
+  "latency",
+  "flavour",
+  "wall time: median (min–max, n)",
+  "vs baseline",
+  "runs delivered",
+  "experiments",
+  "spans",
+  "feedback",
+  "upstream bytes (median)",
+];
 const rows: string[][] = [];
 const ratios = new Map<number, number>();
-for (const runner of RUNNERS) for (const latency of LATENCIES) {
-  const LABEL = LABELS[runner];
-  const base = median(samples.get(key(runner, latency, "baseline"))!.map((s) => s.ms));
-  for (const flavour of FLAVOURS) {
-    const list = samples.get(key(runner, latency, flavour))!;
-    const ms = list.map((s) => s.ms);
-    const med = median(ms);
-    const ratio = med / base;
-    if (flavour === "tally" && runner === "vitest") ratios.set(latency, ratio);
-    const failed = list.filter((s) => s.code !== 0).length;
-    const range = list.length > 1 ? ` (${sec(Math.min(...ms))}–${sec(Math.max(...ms))}, n=${list.length})` : " (n=1)";
-    rows.push([
-      `${latency} ms`,
-      LABEL[flavour] + (failed ? ` — ${failed} run(s) exited non-zero` : ""),
-      sec(med) + range,
-      flavour === "baseline" ? "1.00×" : `${ratio.toFixed(2)}×`,
-      flavour === "baseline" ? "— (untracked)" : spread(list.map((s) => s.runs), `/${expected.runs}`),
-      flavour === "baseline" ? "—" : spread(list.map((s) => s.experiments)),
-      flavour === "baseline" ? "—" : spread(list.map((s) => s.spans), `/${expected.spans}`),
-      flavour === "baseline" ? "—" : spread(list.map((s) => s.feedback), `/${expected.feedback}`),
-      flavour === "baseline" ? "—" : bytesLine(medianBytes(list.map((s) => s.bytes))),
-    ]);
+for (const runner of RUNNERS)
+  for (const latency of LATENCIES) {
+    const LABEL = LABELS[runner];
+    const base = median(samples.get(key(runner, latency, "baseline"))!.map((s) => s.ms));
+    for (const flavour of FLAVOURS) {
+      const list = samples.get(key(runner, latency, flavour))!;
+      const ms = list.map((s) => s.ms);
+      const med = median(ms);
+      const ratio = med / base;
+      if (flavour === "tally" && runner === "vitest") ratios.set(latency, ratio);
+      const failed = list.filter((s) => s.code !== 0).length;
+      const range = list.length > 1 ? ` (${sec(Math.min(...ms))}–${sec(Math.max(...ms))}, n=${list.length})` : " (n=1)";
+      rows.push([
+        `${latency} ms`,
+        LABEL[flavour] + (failed ? ` — ${failed} run(s) exited non-zero` : ""),
+        sec(med) + range,
+        flavour === "baseline" ? "1.00×" : `${ratio.toFixed(2)}×`,
+        flavour === "baseline"
+          ? "— (untracked)"
+          : spread(
+              list.map((s) => s.runs),
+              `/${expected.runs}`,
+            ),
+        flavour === "baseline" ? "—" : spread(list.map((s) => s.experiments)),
+        flavour === "baseline"
+          ? "—"
+          : spread(
+              list.map((s) => s.spans),
+              `/${expected.spans}`,
+            ),
+        flavour === "baseline"
+          ? "—"
+          : spread(
+              list.map((s) => s.feedback),
+              `/${expected.feedback}`,
+            ),
+        flavour === "baseline" ? "—" : bytesLine(medianBytes(list.map((s) => s.bytes))),
+      ]);
+    }
   }
-}
 
 const checks: string[] = [];
 for (const latency of RUNNERS.includes("vitest") ? LATENCIES : []) {
@@ -228,7 +263,7 @@ const rebuilt = distStamp() !== distAtStart;
 if (rebuilt) console.log("\nwarning: packages/*/dist changed while the bench ran (a rebuild): runs may mix two versions of Tally");
 const load = `1-min load average ${loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end`;
 
-console.log("\n" + textTable(header, rows));
+console.log(`\n${textTable(header, rows)}`);
 console.log("");
 for (const c of checks) console.log(c);
 if (missed) console.log("\nAt least one target was missed (the bench reports it; its exit code stays 0).");
@@ -332,7 +367,7 @@ function pkgVersion(file: string): string {
 function distStamp(): number {
   let newest = 0;
   const walk = (dir: string) => {
-    let entries;
+    let entries: import("node:fs").Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch {

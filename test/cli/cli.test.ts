@@ -37,10 +37,27 @@ test("tally flush sends what a run left in the spool, once", async () => {
   const runId = uuid7();
   const inputs = { q: "x" };
   spool.append([
-    { t: "test", test: { runId, dataset: "left-behind", experiment, name: "t", inputs, inputsHash: objectHash(inputs), outputsHash: objectHash({}) } },
+    {
+      t: "test",
+      test: { runId, dataset: "left-behind", experiment, name: "t", inputs, inputsHash: objectHash(inputs), outputsHash: objectHash({}) },
+    },
     {
       t: "run",
-      op: { kind: "create", run: { id: runId, trace_id: runId, dotted_order: `20261121T000000000000Z${runId}`, name: "t", run_type: "chain", session_name: experiment.name, reference_example_id: runId, start_time: "2026-11-21T00:00:00Z", end_time: "2026-11-21T00:00:01Z", inputs } },
+      op: {
+        kind: "create",
+        run: {
+          id: runId,
+          trace_id: runId,
+          dotted_order: `20261121T000000000000Z${runId}`,
+          name: "t",
+          run_type: "chain",
+          session_name: experiment.name,
+          reference_example_id: runId,
+          start_time: "2026-11-21T00:00:00Z",
+          end_time: "2026-11-21T00:00:01Z",
+          inputs,
+        },
+      },
     },
     { t: "feedback", feedback: { id: uuid7(), run_id: runId, key: "pass", score: true, session_id: experiment.id } },
   ]);

@@ -1,6 +1,20 @@
 import { describe, expect, test } from "vitest";
 import { generateSuite, writeTallyTestFile } from "../support/suite.ts";
-import { CRASHES, FAULT_SCENARIOS, runBackendDown, runCrash, runFaultScenario, runMainKilled, runSuite, runTwoAtOnce, SECRET_KEY, startBackendServer, suiteDir, type Outcome, type Runner } from "../support/reliability.ts";
+import {
+  CRASHES,
+  FAULT_SCENARIOS,
+  runBackendDown,
+  runCrash,
+  runFaultScenario,
+  runMainKilled,
+  runSuite,
+  runTwoAtOnce,
+  SECRET_KEY,
+  startBackendServer,
+  suiteDir,
+  type Outcome,
+  type Runner,
+} from "../support/reliability.ts";
 
 // A fault-injecting proxy between the collector and the project's server, on 30 % of requests:
 // every run, span and feedback still arrives, once, and nothing is left in the spool.
@@ -40,7 +54,9 @@ describe.each(RUNNERS)("%s", (runner) => {
       const { down, after, thenOutput } = await runBackendDown(runner, then);
       const output = down.result.stdout + down.result.stderr;
       expect(down.delivery.runs, output.slice(-3000)).toBe(0);
-      expect(output).toMatch(new RegExp(`the runs of ${down.expected} tests \\(\\d+ records\\) could not be sent yet and are kept in \\S+spool`));
+      expect(output).toMatch(
+        new RegExp(`the runs of ${down.expected} tests \\(\\d+ records\\) could not be sent yet and are kept in \\S+spool`),
+      );
       expect(output).toContain("npx tally flush");
       expect(down.spoolLeft).toBe(1);
       expect(down.keyInFiles, "the API key is in no file Tally wrote").toEqual([]);
@@ -97,7 +113,9 @@ describe.each(RUNNERS)("%s", (runner) => {
     const backend = await startBackendServer();
     try {
       const suite = generateSuite(suiteDir("bad-inputs", runner), { flavour: "tally", runner, files: 1, tests: 1, dataset: "bad-inputs" });
-      const body = BAD_INPUTS.map(([name, value]) => `  ls.test(${JSON.stringify(name)}, { inputs: ${value} }, async ({ inputs }) => ({ echoed: inputs }));`).join("\n");
+      const body = BAD_INPUTS.map(
+        ([name, value]) => `  ls.test(${JSON.stringify(name)}, { inputs: ${value} }, async ({ inputs }) => ({ echoed: inputs }));`,
+      ).join("\n");
       writeTallyTestFile(
         suite,
         runner,

@@ -3,7 +3,17 @@ import { describe, expect, test } from "vitest";
 import { openLocalStore } from "../support/checks.ts";
 import { startFaultProxy } from "../support/fault-proxy.ts";
 import type { Run } from "../support/reads.ts";
-import { filesContaining, runSuite, spooledRunLines, STALL, startBackendServer, suiteDir, tallyFlush, type Reads, type Runner } from "../support/reliability.ts";
+import {
+  filesContaining,
+  runSuite,
+  spooledRunLines,
+  STALL,
+  startBackendServer,
+  suiteDir,
+  tallyFlush,
+  type Reads,
+  type Runner,
+} from "../support/reliability.ts";
 import { generateSuite, writeTallyTestFile } from "../support/suite.ts";
 
 // LANGSMITH_HIDE_INPUTS / LANGSMITH_HIDE_OUTPUTS, and a Client's own `hideOutputs` function, are
@@ -35,7 +45,13 @@ ls.describe("hidden-data", () => {
 });`;
 
 function hiddenSuite(runner: Runner, mode: string) {
-  const suite = generateSuite(suiteDir(`hidden-${mode}`, runner), { flavour: "tally", runner, files: 1, tests: 1, dataset: "hidden-other" });
+  const suite = generateSuite(suiteDir(`hidden-${mode}`, runner), {
+    flavour: "tally",
+    runner,
+    files: 1,
+    tests: 1,
+    dataset: "hidden-other",
+  });
   writeTallyTestFile(suite, runner, "hidden", BODY);
   return suite;
 }
@@ -81,7 +97,8 @@ describe.each(RUNNERS)("%s with LANGSMITH_HIDE_INPUTS/OUTPUTS", (runner) => {
       // Run records only: the test registrations and examples are the dataset.
       const spooled = spooledRunLines(suite.dir).join("\n");
       expect(spooled, "the runs wait in the spool").toContain('"name":"audit"');
-      for (const secret of ["IN-SECRET", "OUT-SECRET", "FN-SECRET", "LOOKED-UP"]) expect(spooled, `${secret} in a spooled run`).not.toContain(secret);
+      for (const secret of ["IN-SECRET", "OUT-SECRET", "FN-SECRET", "LOOKED-UP"])
+        expect(spooled, `${secret} in a spooled run`).not.toContain(secret);
       // Outputs are nowhere at all under .tally/, inputs only in the dataset's examples.
       expect(filesContaining(join(suite.dir, ".tally"), "OUT-SECRET")).toEqual([]);
       expect(filesContaining(join(suite.dir, ".tally"), "FN-SECRET")).toEqual([]);

@@ -136,9 +136,18 @@ describe("jest modes and features", () => {
   test("a worker that exits mid-file: the other files land and the file is named", async () => {
     backend = await startBackend();
     // workerIdleMemoryLimit makes Jest use workers even when its timing cache says "run in band".
-    const suite = generateSuite(suiteDir("crash"), { flavour: "tally", runner: "jest", files: 3, tests: 3, jestOptions: `workerIdleMemoryLimit: "1GB",` });
+    const suite = generateSuite(suiteDir("crash"), {
+      flavour: "tally",
+      runner: "jest",
+      files: 3,
+      tests: 3,
+      jestOptions: `workerIdleMemoryLimit: "1GB",`,
+    });
     const crashing = join(suite.dir, "evals", "file-02.test.ts");
-    const src = readFileSync(crashing, "utf8").replace('ls.describe("tally-e2e", () => {', 'ls.describe("tally-e2e", () => {\n  ls.test("exits", { inputs: { q: "exit" } }, async () => { process.exit(3); });');
+    const src = readFileSync(crashing, "utf8").replace(
+      'ls.describe("tally-e2e", () => {',
+      'ls.describe("tally-e2e", () => {\n  ls.test("exits", { inputs: { q: "exit" } }, async () => { process.exit(3); });',
+    );
     writeFileSync(crashing, src);
     const r = await runJest("jest30", suite.dir, ["--maxWorkers=2"], remote(backend));
     const out = r.stdout + r.stderr;

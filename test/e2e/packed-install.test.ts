@@ -41,8 +41,14 @@ beforeAll(() => {
   const tally = ["@tally/core", "@tally/store"].map(tarball);
   vitestProject = createPackedProject("vitest", [...tally, tarball("@tally/vitest-plugin"), LANGSMITH, ...VITEST]);
   jestProject = createPackedProject("jest", [...tally, tarball("@tally/jest-preset"), LANGSMITH, ...JEST]);
-  void vitestProject.then((p) => projects.push(p.dir), () => {});
-  void jestProject.then((p) => projects.push(p.dir), () => {});
+  void vitestProject.then(
+    (p) => projects.push(p.dir),
+    () => {},
+  );
+  void jestProject.then(
+    (p) => projects.push(p.dir),
+    () => {},
+  );
 }, 120_000);
 
 let backend: Backend | undefined;
@@ -77,7 +83,8 @@ async function expectRemoteRun(r: ProcessResult, suite: GeneratedSuite): Promise
 
 test("the tarballs carry real versions of their workspace dependencies", () => {
   const version = (name: string) => (JSON.parse(readFromTarball(packed[name]!.tarball, "package.json")) as { version: string }).version;
-  const deps = (name: string) => (JSON.parse(readFromTarball(packed[name]!.tarball, "package.json")) as { dependencies: Record<string, string> }).dependencies;
+  const deps = (name: string) =>
+    (JSON.parse(readFromTarball(packed[name]!.tarball, "package.json")) as { dependencies: Record<string, string> }).dependencies;
   expect(deps("@tally/store")["@tally/core"], "@tally/store").toBe(version("@tally/core"));
   for (const name of ["@tally/vitest-plugin", "@tally/jest-preset"]) {
     expect(deps(name), name).toEqual({ "@tally/core": version("@tally/core"), "@tally/store": version("@tally/store") });
@@ -116,7 +123,13 @@ describe("jest 30.5 project installed from the tarballs", () => {
     const project = await jestProject;
     expectCleanInstall(project, ["@tally/core", "@tally/store", "@tally/jest-preset"]);
     backend = await startBackend();
-    const suite = generateSuite(join(project.dir, "remote"), { flavour: "tally", runner: "jest", files: 4, tests: 5, dataset: "packed-jest" });
+    const suite = generateSuite(join(project.dir, "remote"), {
+      flavour: "tally",
+      runner: "jest",
+      files: 4,
+      tests: 5,
+      dataset: "packed-jest",
+    });
     const env = userEnv({ LANGSMITH_API_KEY: "fake-key", LANGSMITH_ENDPOINT: backend.url });
     await expectRemoteRun(await run("npx", ["--no", "--", "jest", "--ci", "--maxWorkers=2"], suite.dir, env), suite);
   });
@@ -137,7 +150,19 @@ describe("jest 30.5 project installed from the tarballs", () => {
     const project = await jestProject;
     writeFileSync(join(project.dir, `types-${module}.ts`), TYPES_PROBE);
     const tsc = join(REPO, "node_modules", "typescript", "bin", "tsc");
-    const args = [tsc, "--noEmit", "--strict", "--skipLibCheck", "--module", module, "--target", "es2022", "--types", "node", `types-${module}.ts`];
+    const args = [
+      tsc,
+      "--noEmit",
+      "--strict",
+      "--skipLibCheck",
+      "--module",
+      module,
+      "--target",
+      "es2022",
+      "--types",
+      "node",
+      `types-${module}.ts`,
+    ];
     const r = await run(process.execPath, args, project.dir, userEnv());
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });

@@ -150,7 +150,7 @@ describe("modes and runner features", () => {
     }
     const merged = await runVitest("vitest4", suite.dir, ["--merge-reports"], env);
     expect(merged.code, merged.stdout + merged.stderr).toBe(0);
-    expect(merged.stdout).toContain("6 runs recorded in \"tally-e2e:merge-1\" (merged report");
+    expect(merged.stdout).toContain('6 runs recorded in "tally-e2e:merge-1" (merged report');
     expect(merged.stdout).toContain("case 1-2");
     await expectDelivered(backend, suite);
   });
@@ -178,7 +178,12 @@ export default {
 
   test("the dataset option puts every file into one dataset", async () => {
     backend = await startBackend();
-    const suite = generateSuite(suiteDir("dataset-option"), { flavour: "tally", files: 3, tests: 4, pluginOptions: `{ dataset: "shared" }` });
+    const suite = generateSuite(suiteDir("dataset-option"), {
+      flavour: "tally",
+      files: 3,
+      tests: 4,
+      pluginOptions: `{ dataset: "shared" }`,
+    });
     // Give each file its own describe name: the option must win over them.
     for (const f of [0, 1, 2]) {
       const file = join(suite.dir, "evals", `file-0${f}.test.mjs`);

@@ -24,7 +24,17 @@ import { REPO } from "../support/run-vitest.ts";
 const runnerArg = process.argv.find((a) => a.startsWith("--runner="))?.slice("--runner=".length) as Runner | undefined;
 const runners: Runner[] = runnerArg ? [runnerArg] : ["vitest", "jest"];
 const started = Date.now();
-const head = ["scenario", "runner", "injected", "runs expected", "runs delivered", "duplicate runs", "re-sent, deduplicated", "wall time", "vs no faults"];
+const head = [
+  "scenario",
+  "runner",
+  "injected",
+  "runs expected",
+  "runs delivered",
+  "duplicate runs",
+  "re-sent, deduplicated",
+  "wall time",
+  "vs no faults",
+];
 const rows: string[][] = [];
 const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -33,7 +43,17 @@ for (const runner of runners) {
   for (const s of FAULT_SCENARIOS) {
     const o = await runFaultScenario(s, runner);
     if (s.rate === 0) reference = o.wallMs;
-    const row = [s.id, runner, s.injected, String(o.expected), String(o.delivery.runs), String(o.delivery.duplicateRows), String(o.resent), sec(o.wallMs), s.rate === 0 ? "—" : `+${sec(o.wallMs - reference)}`];
+    const row = [
+      s.id,
+      runner,
+      s.injected,
+      String(o.expected),
+      String(o.delivery.runs),
+      String(o.delivery.duplicateRows),
+      String(o.resent),
+      sec(o.wallMs),
+      s.rate === 0 ? "—" : `+${sec(o.wallMs - reference)}`,
+    ];
     rows.push(row);
     console.log(row.join(" · "));
   }
@@ -103,7 +123,7 @@ for (const runner of runners) {
   console.log(rows.at(-1)!.join(" · "));
 }
 
-console.log("\n" + textTable(head, rows));
+console.log(`\n${textTable(head, rows)}`);
 const totalSec = Math.round((Date.now() - started) / 1000);
 console.log(`\nReliability scenarios took ${totalSec} s.`);
 

@@ -28,15 +28,31 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 
 /** Nested traceables: a root with two children, the shape of one `ls.test` with user code inside. */
 function makeTracedTest(c: Client, projectName: string) {
-  const retrieve = traceable(async (q: string) => [`doc for ${q}`], { name: "retrieve", run_type: "retriever", client: c, tracingEnabled: true });
-  const generate = traceable(async (docs: string[]) => `answer from ${docs.length} docs`, { name: "generate", run_type: "llm", client: c, tracingEnabled: true });
+  const retrieve = traceable(async (q: string) => [`doc for ${q}`], {
+    name: "retrieve",
+    run_type: "retriever",
+    client: c,
+    tracingEnabled: true,
+  });
+  const generate = traceable(async (docs: string[]) => `answer from ${docs.length} docs`, {
+    name: "generate",
+    run_type: "llm",
+    client: c,
+    tracingEnabled: true,
+  });
   return (exampleId?: string) =>
     traceable(
       async (q: string) => {
         const docs = await retrieve(q);
         return { answer: await generate(docs), runId: getCurrentRunTree().id };
       },
-      { name: "pipeline", client: c, tracingEnabled: true, project_name: projectName, ...(exampleId ? { reference_example_id: exampleId } : {}) },
+      {
+        name: "pipeline",
+        client: c,
+        tracingEnabled: true,
+        project_name: projectName,
+        ...(exampleId ? { reference_example_id: exampleId } : {}),
+      },
     );
 }
 
@@ -47,7 +63,10 @@ describe("datasets and examples", () => {
     const ds = await client.createDataset("contract-ds", { description: "made by the contract test", metadata: { __ls_runner: "vitest" } });
     datasetId = ds.id;
     expect(ds).toMatchObject({ name: "contract-ds", description: "made by the contract test", tenant_id: expect.any(String) });
-    await expect(client.createDataset("contract-ds")).rejects.toMatchObject({ name: "LangSmithConflictError", message: expect.stringContaining("409") });
+    await expect(client.createDataset("contract-ds")).rejects.toMatchObject({
+      name: "LangSmithConflictError",
+      message: expect.stringContaining("409"),
+    });
     expect((await client.readDataset({ datasetName: "contract-ds" })).id).toBe(ds.id);
     expect((await client.readDataset({ datasetId: ds.id })).name).toBe("contract-ds");
     expect(await client.hasDataset({ datasetName: "no-such-dataset" })).toBe(false);
@@ -61,7 +80,12 @@ describe("datasets and examples", () => {
       { dataset_id: datasetId, inputs: { q: "b" }, outputs: { a: "B" }, split: "test", metadata: { hard: true } },
     ]);
     expect(created).toHaveLength(2);
-    expect(created[0]).toMatchObject({ dataset_id: datasetId, inputs: { q: "a" }, outputs: { a: "A" }, metadata: { dataset_split: ["train"] } });
+    expect(created[0]).toMatchObject({
+      dataset_id: datasetId,
+      inputs: { q: "a" },
+      outputs: { a: "A" },
+      metadata: { dataset_split: ["train"] },
+    });
     // The official integration's deterministic ids: uuid5 over the dataset and the input/output hashes.
     const exampleId = uuid5(JSON.stringify({ datasetId, inputsHash: "h1", outputsHash: "h2" }), NAMESPACE_URL);
     const one = await client.createExample({ q: "c" }, { a: "C" }, { datasetId, exampleId, createdAt: new Date("2024-01-01T00:00:00Z") });
@@ -78,7 +102,12 @@ describe("datasets and examples", () => {
   it("updates an example (multipart PATCH) and bumps modified_at", async () => {
     const [ex] = await collect(client.listExamples({ datasetId, splits: ["train"] }));
     await new Promise((r) => setTimeout(r, 2));
-    const res = await client.updateExample(ex!.id, { inputs: { q: "a" }, outputs: { a: "A2" }, split: "validation", dataset_id: datasetId });
+    const res = await client.updateExample(ex!.id, {
+      inputs: { q: "a" },
+      outputs: { a: "A2" },
+      split: "validation",
+      dataset_id: datasetId,
+    });
     expect(res).toMatchObject({ count: 1, example_ids: [ex!.id] });
     const after = await client.readExample(ex!.id);
     expect(after).toMatchObject({ outputs: { a: "A2" }, metadata: { dataset_split: ["validation"] } });
@@ -96,7 +125,11 @@ describe("datasets and examples", () => {
 describe("experiments (sessions)", () => {
   it("creates, refuses a clash, upserts, reads, updates metadata and end time", async () => {
     const ds = await client.createDataset(`exp-ds-${uuid4()}`);
-    const p = await client.createProject({ projectName: "contract-exp", referenceDatasetId: ds.id, metadata: { __ls_runner: "vitest", a: 1 } });
+    const p = await client.createProject({
+      projectName: "contract-exp",
+      referenceDatasetId: ds.id,
+      metadata: { __ls_runner: "vitest", a: 1 },
+    });
     expect(p).toMatchObject({ name: "contract-exp", reference_dataset_id: ds.id, extra: { metadata: { a: 1 } } });
     await expect(client.createProject({ projectName: "contract-exp" })).rejects.toMatchObject({ name: "LangSmithConflictError" });
     expect((await client.createProject({ projectName: "contract-exp", upsert: true })).id).toBe(p.id);
@@ -104,7 +137,10 @@ describe("experiments (sessions)", () => {
     expect(await client.hasProject({ projectName: "nope" })).toBe(false);
 
     const end = new Date("2030-01-01T00:00:00Z");
-    const updated = await client.updateProject(p.id, { metadata: { dataset_version: "2024-01-01T00:00:00Z", commit: "abc" }, endTime: end.toISOString() });
+    const updated = await client.updateProject(p.id, {
+      metadata: { dataset_version: "2024-01-01T00:00:00Z", commit: "abc" },
+      endTime: end.toISOString(),
+    });
     expect(updated.extra?.metadata).toEqual({ __ls_runner: "vitest", a: 1, dataset_version: "2024-01-01T00:00:00Z", commit: "abc" });
     const read = await client.readProject({ projectId: p.id, includeStats: true });
     expect(new Date(read.end_time as unknown as string).getTime()).toBe(end.getTime());
@@ -120,7 +156,11 @@ describe("tracing", () => {
     const [ex] = await client.createExamples([{ dataset_id: ds.id, inputs: { q: "x" }, outputs: { a: "y" } }]);
     const exp = await client.createProject({ projectName: `trace-exp-${uuid4()}`, referenceDatasetId: ds.id });
     const test = makeTracedTest(client, exp.name!);
-    const before = { zstd: srv.stats.byEncoding.zstd ?? 0, gzip: srv.stats.gzipRequests, multipart: srv.stats.byRoute["POST /runs/multipart"] ?? 0 };
+    const before = {
+      zstd: srv.stats.byEncoding.zstd ?? 0,
+      gzip: srv.stats.gzipRequests,
+      multipart: srv.stats.byRoute["POST /runs/multipart"] ?? 0,
+    };
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => test(ex!.id)(`q${i}`)));
     await client.awaitPendingTraceBatches();
 
@@ -182,7 +222,13 @@ describe("tracing", () => {
     const server = http.createServer((req, res) => {
       if (req.url?.startsWith("/info")) {
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ version: "0.11.0", instance_flags: { dataset_examples_multipart_enabled: true, gzip_body_enabled: false }, batch_ingest_config: { use_multipart_endpoint: true } }));
+        res.end(
+          JSON.stringify({
+            version: "0.11.0",
+            instance_flags: { dataset_examples_multipart_enabled: true, gzip_body_enabled: false },
+            batch_ingest_config: { use_multipart_endpoint: true },
+          }),
+        );
       } else inner(req, res);
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -287,7 +333,13 @@ describe("feedback", () => {
     };
     const { runId } = await makeTracedTest(client, exp.name!)()("q");
     // With the run and its trace named, the SDK queues the feedback with the runs instead of POSTing it.
-    const fb = await client.createFeedback(runId, "helpfulness", { score: 0.7, comment: "batched", traceId: runId, sessionId: exp.id, value: "ok" });
+    const fb = await client.createFeedback(runId, "helpfulness", {
+      score: 0.7,
+      comment: "batched",
+      traceId: runId,
+      sessionId: exp.id,
+      value: "ok",
+    });
     await client.awaitPendingTraceBatches();
 
     expect(srv.stats.byRoute["POST /feedback"] ?? 0).toBe(before.post);
@@ -305,6 +357,8 @@ describe("feedback", () => {
       feedback_source: { type: "api" },
     });
     expect((await collect(client.listFeedback({ runIds: [runId] }))).map((f) => f.id)).toEqual([fb.id]);
-    expect((await client.readProject({ projectId: exp.id, includeStats: true })).feedback_stats).toMatchObject({ helpfulness: { n: 1, avg: 0.7 } });
+    expect((await client.readProject({ projectId: exp.id, includeStats: true })).feedback_stats).toMatchObject({
+      helpfulness: { n: 1, avg: 0.7 },
+    });
   });
 });

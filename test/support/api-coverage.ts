@@ -47,7 +47,10 @@ export async function expectApiCoverage(backend: Backend, out: string) {
 
   const feedback = await backend.feedbackFor(roots.map((x) => x.id));
   const fbOf = (n: string) => feedback.filter((f) => f.run_id === byName(n)[0]!.id);
-  const keysOf = (n: string) => fbOf(n).map((f) => f.key).sort();
+  const keysOf = (n: string) =>
+    fbOf(n)
+      .map((f) => f.key)
+      .sort();
   expect(keysOf("logOutputs when nothing is returned")).toEqual(["custom", "pass"]);
   expect(fbOf("logOutputs when nothing is returned").find((f) => f.key === "custom")?.score).toBe(0.25);
   expect(fbOf("evaluatedBy and the LLM matchers").filter((f) => f.key === "exact_match")).toHaveLength(2);

@@ -18,7 +18,10 @@ export async function expectDelivered(backend: Backend, suite: GeneratedSuite, o
   const [ds] = await backend.datasets(suite.dataset);
   expect(ds, `dataset "${suite.dataset}" exists`).toBeDefined();
   const experiments = await backend.experimentsOf(ds!.id);
-  expect(experiments.map((e) => e.name), "exactly one experiment for the dataset").toHaveLength(1);
+  expect(
+    experiments.map((e) => e.name),
+    "exactly one experiment for the dataset",
+  ).toHaveLength(1);
   const exp = experiments[0]!;
   expect(exp.end_time, "the experiment was closed").toBeTruthy();
   expect(exp.extra?.metadata?.dataset_version, "dataset_version set").toBeTruthy();
@@ -36,7 +39,10 @@ export async function expectDelivered(backend: Backend, suite: GeneratedSuite, o
     expect(examples.has(r.reference_example_id!), `${r.name}'s example exists in the dataset`).toBe(true);
     expect(r.end_time, `${r.name} finished`).toBeTruthy();
   }
-  const childrenByTrace = groupBy(runs.filter((r) => r.parent_run_id), (r) => r.trace_id);
+  const childrenByTrace = groupBy(
+    runs.filter((r) => r.parent_run_id),
+    (r) => r.trace_id,
+  );
   for (const r of roots) {
     const kids = childrenByTrace.get(r.id) ?? [];
     expect(kids.length, `${r.name} has its ${suite.expectedSpansPerRun} spans`).toBe(suite.expectedSpansPerRun);
@@ -83,7 +89,8 @@ export async function openLocalStore(dir: string): Promise<Backend> {
 /** A JUnit report with `cases` test cases, each carrying the experiment URL as a `langsmith` property. */
 export function expectJunitLinks(file: string, cases: number) {
   const xml = readFileSync(file, "utf8");
-  const links = xml.match(/<property name="langsmith" value="http:\/\/127\.0\.0\.1:\d+\/o\/[^"]+compare\?selectedSessions=[0-9a-f-]+"/g) ?? [];
+  const links =
+    xml.match(/<property name="langsmith" value="http:\/\/127\.0\.0\.1:\d+\/o\/[^"]+compare\?selectedSessions=[0-9a-f-]+"/g) ?? [];
   expect(xml.match(/<testcase /g) ?? []).toHaveLength(cases);
   expect(links).toHaveLength(cases);
 }

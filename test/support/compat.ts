@@ -37,7 +37,14 @@ export const COMPAT_HEAD = ["runner", "langsmith", "pool / workers", "isolate", 
 /** Runs one matrix case and records its outcome, passed or not; `body` returns "N/N" delivered. */
 export async function recordCompat(c: MatrixCase, body: () => Promise<string>): Promise<void> {
   const record = (passed: boolean, delivered: string) => {
-    const r: CompatRecord = { label: caseLabel(c), row: compatRow(c), passed, delivered, node: process.version, at: new Date().toISOString() };
+    const r: CompatRecord = {
+      label: caseLabel(c),
+      row: compatRow(c),
+      passed,
+      delivered,
+      node: process.version,
+      at: new Date().toISOString(),
+    };
     mkdirSync(COMPAT_DIR, { recursive: true });
     writeFileSync(join(COMPAT_DIR, `${caseLabel(c).replace(/[^a-z0-9]+/gi, "-")}.json`), JSON.stringify(r, null, 2));
   };
@@ -63,16 +70,23 @@ export function renderCompatTable(cases: MatrixCase[], records: CompatRecord[]):
   const byLabel = new Map(records.map((r) => [r.label, r]));
   const missing = cases.filter((c) => !byLabel.has(caseLabel(c)));
   if (missing.length > 0) {
-    throw new Error(`no recorded result for ${missing.map(caseLabel).join(", ")}: run the matrix (vitest run test/e2e/vitest-matrix.test.ts test/e2e/jest.test.ts) first`);
+    throw new Error(
+      `no recorded result for ${missing.map(caseLabel).join(", ")}: run the matrix (vitest run test/e2e/vitest-matrix.test.ts test/e2e/jest.test.ts) first`,
+    );
   }
   const body = cases.map((c) => {
     const r = byLabel.get(caseLabel(c))!;
     const row = compatRow(c);
-    if (row.join("|") !== r.row.join("|")) throw new Error(`${caseLabel(c)} was recorded with other versions (${r.row.join(", ")}): run the matrix again`);
+    if (row.join("|") !== r.row.join("|"))
+      throw new Error(`${caseLabel(c)} was recorded with other versions (${r.row.join(", ")}): run the matrix again`);
     return [...row, r.passed ? `✓ ${r.delivered} runs delivered` : "✗ failed"];
   });
   const nodes = [...new Set(records.map((r) => r.node))].join(", ");
-  const day = records.map((r) => r.at).sort().at(-1)!.slice(0, 10);
+  const day = records
+    .map((r) => r.at)
+    .sort()
+    .at(-1)!
+    .slice(0, 10);
   return `${mdTable(COMPAT_HEAD, body)}\n\nNode ${nodes}; recorded ${day} by the end-to-end matrix (\`test/e2e/vitest-matrix.test.ts\`, \`test/e2e/jest.test.ts\`).`;
 }
 

@@ -11,7 +11,9 @@ import { cleanEnv, REPO, runProcess, type ProcessResult } from "./run-vitest.js"
  * The folder of the repo's real Node 24 binary (nothing else is in it). Not node_modules/.bin, whose
  * `node` shim sets NODE_PATH to the workspace's packages and which holds the workspace's vitest.
  */
-const NODE24_DIR = existsSync(join(REPO, "node_modules", "node", "bin", "node")) ? join(REPO, "node_modules", "node", "bin") : dirname(process.execPath);
+const NODE24_DIR = existsSync(join(REPO, "node_modules", "node", "bin", "node"))
+  ? join(REPO, "node_modules", "node", "bin")
+  : dirname(process.execPath);
 /** npm's cache for these installs: the registry is asked once, reruns install from here. */
 const NPM_CACHE = join(REPO, "node_modules", ".cache", "packed-install-npm");
 
@@ -45,13 +47,18 @@ export interface PackedProject {
  */
 export async function createPackedProject(name: string, specs: string[]): Promise<PackedProject> {
   const dir = mkdtempSync(join(tmpdir(), `tally-packed-${name}-`));
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `packed-${name}`, version: "0.0.0", private: true }, null, 2) + "\n");
+  writeFileSync(join(dir, "package.json"), `${JSON.stringify({ name: `packed-${name}`, version: "0.0.0", private: true }, null, 2)}\n`);
   writeFileSync(join(dir, ".gitignore"), "node_modules/\n.tally/\n");
   mkdirSync(NPM_CACHE, { recursive: true });
   const env = userEnv();
   const git = await run("git", ["init", "-q"], dir, env);
   if (git.code !== 0) throw new Error(`git init: ${git.stderr}`);
-  const commit = await run("git", ["-c", "user.name=tally", "-c", "user.email=tally@example.invalid", "commit", "-q", "--allow-empty", "-m", "init"], dir, env);
+  const commit = await run(
+    "git",
+    ["-c", "user.name=tally", "-c", "user.email=tally@example.invalid", "commit", "-q", "--allow-empty", "-m", "init"],
+    dir,
+    env,
+  );
   if (commit.code !== 0) throw new Error(`git commit: ${commit.stderr}`);
   // Plain npm, strict peers as a user gets them (no --legacy-peer-deps); --prefer-offline reuses the cache.
   const install = await run("npm", ["install", "--save-dev", "--prefer-offline", "--no-audit", "--no-fund", ...specs], dir, env);

@@ -34,7 +34,7 @@ export function withReads(url: string, close: () => Promise<void>) {
     const out: Run[] = [];
     let cursor: string | undefined;
     do {
-      const res = await fetch(url + "/runs/query", {
+      const res = await fetch(`${url}/runs/query`, {
         method: "POST",
         headers,
         body: JSON.stringify({ ...filter, limit: 100, cursor }),
@@ -62,7 +62,10 @@ export function withReads(url: string, close: () => Promise<void>) {
     async feedbackFor(runIds: string[]) {
       const out: Array<{ id: string; run_id: string; key: string; score: unknown }> = [];
       for (let i = 0; i < runIds.length; i += 50) {
-        const q = runIds.slice(i, i + 50).map((id) => `run=${id}`).join("&");
+        const q = runIds
+          .slice(i, i + 50)
+          .map((id) => `run=${id}`)
+          .join("&");
         out.push(...(await get<typeof out>(`/feedback?${q}&limit=1000`)));
       }
       return out;

@@ -27,7 +27,12 @@ export interface FaultScenario {
 
 export const FAULT_SCENARIOS: FaultScenario[] = [
   { id: "no faults (reference)", injected: "nothing", faults: [], rate: 0 },
-  { id: "rate limited", injected: "429 on 30 % of requests, half of them with `Retry-After: 1`", faults: ["429", "429-retry-after"], rate: 0.3 },
+  {
+    id: "rate limited",
+    injected: "429 on 30 % of requests, half of them with `Retry-After: 1`",
+    faults: ["429", "429-retry-after"],
+    rate: 0.3,
+  },
   { id: "server errors", injected: "500, 502 or 503 on 30 % of requests", faults: ["500", "502", "503"], rate: 0.3 },
   { id: "slow backend", injected: "30 % of requests answered after 2 s", faults: ["slow"], rate: 0.3, slowMs: 2_000 },
   {
@@ -78,7 +83,13 @@ function backendEnv(endpoint: string | undefined): Record<string, string> {
 }
 
 /** Runs the suite once with the runner's own binary, against `endpoint` (undefined: the embedded store). */
-export function runSuite(runner: Runner, suite: GeneratedSuite, endpoint: string | undefined, env: Record<string, string> = {}, args: string[] = []) {
+export function runSuite(
+  runner: Runner,
+  suite: GeneratedSuite,
+  endpoint: string | undefined,
+  env: Record<string, string> = {},
+  args: string[] = [],
+) {
   const vars = { ...backendEnv(endpoint), ...env };
   // Jest's default reporter goes to stderr, like Tally's lines under Jest: one string to search.
   return runner === "jest" ? runJest("jest30", suite.dir, args, vars) : runVitest("vitest4", suite.dir, args, vars);
@@ -97,7 +108,13 @@ export async function runFaultScenario(s: FaultScenario, runner: Runner): Promis
   }
 }
 
-export async function outcome(runner: Runner, suite: GeneratedSuite, result: ProcessResult, backend: Reads, proxy: FaultProxy): Promise<Outcome> {
+export async function outcome(
+  runner: Runner,
+  suite: GeneratedSuite,
+  result: ProcessResult,
+  backend: Reads,
+  proxy: FaultProxy,
+): Promise<Outcome> {
   const injected = Object.values(proxy.stats.injected).reduce((a, b) => a + (b ?? 0), 0);
   return {
     runner,
@@ -224,7 +241,10 @@ export async function runMainKilled(runner: Runner): Promise<KilledOutcome> {
     // A last file that outlives the kill: the run is still in progress when the process dies.
     const ext = runner === "jest" ? "ts" : "mjs";
     const head = runner === "jest" ? "" : `import { test } from "vitest";\n`;
-    writeFileSync(join(suite.dir, "evals", `zz-slow.test.${ext}`), `${head}test("slow", () => new Promise((r) => setTimeout(r, 60000)), 70000);\n`);
+    writeFileSync(
+      join(suite.dir, "evals", `zz-slow.test.${ext}`),
+      `${head}test("slow", () => new Promise((r) => setTimeout(r, 60000)), 70000);\n`,
+    );
     const argv = runner === "jest" ? jestArgv("jest30", ["--runInBand"]) : vitestArgv("vitest4", ["--maxWorkers=2"]);
     const child = spawn(process.execPath, argv, {
       cwd: suite.dir,
@@ -262,7 +282,11 @@ export async function runMainKilled(runner: Runner): Promise<KilledOutcome> {
 export function spooledRunLines(dir: string): string[] {
   return spoolFolders(dir).flatMap((folder) => {
     const file = join(dir, ".tally", "spool", folder, "records.jsonl");
-    return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((line) => line.includes('"t":"run"')) : [];
+    return existsSync(file)
+      ? readFileSync(file, "utf8")
+          .split("\n")
+          .filter((line) => line.includes('"t":"run"'))
+      : [];
   });
 }
 
@@ -271,7 +295,9 @@ export function spooledRootRuns(dir: string): string[] {
   const ids = new Set<string>();
   for (const line of spooledRunLines(dir)) {
     try {
-      const rec = JSON.parse(line) as { op?: { kind: string; run: { id: string; parent_run_id?: string | null; reference_example_id?: string } } };
+      const rec = JSON.parse(line) as {
+        op?: { kind: string; run: { id: string; parent_run_id?: string | null; reference_example_id?: string } };
+      };
       const run = rec.op?.run;
       if (run && !run.parent_run_id && run.reference_example_id) ids.add(run.id);
     } catch {
@@ -328,7 +354,12 @@ export const CRASHES: Crash[] = [
     injected: "a test throws from a timer (an uncaught exception)",
     body: `setTimeout(() => { throw new Error("uncaught boom"); }, 0); await new Promise((r) => setTimeout(r, 100));`,
   },
-  { id: "test timeout", injected: "a test never settles and hits its 500 ms timeout", body: "await new Promise(() => {});", timeoutMs: 500 },
+  {
+    id: "test timeout",
+    injected: "a test never settles and hits its 500 ms timeout",
+    body: "await new Promise(() => {});",
+    timeoutMs: 500,
+  },
   {
     id: "bail",
     injected: "a failing test with `--bail=1` (Jest: `--bail`)",
@@ -376,7 +407,10 @@ export async function runCrash(c: Crash, runner: Runner): Promise<CrashOutcome> 
     );
     const json = join(suite.dir, "results.json");
     // Jest leaves the JSON out when it bails; its verbose lines say the same.
-    const jsonArgs = runner === "jest" ? ["--json", `--outputFile=${json}`, "--verbose"] : ["--reporter=default", "--reporter=json", `--outputFile=${json}`];
+    const jsonArgs =
+      runner === "jest"
+        ? ["--json", `--outputFile=${json}`, "--verbose"]
+        : ["--reporter=default", "--reporter=json", `--outputFile=${json}`];
     const result = await runSuite(runner, suite, backend.url, {}, ["--maxWorkers=2", ...jsonArgs, ...(c.args?.[runner] ?? [])]);
     const output = result.stdout + result.stderr;
     const ran = existsSync(json) ? testsThatRan(JSON.parse(readFileSync(json, "utf8"))) : testsInVerboseOutput(output);

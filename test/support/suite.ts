@@ -76,7 +76,9 @@ export function generateSuite(dir: string, spec: SuiteSpec): GeneratedSuite {
   }
   let expectedRuns = files * tests;
   if (spec.concurrentTests) {
-    const body = Array.from({ length: spec.concurrentTests }, (_, t) => testSource(`c-${t}`, `concurrent ${t}`, "ls.test.concurrent")).join("\n");
+    const body = Array.from({ length: spec.concurrentTests }, (_, t) => testSource(`c-${t}`, `concurrent ${t}`, "ls.test.concurrent")).join(
+      "\n",
+    );
     writeFileSync(join(dir, "evals", `concurrent.${ext}`), source(body));
     expectedRuns += spec.concurrentTests;
   }
@@ -112,7 +114,9 @@ export function generateSuite(dir: string, spec: SuiteSpec): GeneratedSuite {
   if (spec.plainTraceableTests) {
     writeFileSync(
       join(dir, "evals", `plain.${ext}`),
-      (runner === "jest" ? `import { app } from "../app";\n` : `import { test, expect } from "vitest";\nimport { app } from "../app.mjs";\n`) +
+      (runner === "jest"
+        ? `import { app } from "../app";\n`
+        : `import { test, expect } from "vitest";\nimport { app } from "../app.mjs";\n`) +
         Array.from(
           { length: spec.plainTraceableTests },
           (_, t) => `test("plain ${t}", async () => {\n  expect(await app("plain-${t}")).toContain("plain-${t}");\n});`,
@@ -197,6 +201,12 @@ export const logFeedback = () => {};
 export const logOutputs = () => {};
 `;
 const BASELINE_LS = {
-  vitest: baselineLs(`import { describe as d, test as t } from "vitest";`, "(ctx) => fn({ ...ctx, inputs: p.inputs, referenceOutputs: p.referenceOutputs })"),
-  jest: baselineLs(`// @ts-nocheck\nconst d = globalThis.describe, t = globalThis.test;`, "() => fn({ inputs: p.inputs, referenceOutputs: p.referenceOutputs })"),
+  vitest: baselineLs(
+    `import { describe as d, test as t } from "vitest";`,
+    "(ctx) => fn({ ...ctx, inputs: p.inputs, referenceOutputs: p.referenceOutputs })",
+  ),
+  jest: baselineLs(
+    `// @ts-nocheck\nconst d = globalThis.describe, t = globalThis.test;`,
+    "() => fn({ inputs: p.inputs, referenceOutputs: p.referenceOutputs })",
+  ),
 };

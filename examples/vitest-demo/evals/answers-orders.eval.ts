@@ -52,7 +52,8 @@ ls.describe("support-answers", () => {
     {
       inputs: { question: "Where is my order KC-10519?" },
       referenceOutputs: {
-        summary: "Your order KC-10519 (Burr Grinder, Paper filters) is still being prepared at our warehouse and usually leaves within one business day.",
+        summary:
+          "Your order KC-10519 (Burr Grinder, Paper filters) is still being prepared at our warehouse and usually leaves within one business day.",
         mustMention: ["KC-10519", "being prepared", "one business day"],
       },
     },
@@ -86,7 +87,8 @@ ls.describe("support-answers", () => {
     {
       inputs: { question: "Where is my order KC-10602? It should be here by now." },
       referenceOutputs: {
-        summary: "Your order KC-10602 (Bean subscription, 4 weeks) is delayed: it is held at the regional hub, and the new estimated delivery is June 11.",
+        summary:
+          "Your order KC-10602 (Bean subscription, 4 weeks) is delayed: it is held at the regional hub, and the new estimated delivery is June 11.",
         mustMention: ["KC-10602", "delayed", "regional hub", "June 11"],
       },
     },

@@ -21,7 +21,10 @@ function routedWell(actual: Intent, ref: Reference): number {
 ls.describe("intent-routing", () => {
   ls.test.concurrent(
     "fixes typos before routing",
-    { inputs: { question: "how do i retrun my grindr for a refnd" }, referenceOutputs: { intent: "returns_refunds", normalized: "how do i return my grinder for a refund" } },
+    {
+      inputs: { question: "how do i retrun my grindr for a refnd" },
+      referenceOutputs: { intent: "returns_refunds", normalized: "how do i return my grinder for a refund" },
+    },
     async ({ inputs, referenceOutputs }) => {
       const result = await classifyIntent(inputs.question);
       await ls.expect(result.normalized).toBeRelativeCloseTo(referenceOutputs!.normalized, { threshold: 0.1 });

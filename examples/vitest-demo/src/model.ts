@@ -64,7 +64,23 @@ const INTENT_KEYWORDS: Record<Exclude<Intent, "other">, string[]> = {
   returns_refunds: ["return", "returns", "refund", "refunds", "money", "back", "exchange", "unused"],
   shipping: ["shipping", "ship", "delivery", "deliver", "express", "international", "canada", "uk", "eu", "duties", "free"],
   product_help: ["descale", "descaling", "grind", "grinder", "setting", "brew", "pour-over", "french", "press", "vinegar", "clean"],
-  account_billing: ["password", "login", "log", "sign", "account", "subscription", "billing", "charged", "card", "paypal", "pay", "payment", "promo", "code", "cancel"],
+  account_billing: [
+    "password",
+    "login",
+    "log",
+    "sign",
+    "account",
+    "subscription",
+    "billing",
+    "charged",
+    "card",
+    "paypal",
+    "pay",
+    "payment",
+    "promo",
+    "code",
+    "cancel",
+  ],
 };
 
 const VOCABULARY = [

@@ -6,7 +6,17 @@ export { renderReport, renderRunEnd, deliveryLine, colors, type RunEndContext } 
 export { reconcile, summarizeMerged, type ReportedTest, type RunSummary, type ExperimentSummary } from "./report/reconcile.js";
 export { joinBinding, type RunBinding, type BoundFile, type BoundTest } from "./report/binding.js";
 export { mergedRunEnd, type RunEnd } from "./report/run-end.js";
-export { SINKS, runSinks, terminalSink, junitPropertySink, JUNIT_PROPERTY, type RunSink, type SinkContext, type SinkResult, type Terminal } from "./report/sinks/index.js";
+export {
+  SINKS,
+  runSinks,
+  terminalSink,
+  junitPropertySink,
+  JUNIT_PROPERTY,
+  type RunSink,
+  type SinkContext,
+  type SinkResult,
+  type Terminal,
+} from "./report/sinks/index.js";
 export { experimentIdentity, exampleId } from "./identity/experiment.js";
 export { objectHash } from "./identity/example-hash.js";
 export { deriveRunKey } from "./identity/run-key.js";

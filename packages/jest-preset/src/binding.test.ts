@@ -58,10 +58,20 @@ describe("bindingOf (Jest's results)", () => {
 describe("Jest's results joined with the acks", () => {
   it("gives each result the run of its last attempt and names the file that never acked", () => {
     const files: JestFileResult[] = [
-      { testFilePath: "/p/a.test.ts", testResults: [{ fullName: "s flaky", status: "passed", invocations: 2 }, { fullName: "plain", status: "passed" }] },
+      {
+        testFilePath: "/p/a.test.ts",
+        testResults: [
+          { fullName: "s flaky", status: "passed", invocations: 2 },
+          { fullName: "plain", status: "passed" },
+        ],
+      },
       { testFilePath: "/p/crashed.test.ts", testResults: [], testExecError: { message: "worker exited" } },
     ];
-    const joined = joinBinding(bindingOf("/p", files), [{ file: "/p/a.test.ts", tests: [acked("r1", "s flaky", false), acked("r2", "s flaky")] }], "/p");
+    const joined = joinBinding(
+      bindingOf("/p", files),
+      [{ file: "/p/a.test.ts", tests: [acked("r1", "s flaky", false), acked("r2", "s flaky")] }],
+      "/p",
+    );
     expect(joined.tests.map((t) => [t.name, t.file, t.state, t.runId])).toEqual([
       ["s flaky", "a.test.ts", "passed", "r2"],
       ["plain", "a.test.ts", "passed", undefined],

@@ -1,6 +1,5 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Jest hands the preset its config, globals and results untyped (the preset does not depend on Jest's type packages)
 import { ensureRun, optionsFromConfig } from "./run-state.js";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 // globalSetup of the preset. With your own globalSetup, call this one from it:
 //   module.exports = async (globalConfig, projectConfig) => {

@@ -1,8 +1,7 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Jest hands the preset its config, globals and results untyped (the preset does not depend on Jest's type packages)
 import { ACKS_ONLY } from "./binding.js";
 import { report } from "./report.js";
 import { finishRun, resetRun } from "./run-state.js";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 // globalTeardown of the preset: runs after every reporter's onRunComplete. Tally's reporter has
 // normally finished the run by then (finishRun then gives nothing to report); without it (a

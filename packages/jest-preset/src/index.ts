@@ -1,6 +1,5 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Jest hands the preset its config, globals and results untyped (the preset does not depend on Jest's type packages)
 import { createLsApi, wrapRunnerMethods, type RunnerBinding } from "@tally/core/worker";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 // `import * as ls from "@tally/jest-preset"`: a drop-in for `langsmith/jest`. Evaluated in each test
 // file's module registry, where Jest's `test`/`describe`/`expect` are globals (or, with

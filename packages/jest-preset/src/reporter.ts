@@ -1,9 +1,8 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Jest hands the preset its config, globals and results untyped (the preset does not depend on Jest's type packages)
 import type { TallyOptions } from "@tally/core" with { "resolution-mode": "import" };
 import { bindingOf, type JestFileResult } from "./binding.js";
 import { report } from "./report.js";
 import { ensureRun, finishRun } from "./run-state.js";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 // The Jest reporter: hands the run what Jest saw (its binding) and the run's end to core's sinks: one
 // table per experiment and the delivery line, and the experiment URL on each tracked test's result

@@ -1,7 +1,6 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Jest hands the preset its config, globals and results untyped (the preset does not depend on Jest's type packages)
 import type { FinishedRun, RunBinding, TallyOptions, TallyRun } from "@tally/core" with { "resolution-mode": "import" };
 import { resolve } from "node:path";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 // The main-process half on Jest, shared by globalSetup, the reporter and globalTeardown (they run in
 // the same process and realm). Jest order: globalSetup → reporters' onRunStart → workers →
@@ -20,7 +19,7 @@ const state = (): State => (g[KEY] ??= {});
 
 export function log(line: string): void {
   // Beside Jest's own output, which goes to stderr.
-  process.stderr.write(line + "\n");
+  process.stderr.write(`${line}\n`);
 }
 
 /** Imported lazily: @tally/core is ESM, and this package is loaded by Jest with require. */

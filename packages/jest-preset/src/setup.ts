@@ -1,7 +1,6 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Jest hands the preset its config, globals and results untyped (the preset does not depend on Jest's type packages)
 import { installWorker, lsMatchers } from "@tally/core/worker";
 import { dirname } from "node:path";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 // setupFilesAfterEnv: runs in every test file's module registry before the file. It points every
 // langsmith client at the collector, adds the ls matchers, and registers the flush-and-ack `afterAll`

@@ -104,7 +104,13 @@ export class LocalBackend implements Backend {
         start_time: open.startTime,
       });
       const { session } = this.store.sessions.create(body, { upsert: true });
-      return { id: session.id, name: session.name, datasetId: open.datasetId, tenantId: session.tenant_id, startTime: session.start_time ?? open.startTime };
+      return {
+        id: session.id,
+        name: session.name,
+        datasetId: open.datasetId,
+        tenantId: session.tenant_id,
+        startTime: session.start_time ?? open.startTime,
+      };
     });
   }
 
@@ -138,7 +144,12 @@ export class LocalBackend implements Backend {
       this.call("closeExperiment", () => {
         this.store.sessions.update(
           close.id,
-          plain({ name: null, description: null, end_time: close.endTime, extra: { metadata: { ...close.metadata, dataset_version: close.datasetVersion } } }),
+          plain({
+            name: null,
+            description: null,
+            end_time: close.endTime,
+            extra: { metadata: { ...close.metadata, dataset_version: close.datasetVersion } },
+          }),
         );
       });
     const tag = () =>
@@ -185,7 +196,13 @@ export class LocalBackend implements Backend {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
     const body = Buffer.from(req.body ?? new Uint8Array());
-    const res = await this.app.handle({ method: req.method.toUpperCase(), path: url.pathname, query: url.searchParams, headers, body: async () => body });
+    const res = await this.app.handle({
+      method: req.method.toUpperCase(),
+      path: url.pathname,
+      query: url.searchParams,
+      headers,
+      body: async () => body,
+    });
     return { status: res.status, headers: res.headers, body: new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.byteLength) };
   }
 
@@ -219,7 +236,8 @@ function toBackendError(what: string, err: unknown): BackendError {
   if (err instanceof HttpError || err instanceof BodyError || err instanceof StoreError) status = err.status;
   else if (err instanceof RunPayloadError || err instanceof ExamplePayloadError || err instanceof MultipartError) status = 422;
   const message = err instanceof Error ? err.message : String(err);
-  if (status !== undefined) return new BackendError(`${what}: the local store answered ${status}: ${message}`, status, undefined, RETRYABLE.has(status));
+  if (status !== undefined)
+    return new BackendError(`${what}: the local store answered ${status}: ${message}`, status, undefined, RETRYABLE.has(status));
   const sqlite = sqliteCode(err);
   if (sqlite !== undefined && TRANSIENT_SQLITE.has(sqlite & 0xff)) {
     return new BackendError(`${what}: the local store is busy: ${message}`, 503, undefined, true);

@@ -15,7 +15,9 @@ export function annotationsOf(testCase: object): TestAnnotation[] | undefined {
 }
 
 function isAnnotation(a: unknown): a is TestAnnotation {
-  return typeof a === "object" && a !== null && "type" in a && typeof a.type === "string" && "message" in a && typeof a.message === "string";
+  return (
+    typeof a === "object" && a !== null && "type" in a && typeof a.type === "string" && "message" in a && typeof a.message === "string"
+  );
 }
 
 /**

@@ -6,7 +6,13 @@ import type { TallyTaskMeta } from "./meta.js";
 // TestModule / TestCase as Vitest hands them to the reporter, built by hand: only what the binding reads,
 // plus the runner task behind the test (its annotations), as Vitest keeps it.
 
-const meta = (runId: string): TallyTaskMeta => ({ runId, dataset: "qa", experimentName: "qa:run-1", experimentId: "e1", feedback: [{ key: "pass", score: true }] });
+const meta = (runId: string): TallyTaskMeta => ({
+  runId,
+  dataset: "qa",
+  experimentName: "qa:run-1",
+  experimentId: "e1",
+  feedback: [{ key: "pass", score: true }],
+});
 
 function testCase(fullName: string, state: "passed" | "failed" | "skipped" | "pending", tally?: unknown, duration?: number) {
   const task = { annotations: [] as TestAnnotation[], meta: { tally } };
@@ -27,7 +33,11 @@ function testModule(moduleId: string, tests: BindingTestCase[], relativeModuleId
 describe("bindingOf", () => {
   it("gives each test its name, state, duration and the run its meta carries", () => {
     const binding = bindingOf([
-      testModule("/p/evals/a.test.ts", [testCase("qa > one", "passed", meta("r1"), 12), testCase("qa > two", "failed", meta("r2")), testCase("plain", "skipped")], "evals/a.test.ts"),
+      testModule(
+        "/p/evals/a.test.ts",
+        [testCase("qa > one", "passed", meta("r1"), 12), testCase("qa > two", "failed", meta("r2")), testCase("plain", "skipped")],
+        "evals/a.test.ts",
+      ),
     ]);
     expect(binding.trackedFrom).toBe("tests");
     const [file] = binding.files;
@@ -46,7 +56,11 @@ describe("bindingOf", () => {
 
   it("ignores meta that lacks what the report needs (a foreign or truncated blob)", () => {
     const binding = bindingOf([
-      testModule("/p/a.test.ts", [testCase("a", "passed", { runId: "r1" }), testCase("b", "passed", "tally"), testCase("c", "passed", { ...meta("r3"), feedback: "none" })]),
+      testModule("/p/a.test.ts", [
+        testCase("a", "passed", { runId: "r1" }),
+        testCase("b", "passed", "tally"),
+        testCase("c", "passed", { ...meta("r3"), feedback: "none" }),
+      ]),
     ]);
     expect(binding.files[0]!.tests.map((t) => t.tracked)).toEqual([undefined, undefined, undefined]);
     expect(binding.files[0]!.expectsAck).toBe(false);

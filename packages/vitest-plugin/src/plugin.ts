@@ -53,8 +53,8 @@ export function tally(options: TallyOptions = {}): TallyPlugin {
 function tallyFiles(): RegExp {
   const here = dirname(fileURLToPath(import.meta.url));
   const roots = [join(here, ".."), dirname(createRequire(import.meta.url).resolve("@tally/core/package.json"))];
-  const escape = (p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`^(?:${roots.map(escape).join("|")})[\\/]dist[\\/]`);
+  const escapeRegExp = (p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^(?:${roots.map(escapeRegExp).join("|")})[\\/]dist[\\/]`);
 }
 
 export default tally;

@@ -27,6 +27,7 @@ export function installVitestWorker(mods: VitestWorkerModules): void {
   // after every other afterAll of the file (including the test file's own). No declared parameters:
   // Vitest ≥ 4.1 parses the first one as a fixture pattern; the file comes from `arguments`.
   mods.vitest.afterAll(function (this: unknown) {
+    // biome-ignore lint/complexity/noArguments: a declared parameter would be read as a fixture pattern.
     return rt.flushAndAck(filepathOf([...arguments]));
   }, rt.flushTimeoutMs);
 }

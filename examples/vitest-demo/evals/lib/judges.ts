@@ -44,7 +44,11 @@ async function gradeCorrectness({ outputs, referenceOutputs }: { outputs: Assist
   return {
     key: "correctness",
     score,
-    comment: missing.length ? `missing: ${missing.join("; ")}` : onTopic < 1 ? "all facts present, some off-topic sentences" : "complete and on topic",
+    comment: missing.length
+      ? `missing: ${missing.join("; ")}`
+      : onTopic < 1
+        ? "all facts present, some off-topic sentences"
+        : "complete and on topic",
   };
 }
 

@@ -39,21 +39,45 @@ const post = (url: string, path: string, body: unknown, token = "run-token") =>
 test("binds loopback and refuses requests without the run's token", async () => {
   const { collector } = await setup();
   expect(new URL(collector.url).hostname).toBe("127.0.0.1");
-  expect((await fetch(collector.url + "/info")).status).toBe(401);
+  expect((await fetch(`${collector.url}/info`)).status).toBe(401);
   expect((await post(collector.url, "/runs/batch", { post: [] }, "wrong")).status).toBe(401);
-  expect((await fetch(collector.url + "/info", { headers: { "x-api-key": "run-token" } })).status).toBe(200);
+  expect((await fetch(`${collector.url}/info`, { headers: { "x-api-key": "run-token" } })).status).toBe(200);
 });
 
 test("a run is in the spool before the worker gets its answer", async () => {
   const { collector, spool, ledger } = await setup();
   const id = uuid7();
-  const res = await post(collector.url, "/runs/batch", { post: [{ id, trace_id: id, dotted_order: `20261121T000000000000Z${id}`, name: "r", run_type: "chain", session_name: "p", start_time: "2026-11-21T00:00:00Z" }] });
+  const res = await post(collector.url, "/runs/batch", {
+    post: [
+      {
+        id,
+        trace_id: id,
+        dotted_order: `20261121T000000000000Z${id}`,
+        name: "r",
+        run_type: "chain",
+        session_name: "p",
+        start_time: "2026-11-21T00:00:00Z",
+      },
+    ],
+  });
   expect(res.status).toBe(202);
-  expect(Spool.open(spool.dir).all().some((r) => r.t === "run" && r.op.run.id === id)).toBe(true);
+  expect(
+    Spool.open(spool.dir)
+      .all()
+      .some((r) => r.t === "run" && r.op.run.id === id),
+  ).toBe(true);
   expect(ledger.runs.get(id)?.received).toBe(1);
 });
 
-const run = (id: string, name = "r") => ({ id, trace_id: id, dotted_order: `20261121T000000000000Z${id}`, name, run_type: "chain", session_name: "p", start_time: "2026-11-21T00:00:00Z" });
+const run = (id: string, name = "r") => ({
+  id,
+  trace_id: id,
+  dotted_order: `20261121T000000000000Z${id}`,
+  name,
+  run_type: "chain",
+  session_name: "p",
+  start_time: "2026-11-21T00:00:00Z",
+});
 
 /** A /runs/batch body of one run, with enough text that a cut lands inside the compressed data. */
 function batchBody(): Buffer {
@@ -101,13 +125,36 @@ const MALFORMED: Array<[string, string, string, BodyInit, Record<string, string>
   ["a body that claims gzip", "POST", "/runs/batch", "not gzip", { "content-encoding": "gzip" }],
   ["a body that claims zstd", "POST", "/runs/batch", "not zstd", { "content-encoding": "zstd" }],
   ["a truncated zstd batch", "POST", "/runs/batch", truncated(zstdCompressSync(batchBody())), { "content-encoding": "zstd" }],
-  ["a zstd batch with bytes after its frame", "POST", "/runs/batch", new Uint8Array(Buffer.concat([zstdCompressSync(batchBody()), Buffer.from("tail")])), { "content-encoding": "zstd" }],
+  [
+    "a zstd batch with bytes after its frame",
+    "POST",
+    "/runs/batch",
+    new Uint8Array(Buffer.concat([zstdCompressSync(batchBody()), Buffer.from("tail")])),
+    { "content-encoding": "zstd" },
+  ],
   ["a truncated gzip batch", "POST", "/runs/batch", truncated(gzipSync(batchBody())), { "content-encoding": "gzip" }],
-  ["a truncated zstd multipart", "POST", "/runs/multipart", truncated(zstdCompressSync(feedbackMultipart().body)), { "content-encoding": "zstd", "content-type": feedbackMultipart().contentType }],
-  ["a zstd multipart whose feedback part has no key", "POST", "/runs/multipart", new Uint8Array(zstdCompressSync(feedbackMultipart({ key: undefined }).body)), { "content-encoding": "zstd", "content-type": feedbackMultipart().contentType }],
+  [
+    "a truncated zstd multipart",
+    "POST",
+    "/runs/multipart",
+    truncated(zstdCompressSync(feedbackMultipart().body)),
+    { "content-encoding": "zstd", "content-type": feedbackMultipart().contentType },
+  ],
+  [
+    "a zstd multipart whose feedback part has no key",
+    "POST",
+    "/runs/multipart",
+    new Uint8Array(zstdCompressSync(feedbackMultipart({ key: undefined }).body)),
+    { "content-encoding": "zstd", "content-type": feedbackMultipart().contentType },
+  ],
   ["an unknown encoding", "POST", "/runs/batch", "{}", { "content-encoding": "br2" }],
   ["example hints that are not a list", "POST", "/_tally/examples", JSON.stringify({ dataset: "d" })],
-  ["an example hint without its hashes", "POST", "/_tally/examples", JSON.stringify([{ dataset: "d", experiment: { name: "e", id: "x" }, inputs: {} }])],
+  [
+    "an example hint without its hashes",
+    "POST",
+    "/_tally/examples",
+    JSON.stringify([{ dataset: "d", experiment: { name: "e", id: "x" }, inputs: {} }]),
+  ],
   ["an ack that is not an object", "POST", "/_tally/ack", "[]"],
   ["an ack without a file", "POST", "/_tally/ack", JSON.stringify({ tests: [] })],
   ["an unknown collector route", "POST", "/_tally/nope", "{}"],
@@ -129,7 +176,15 @@ test("after malformed requests the collector still takes runs, and the sender st
   const { collector, backend, sender } = await setup();
   for (const row of MALFORMED) await sendMalformed(collector.url, row);
   const id = uuid7();
-  const run = { id, trace_id: id, dotted_order: `20261121T000000000000Z${id}`, name: "good", run_type: "chain", session_name: "p", start_time: "2026-11-21T00:00:00Z" };
+  const run = {
+    id,
+    trace_id: id,
+    dotted_order: `20261121T000000000000Z${id}`,
+    name: "good",
+    run_type: "chain",
+    session_name: "p",
+    start_time: "2026-11-21T00:00:00Z",
+  };
   expect((await post(collector.url, "/runs/batch", { post: [run] })).status).toBe(202);
   const progress = await sender.drain(Date.now() + 10_000);
   expect(progress).toMatchObject({ pending: 0, rejected: 0 });
@@ -139,27 +194,30 @@ test("after malformed requests the collector still takes runs, and the sender st
 test.each([
   ["zstd", zstdCompressSync],
   ["gzip", gzipSync],
-] as const)("a %s multipart body with a feedback part is spooled as feedback and delivered like POST /feedback", async (encoding, compress) => {
-  const { collector, spool, ledger, backend, sender } = await setup();
-  const mp = feedbackMultipart();
-  const res = await fetch(collector.url + "/runs/multipart", {
-    method: "POST",
-    headers: { "x-api-key": "run-token", "content-type": mp.contentType, "content-encoding": encoding },
-    body: new Uint8Array(compress(mp.body)),
-  });
-  expect(res.status).toBe(202);
-  const spooled = Spool.open(spool.dir).all();
-  expect(spooled.filter((r) => r.t === "feedback").map((r) => r.t === "feedback" && r.feedback)).toEqual([
-    { id: mp.feedbackId, run_id: mp.runId, trace_id: mp.runId, key: "correctness", score: 0.5, comment: "part" },
-  ]);
-  expect(spooled.some((r) => r.t === "run" && r.op.run.id === mp.runId)).toBe(true);
-  expect(ledger.feedback.get(mp.feedbackId)).toMatchObject({ key: "correctness", delivered: false });
+] as const)(
+  "a %s multipart body with a feedback part is spooled as feedback and delivered like POST /feedback",
+  async (encoding, compress) => {
+    const { collector, spool, ledger, backend, sender } = await setup();
+    const mp = feedbackMultipart();
+    const res = await fetch(`${collector.url}/runs/multipart`, {
+      method: "POST",
+      headers: { "x-api-key": "run-token", "content-type": mp.contentType, "content-encoding": encoding },
+      body: new Uint8Array(compress(mp.body)),
+    });
+    expect(res.status).toBe(202);
+    const spooled = Spool.open(spool.dir).all();
+    expect(spooled.filter((r) => r.t === "feedback").map((r) => r.t === "feedback" && r.feedback)).toEqual([
+      { id: mp.feedbackId, run_id: mp.runId, trace_id: mp.runId, key: "correctness", score: 0.5, comment: "part" },
+    ]);
+    expect(spooled.some((r) => r.t === "run" && r.op.run.id === mp.runId)).toBe(true);
+    expect(ledger.feedback.get(mp.feedbackId)).toMatchObject({ key: "correctness", delivered: false });
 
-  expect(await sender.drain(Date.now() + 10_000)).toMatchObject({ pending: 0, rejected: 0 });
-  expect(ledger.feedback.get(mp.feedbackId)?.delivered).toBe(true);
-  expect(backend.store.feedback.get(mp.feedbackId)).toMatchObject({ run_id: mp.runId, key: "correctness", score: 0.5, comment: "part" });
-  expect(backend.store.runs.get(mp.runId)?.inputs).toEqual({ q: "how long do I have to return a grinder?" });
-});
+    expect(await sender.drain(Date.now() + 10_000)).toMatchObject({ pending: 0, rejected: 0 });
+    expect(ledger.feedback.get(mp.feedbackId)?.delivered).toBe(true);
+    expect(backend.store.feedback.get(mp.feedbackId)).toMatchObject({ run_id: mp.runId, key: "correctness", score: 0.5, comment: "part" });
+    expect(backend.store.runs.get(mp.runId)?.inputs).toEqual({ q: "how long do I have to return a grinder?" });
+  },
+);
 
 test("a run's attachments are spooled with it and delivered in its multipart body, byte for byte", async () => {
   const { collector, spool, backend, sender } = await setup();
@@ -171,8 +229,10 @@ test("a run's attachments are spooled with it and delivered in its multipart bod
     [`attachment.${runId}.notes`, "text/plain", Buffer.from("grinder returns: 30 days")],
   ]);
   const headers = { "x-api-key": "run-token", "content-type": `multipart/form-data; boundary=${BOUNDARY}` };
-  expect((await fetch(collector.url + "/runs/multipart", { method: "POST", headers, body: new Uint8Array(body) })).status).toBe(202);
-  const spooled = Spool.open(spool.dir).all().find((r) => r.t === "run" && r.op.run.id === runId);
+  expect((await fetch(`${collector.url}/runs/multipart`, { method: "POST", headers, body: new Uint8Array(body) })).status).toBe(202);
+  const spooled = Spool.open(spool.dir)
+    .all()
+    .find((r) => r.t === "run" && r.op.run.id === runId);
   expect(spooled?.t === "run" && spooled.op.attachments?.map((a) => a.name)).toEqual(["chart.png", "notes"]);
 
   expect(await sender.drain(Date.now() + 10_000)).toMatchObject({ pending: 0, rejected: 0 });
@@ -187,7 +247,7 @@ test("an attachment without its run in the body is refused, naming it, and nothi
   const runId = uuid7();
   const body = multipartOf([[`attachment.${runId}.lonely.txt`, "text/plain", Buffer.from("x")]]);
   const headers = { "x-api-key": "run-token", "content-type": `multipart/form-data; boundary=${BOUNDARY}` };
-  const res = await fetch(collector.url + "/runs/multipart", { method: "POST", headers, body: new Uint8Array(body) });
+  const res = await fetch(`${collector.url}/runs/multipart`, { method: "POST", headers, body: new Uint8Array(body) });
   expect(res.status).toBe(422);
   expect(((await res.json()) as { detail: string }).detail).toContain(`"lonely.txt" of run ${runId}`);
   expect(Spool.open(spool.dir).all()).toHaveLength(0);
@@ -196,14 +256,16 @@ test("an attachment without its run in the body is refused, naming it, and nothi
 
 test("keeps telling workers not to compress: on loopback it costs more CPU than it saves", async () => {
   const { collector } = await setup();
-  const info = (await (await fetch(collector.url + "/info", { headers: { "x-api-key": "run-token" } })).json()) as { instance_flags: Record<string, unknown> };
+  const info = (await (await fetch(`${collector.url}/info`, { headers: { "x-api-key": "run-token" } })).json()) as {
+    instance_flags: Record<string, unknown>;
+  };
   expect(info.instance_flags).toMatchObject({ gzip_body_enabled: false, zstd_compression_enabled: false });
 });
 
 test("everything else is passed through to the backend with the real key, which never reaches the worker", async () => {
   const { collector, backend } = await setup();
   await backend.store.datasets.create({ name: "read-me" });
-  const res = await fetch(collector.url + "/datasets?name=read-me", { headers: { "x-api-key": "run-token" } });
+  const res = await fetch(`${collector.url}/datasets?name=read-me`, { headers: { "x-api-key": "run-token" } });
   expect(res.status).toBe(200);
   const text = await res.text();
   expect(JSON.parse(text)[0].name).toBe("read-me");

@@ -11,7 +11,16 @@ import { TALLY_ROUTE_PREFIX, TALLY_ROUTES } from "../protocol/routes.js";
 import type { SpoolBody } from "../spool/records.js";
 import type { Spool } from "../spool/spool.js";
 import { BodyError, decodeBody } from "../wire/body.js";
-import { attachToOps, flattenRunCreate, MultipartError, normalizeFeedback, normalizeRun, parseRunsBatch, parseRunsMultipart, RunPayloadError } from "../wire/runs.js";
+import {
+  attachToOps,
+  flattenRunCreate,
+  MultipartError,
+  normalizeFeedback,
+  normalizeRun,
+  parseRunsBatch,
+  parseRunsMultipart,
+  RunPayloadError,
+} from "../wire/runs.js";
 import type { FeedbackRecord, RunOp } from "../wire/types.js";
 import { COLLECTOR_INFO } from "./info.js";
 
@@ -90,7 +99,13 @@ function collectorRoutes(deps: CollectorDeps): Router<Ctx> {
       return accept(deps, parsed.ops, parsed.feedback);
     })
     .post("/runs/batch", async ({ req }) => accept(deps, parseRunsBatch(await jsonOf(req)), []))
-    .post("/runs", async ({ req }) => accept(deps, flattenRunCreate(await jsonOf(req)).map((run) => ({ kind: "create" as const, run })), []))
+    .post("/runs", async ({ req }) =>
+      accept(
+        deps,
+        flattenRunCreate(await jsonOf(req)).map((run) => ({ kind: "create" as const, run })),
+        [],
+      ),
+    )
     .patch("/runs/:id", async ({ req, params }) => {
       if (!/^[0-9a-f-]{36}$/i.test(params.id!)) throw new HttpError(404, "not found");
       return accept(deps, [{ kind: "update", run: normalizeRun(await jsonOf(req), params.id!) }], []);
@@ -125,7 +140,12 @@ function afterAnswer(fn: () => void): void {
   setImmediate(fn);
 }
 
-function accept(deps: CollectorDeps, runOps: RunOp[], directFeedback: FeedbackRecord[], echo: unknown = { accepted: runOps.length + directFeedback.length }): Reply {
+function accept(
+  deps: CollectorDeps,
+  runOps: RunOp[],
+  directFeedback: FeedbackRecord[],
+  echo: unknown = { accepted: runOps.length + directFeedback.length },
+): Reply {
   const bad = runOps.find((op) => typeof op.run?.id !== "string") ?? directFeedback.find((f) => typeof f?.id !== "string" || !f.key);
   if (bad) {
     deps.ledger.problems.push(`a worker sent a record without an id or key: ${JSON.stringify(bad).slice(0, 200)}`);

@@ -56,7 +56,11 @@ async function recordingProxy(target: string, intercept: (seen: Omit<Seen, "stat
       res.writeHead(status, status === 429 ? { "retry-after": "0.2" } : {});
       return res.end("refused by the test proxy");
     }
-    const up = await fetch(target + req.url, { method: req.method, headers: req.headers as Record<string, string>, body: chunks.length ? body : undefined });
+    const up = await fetch(target + req.url, {
+      method: req.method,
+      headers: req.headers as Record<string, string>,
+      body: chunks.length ? body : undefined,
+    });
     seen.push({ ...entry, status: up.status });
     res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" });
     res.end(Buffer.from(await up.arrayBuffer()));
@@ -75,7 +79,11 @@ async function proxyTo(target: string, answer: (req: IncomingMessage, res: Serve
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     if (answer(req, res)) return;
-    const up = await fetch(target + req.url, { method: req.method, headers: req.headers as Record<string, string>, body: chunks.length ? Buffer.concat(chunks) : undefined });
+    const up = await fetch(target + req.url, {
+      method: req.method,
+      headers: req.headers as Record<string, string>,
+      body: chunks.length ? Buffer.concat(chunks) : undefined,
+    });
     res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" });
     res.end(Buffer.from(await up.arrayBuffer()));
   });
@@ -99,20 +107,51 @@ function testRecords(dataset: string) {
     records: [
       {
         t: "test" as const,
-        test: { runId, dataset, experiment, name: "t1", inputs, referenceOutputs, inputsHash: objectHash(inputs), outputsHash: objectHash(referenceOutputs) },
-      },
-      {
-        t: "run" as const,
-        op: {
-          kind: "create" as const,
-          run: { id: runId, trace_id: runId, dotted_order: `20261121T000000000000Z${runId}`, name: "t1", run_type: "chain", session_name: experiment.name, reference_example_id: runId, start_time: "2026-11-21T00:00:00Z", end_time: "2026-11-21T00:00:01Z", inputs, outputs: { a: "HI" } },
+        test: {
+          runId,
+          dataset,
+          experiment,
+          name: "t1",
+          inputs,
+          referenceOutputs,
+          inputsHash: objectHash(inputs),
+          outputsHash: objectHash(referenceOutputs),
         },
       },
       {
         t: "run" as const,
         op: {
           kind: "create" as const,
-          run: { id: childId, trace_id: runId, parent_run_id: runId, dotted_order: `20261121T000000000000Z${runId}.20261121T000000100000Z${childId}`, name: "child", run_type: "llm", session_name: experiment.name, start_time: "2026-11-21T00:00:00.1Z", end_time: "2026-11-21T00:00:00.9Z" },
+          run: {
+            id: runId,
+            trace_id: runId,
+            dotted_order: `20261121T000000000000Z${runId}`,
+            name: "t1",
+            run_type: "chain",
+            session_name: experiment.name,
+            reference_example_id: runId,
+            start_time: "2026-11-21T00:00:00Z",
+            end_time: "2026-11-21T00:00:01Z",
+            inputs,
+            outputs: { a: "HI" },
+          },
+        },
+      },
+      {
+        t: "run" as const,
+        op: {
+          kind: "create" as const,
+          run: {
+            id: childId,
+            trace_id: runId,
+            parent_run_id: runId,
+            dotted_order: `20261121T000000000000Z${runId}.20261121T000000100000Z${childId}`,
+            name: "child",
+            run_type: "llm",
+            session_name: experiment.name,
+            start_time: "2026-11-21T00:00:00.1Z",
+            end_time: "2026-11-21T00:00:00.9Z",
+          },
         },
       },
       { t: "feedback" as const, feedback: { id: uuid7(), run_id: runId, key: "pass", score: true, session_id: experiment.id } },
@@ -242,7 +281,9 @@ test("a run batch that failed is resent with the very bytes it was compressed to
   const server = await startServer();
   closers.push(() => server.close());
   let refusals = 0;
-  const proxy = await recordingProxy(server.url, (r) => (r.path.startsWith("/runs/multipart") && refusals++ < 4 ? [503, 429][refusals % 2] : undefined));
+  const proxy = await recordingProxy(server.url, (r) =>
+    r.path.startsWith("/runs/multipart") && refusals++ < 4 ? [503, 429][refusals % 2] : undefined,
+  );
   const { sender, spool } = await setup(proxy.url, { sender: { maxBatchOps: 2 } });
   const { recs, all } = threeTests("same-bytes-ds");
   sender.push(spool.append(all));
@@ -254,7 +295,11 @@ test("a run batch that failed is resent with the very bytes it was compressed to
   const accepted = ingest.filter((s) => s.status === 202);
   expect(refused).toHaveLength(4);
   expect(ingest.every((s) => s.encoding === "zstd")).toBe(true);
-  for (const r of refused) expect(accepted.some((a) => a.body.equals(r.body)), "a refused body comes back byte for byte").toBe(true);
+  for (const r of refused)
+    expect(
+      accepted.some((a) => a.body.equals(r.body)),
+      "a refused body comes back byte for byte",
+    ).toBe(true);
   // Each batch is counted every time it went out, so the retries show in the bytes too.
   expect(p.wire.byEncoding.zstd).toBe(ingest.length);
   for (const r of recs) expect(server.store.runs.get(r.runId)).toBeDefined();

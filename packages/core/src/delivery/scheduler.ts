@@ -23,7 +23,7 @@ export interface SchedulerOptions {
   maxBatchBytes?: number;
 }
 
-type RunsBatch = { kind: "runs"; recs: SpoolRecord[]; /** Made once; a retry resends it as it is (same bytes). */ sent?: PortBatch };
+type RunsBatch = { kind: "runs"; recs: SpoolRecord[] /** Made once; a retry resends it as it is (same bytes). */; sent?: PortBatch };
 type Batch = { kind: "examples"; dataset: string; recs: SpoolRecord[] } | RunsBatch | { kind: "close"; recs: SpoolRecord[] };
 
 export interface DeliveryProgress {
@@ -260,9 +260,7 @@ export class Scheduler {
     if (runs.length > 0) return { kind: "runs", recs: runs };
     // An experiment is closed once its examples are all in (that fixes dataset_version); its last
     // runs may still be on their way, which costs the run's end one round trip less.
-    const close = this.queue.find(
-      (r) => r.t === "close" && !this.inflight.has(r.seq) && !this.examplesPending(r.close.dataset),
-    );
+    const close = this.queue.find((r) => r.t === "close" && !this.inflight.has(r.seq) && !this.examplesPending(r.close.dataset));
     if (close && close.t === "close" && this.resolve(close.close.dataset, close.close.experiment)) {
       return { kind: "close", recs: [close] };
     }
@@ -279,9 +277,7 @@ export class Scheduler {
   }
 
   private examplesPending(dataset: string): boolean {
-    return this.queue.some(
-      (r) => (r.t === "test" && r.test.dataset === dataset) || (r.t === "example" && r.example.dataset === dataset),
-    );
+    return this.queue.some((r) => (r.t === "test" && r.test.dataset === dataset) || (r.t === "example" && r.example.dataset === dataset));
   }
 
   private resolve(dataset: string, experiment: { name: string; id: string }): ResolvedExperiment | undefined {
@@ -406,7 +402,8 @@ function isPermanent(err: unknown): boolean {
 
 function approxSize(rec: SpoolRecord): number {
   // Good enough to keep batches under the backend's byte limit without serialising twice.
-  if (rec.t === "run") return JSON.stringify(rec.op.run).length + (rec.op.attachments ?? []).reduce((n, a) => n + (a.data.length * 3) / 4, 0);
+  if (rec.t === "run")
+    return JSON.stringify(rec.op.run).length + (rec.op.attachments ?? []).reduce((n, a) => n + (a.data.length * 3) / 4, 0);
   if (rec.t === "feedback") return 512;
   return 0;
 }

@@ -51,7 +51,8 @@ export function nodeListener(handle: HttpHandle, opts: NodeListenerOptions = {})
       .then((response) => sendNodeResponse(res, plain.method, response))
       .catch((err: unknown) => {
         log(`unhandled error: ${(err as Error)?.stack ?? String(err)}`);
-        if (!res.headersSent && !res.destroyed) res.writeHead(500, { "content-type": "application/json" }).end('{"detail":"internal error"}');
+        if (!res.headersSent && !res.destroyed)
+          res.writeHead(500, { "content-type": "application/json" }).end('{"detail":"internal error"}');
       });
   };
 }

@@ -73,7 +73,10 @@ describe("Router.dispatch", () => {
     expect((await router.dispatch(request("GET", "/nope"), opts)).response.status).toBe(404);
     const wrong = (await router.dispatch(request("PUT", "/things/a"), opts)).response;
     expect([wrong.status, wrong.headers.allow]).toEqual([405, "GET, POST, DELETE"]);
-    const custom = await router.dispatch(request("GET", "/nope"), { ...opts, onError: (err) => new Reply((err as HttpError).status, "<h1>gone</h1>") });
+    const custom = await router.dispatch(request("GET", "/nope"), {
+      ...opts,
+      onError: (err) => new Reply((err as HttpError).status, "<h1>gone</h1>"),
+    });
     expect([custom.response.status, custom.response.body.toString(), custom.pattern]).toEqual([404, "<h1>gone</h1>", undefined]);
   });
 });

@@ -61,10 +61,7 @@ export interface Routed {
   pattern: string;
 }
 
-export type Match<C> =
-  | ({ kind: "found"; handler: Handler<C> } & Routed)
-  | { kind: "wrong-method"; allowed: Method[] }
-  | { kind: "none" };
+export type Match<C> = ({ kind: "found"; handler: Handler<C> } & Routed) | { kind: "wrong-method"; allowed: Method[] } | { kind: "none" };
 
 export interface DispatchOptions<C> {
   /** The handler's argument for this request and route. */

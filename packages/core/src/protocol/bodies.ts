@@ -26,7 +26,9 @@ export function checkExampleHint(v: unknown, where = "example hint"): asserts v 
 
 export function parseExampleHints(json: unknown): ExampleHint[] {
   if (!Array.isArray(json)) throw new RunPayloadError("example hints must be a JSON array");
-  json.forEach((h, i) => checkExampleHint(h, `example hint ${i}`));
+  json.forEach((h, i) => {
+    checkExampleHint(h, `example hint ${i}`);
+  });
   return json as ExampleHint[];
 }
 

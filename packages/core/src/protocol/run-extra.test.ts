@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { liftTallyExtra, TALLY_EXTRA, type TallyRunExtra } from "./run-extra.js";
 import type { RunOp } from "../wire/types.js";
 
-const test = { dataset: "d", experiment: { name: "e", id: "0190f4a2-0000-5000-8000-000000000000" }, inputsHash: "h", outputsHash: "o", name: "t" };
+const test = {
+  dataset: "d",
+  experiment: { name: "e", id: "0190f4a2-0000-5000-8000-000000000000" },
+  inputsHash: "h",
+  outputsHash: "o",
+  name: "t",
+};
 
 function op(carrier: TallyRunExtra | undefined, inputs: Record<string, unknown>): RunOp {
   const extra = { metadata: { k: 1 }, ...(carrier ? { [TALLY_EXTRA]: carrier } : {}) };

@@ -12,7 +12,12 @@ const acked = (runId: string, fullName: string, passed = true): AckedTest => ({
   passed,
 });
 const test = (name: string, state: BoundTest["state"] = "passed", extra: Partial<BoundTest> = {}): BoundTest => ({ name, state, ...extra });
-const file = (path: string, tests: BoundTest[], expectsAck = tests.length > 0): BoundFile => ({ path, name: path.replace("/p/", ""), expectsAck, tests });
+const file = (path: string, tests: BoundTest[], expectsAck = tests.length > 0): BoundFile => ({
+  path,
+  name: path.replace("/p/", ""),
+  expectsAck,
+  tests,
+});
 const rows = (binding: RunBinding, acks: AckedFile[]) =>
   joinBinding(binding, acks, "/p").tests.map((t) => [t.name, t.file, t.state, t.runId]);
 
@@ -20,16 +25,37 @@ describe("joinBinding with the runs in the acks (Jest)", () => {
   it("gives each test the run of its last attempt, in order for repeated names", () => {
     const binding: RunBinding = {
       trackedFrom: "acks",
-      files: [file("/p/a.test.ts", [test("s flaky", "passed", { attempts: 2, durationMs: 5 }), test("s twin"), test("s twin", "failed"), test("plain")])],
+      files: [
+        file("/p/a.test.ts", [
+          test("s flaky", "passed", { attempts: 2, durationMs: 5 }),
+          test("s twin"),
+          test("s twin", "failed"),
+          test("plain"),
+        ]),
+      ],
     };
-    const joined = joinBinding(binding, [{ file: "/p/a.test.ts", tests: [acked("r1", "s flaky", false), acked("r2", "s flaky"), acked("t1", "s twin"), acked("t2", "s twin", false)] }], "/p");
+    const joined = joinBinding(
+      binding,
+      [
+        {
+          file: "/p/a.test.ts",
+          tests: [acked("r1", "s flaky", false), acked("r2", "s flaky"), acked("t1", "s twin"), acked("t2", "s twin", false)],
+        },
+      ],
+      "/p",
+    );
     expect(joined.tests.map((t) => [t.name, t.file, t.state, t.runId])).toEqual([
       ["s flaky", "a.test.ts", "passed", "r2"],
       ["s twin", "a.test.ts", "passed", "t1"],
       ["s twin", "a.test.ts", "failed", "t2"],
       ["plain", "a.test.ts", "passed", undefined],
     ]);
-    expect(joined.tests[0]).toMatchObject({ durationMs: 5, dataset: "ds", experimentName: "ds:run", feedback: [{ key: "pass", score: true }] });
+    expect(joined.tests[0]).toMatchObject({
+      durationMs: 5,
+      dataset: "ds",
+      experimentName: "ds:run",
+      feedback: [{ key: "pass", score: true }],
+    });
     expect(joined.unacked).toEqual([]);
   });
 
@@ -62,9 +88,17 @@ describe("joinBinding with the runs on the tests (Vitest)", () => {
   const tracked = { runId: "m1", dataset: "ds", experimentName: "ds:run", experimentId: "e", feedback: [] };
 
   it("takes each test's run from the test and never from the acks", () => {
-    const binding: RunBinding = { trackedFrom: "tests", files: [file("/p/a.test.ts", [test("ds > one", "passed", { tracked }), test("ds > two")])] };
+    const binding: RunBinding = {
+      trackedFrom: "tests",
+      files: [file("/p/a.test.ts", [test("ds > one", "passed", { tracked }), test("ds > two")])],
+    };
     // An ack naming the untracked test must not give it a run, nor add its own tests.
-    expect(rows(binding, [{ file: "/p/a.test.ts", tests: [acked("x1", "ds > two"), acked("x2", "other")] }, { file: "/p/b.test.ts", tests: [acked("x3", "b")] }])).toEqual([
+    expect(
+      rows(binding, [
+        { file: "/p/a.test.ts", tests: [acked("x1", "ds > two"), acked("x2", "other")] },
+        { file: "/p/b.test.ts", tests: [acked("x3", "b")] },
+      ]),
+    ).toEqual([
       ["ds > one", "a.test.ts", "passed", "m1"],
       ["ds > two", "a.test.ts", "passed", undefined],
     ]);
@@ -73,7 +107,11 @@ describe("joinBinding with the runs on the tests (Vitest)", () => {
   it("names a file as unacked only when the runner says it owed one", () => {
     const binding: RunBinding = {
       trackedFrom: "tests",
-      files: [file("/p/tracked.test.ts", [test("a", "failed", { tracked })], true), file("/p/plain.test.ts", [test("b")], false), file("/p/acked.test.ts", [test("c", "passed", { tracked })], true)],
+      files: [
+        file("/p/tracked.test.ts", [test("a", "failed", { tracked })], true),
+        file("/p/plain.test.ts", [test("b")], false),
+        file("/p/acked.test.ts", [test("c", "passed", { tracked })], true),
+      ],
     };
     expect(joinBinding(binding, [{ file: "/p/acked.test.ts", tests: [] }], "/p").unacked).toEqual(["tracked.test.ts"]);
   });

@@ -114,11 +114,22 @@ export function reconcile(
 export function summarizeMerged(tests: ReportedTest[]): RunSummary {
   const byName = new Map<string, ExperimentSummary>();
   for (const t of tests) experimentOf(byName, t, []);
-  return { experiments: [...byName.values()], otherRuns: { delivered: 0, received: 0, byProject: {} }, waiting: 0, waitingTests: 0, problems: [], merged: true };
+  return {
+    experiments: [...byName.values()],
+    otherRuns: { delivered: 0, received: 0, byProject: {} },
+    waiting: 0,
+    waitingTests: 0,
+    problems: [],
+    merged: true,
+  };
 }
 
 /** The summary of a tracked test's experiment, with the test counted in; undefined for an untracked test. */
-function experimentOf(byName: Map<string, ExperimentSummary>, t: ReportedTest, experiments: ResolvedExperiment[]): ExperimentSummary | undefined {
+function experimentOf(
+  byName: Map<string, ExperimentSummary>,
+  t: ReportedTest,
+  experiments: ResolvedExperiment[],
+): ExperimentSummary | undefined {
   if (!t.runId || !t.dataset || !t.experimentName) return undefined;
   const { dataset, experimentName: name } = t;
   let s = byName.get(name);

@@ -59,32 +59,39 @@ export function renderRunEnd(summary: RunSummary, run: RunEndContext, opts: Rend
   const report = renderReport(summary, opts);
   const lines = report.length > 0 ? ["", ...report] : [];
   if (run.local && summary.experiments.length > 0) {
-    lines.push(c.dim(`tally: recorded offline in ${run.backend.replace(/^local store /, "")}; browse it with \`npx tally ui\` and open a view link above`));
+    lines.push(
+      c.dim(
+        `tally: recorded offline in ${run.backend.replace(/^local store /, "")}; browse it with \`npx tally ui\` and open a view link above`,
+      ),
+    );
   }
   if (run.spoolDir) {
     const tests = summary.waitingTests;
-    const what = tests > 0 ? `the runs of ${tests} test${tests === 1 ? "" : "s"} (${summary.waiting} records)` : `${summary.waiting} records`;
+    const what =
+      tests > 0 ? `the runs of ${tests} test${tests === 1 ? "" : "s"} (${summary.waiting} records)` : `${summary.waiting} records`;
     lines.push(c.yellow(`tally: ${what} could not be sent yet and are kept in ${run.spoolDir}`));
     lines.push(c.yellow(`tally: send them with \`npx tally flush\` once the backend is reachable (the next run also sends them)`));
   }
   for (const l of run.leftBehind ?? []) {
     if (l.left === 0) lines.push(c.dim(`tally: also delivered the ${l.waiting} records an earlier run left in ${l.dir}`));
-    else lines.push(c.yellow(`tally: ${l.left} of the ${l.waiting} records an earlier run left in ${l.dir} still wait${l.lastError ? ` (${l.lastError})` : ""}`));
+    else
+      lines.push(
+        c.yellow(
+          `tally: ${l.left} of the ${l.waiting} records an earlier run left in ${l.dir} still wait${l.lastError ? ` (${l.lastError})` : ""}`,
+        ),
+      );
   }
   return lines;
 }
 
 export function deliveryLine(exp: ExperimentSummary, c = colors(false)): string {
   const ok = exp.delivered === exp.expected && exp.missing.length === 0;
-  const text =
-    `tally: ${exp.delivered}/${exp.expected} runs · ${exp.spans} spans · ${exp.feedback} feedback delivered to "${exp.name}"`;
+  const text = `tally: ${exp.delivered}/${exp.expected} runs · ${exp.spans} spans · ${exp.feedback} feedback delivered to "${exp.name}"`;
   return ok ? c.green(text) : c.red(text);
 }
 
 function renderTable(exp: ExperimentSummary, c: ReturnType<typeof colors>): string[] {
-  const keys = [...new Set(exp.tests.flatMap((t) => (t.feedback ?? []).map((f) => f.key)))]
-    .filter((k) => k !== "pass")
-    .slice(0, MAX_KEYS);
+  const keys = [...new Set(exp.tests.flatMap((t) => (t.feedback ?? []).map((f) => f.key)))].filter((k) => k !== "pass").slice(0, MAX_KEYS);
   const header = ["Test", "Status", ...keys];
   const rows: string[][] = [];
   const sums = keys.map(() => ({ total: 0, n: 0 }));
@@ -102,7 +109,7 @@ function renderTable(exp: ExperimentSummary, c: ReturnType<typeof colors>): stri
   }
   const avg = ["average", "", ...sums.map((s) => (s.n ? fmt(s.total / s.n) : ""))];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length), avg[i]!.length));
-  const row = (cells: string[]) => "  " + cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ");
+  const row = (cells: string[]) => `  ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ")}`;
   const passed = exp.tests.filter((t) => t.state === "passed").length;
   const out = [
     c.bold(` tally  ${exp.name}`) + c.dim(`  dataset "${exp.dataset}" · ${passed}/${exp.tests.length} passed`),
@@ -136,7 +143,7 @@ function tableName(name: string, dataset: string): string {
 function truncateMiddle(s: string, n: number): string {
   if (s.length <= n) return s;
   const head = Math.ceil((n - 1) * 0.6);
-  return s.slice(0, head) + "…" + s.slice(s.length - (n - 1 - head));
+  return `${s.slice(0, head)}…${s.slice(s.length - (n - 1 - head))}`;
 }
 
 export function colors(on: boolean) {

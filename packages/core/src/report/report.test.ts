@@ -54,7 +54,12 @@ describe("reconcile", () => {
       { id: "r3", delivered: false },
       { id: "r4", delivered: false, error: "backend answered 422" },
     ]);
-    const s = reconcile([t("never sent", "r1"), t("never ended", "r2"), t("waiting", "r3"), t("refused", "r4")], ledger, [], "backend: down");
+    const s = reconcile(
+      [t("never sent", "r1"), t("never ended", "r2"), t("waiting", "r3"), t("refused", "r4")],
+      ledger,
+      [],
+      "backend: down",
+    );
     const reasons = Object.fromEntries(s.experiments[0]!.missing.map((m) => [m.test, m.reason]));
     expect(reasons["qa > never sent"]).toMatch(/never reached the collector/);
     expect(reasons["qa > never ended"]).toMatch(/never ended/);
@@ -64,7 +69,10 @@ describe("reconcile", () => {
   });
 
   test("traces outside experiments are counted per project", () => {
-    const ledger = ledgerWith([{ id: "p1", session: "default" }, { id: "e1", session: "evaluators" }]);
+    const ledger = ledgerWith([
+      { id: "p1", session: "default" },
+      { id: "e1", session: "evaluators" },
+    ]);
     const s = reconcile([], ledger, [], undefined);
     expect(s.otherRuns).toEqual({ delivered: 2, received: 2, byProject: { default: 1, evaluators: 1 } });
   });

@@ -5,7 +5,13 @@ import { mergedRunEnd } from "./run-end.js";
 
 // The end of a run no collector ran for (Vitest --merge-reports): what the tests carry is all there is.
 
-const tracked = (runId: string, experimentName = "qa:merge-1") => ({ runId, dataset: "qa", experimentName, experimentId: "e", feedback: [{ key: "correctness", score: 1 }] });
+const tracked = (runId: string, experimentName = "qa:merge-1") => ({
+  runId,
+  dataset: "qa",
+  experimentName,
+  experimentId: "e",
+  feedback: [{ key: "correctness", score: 1 }],
+});
 
 describe("mergedRunEnd", () => {
   const annotated: Array<[string, string]> = [];
@@ -13,8 +19,18 @@ describe("mergedRunEnd", () => {
   const binding: RunBinding = {
     trackedFrom: "tests",
     files: [
-      { path: "/p/a.test.ts", name: "a.test.ts", expectsAck: true, tests: [one, { name: "qa > two", state: "failed", tracked: tracked("r2") }, { name: "plain", state: "passed" }] },
-      { path: "/p/b.test.ts", name: "b.test.ts", expectsAck: true, tests: [{ name: "other > x", state: "passed", tracked: tracked("r3", "other:merge-1") }] },
+      {
+        path: "/p/a.test.ts",
+        name: "a.test.ts",
+        expectsAck: true,
+        tests: [one, { name: "qa > two", state: "failed", tracked: tracked("r2") }, { name: "plain", state: "passed" }],
+      },
+      {
+        path: "/p/b.test.ts",
+        name: "b.test.ts",
+        expectsAck: true,
+        tests: [{ name: "other > x", state: "passed", tracked: tracked("r3", "other:merge-1") }],
+      },
     ],
   };
 

@@ -99,9 +99,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
   const sender = new Scheduler({ spool, backend: to, registry, ledger });
   // What earlier runs left for this backend goes out beside this run's records, in the background.
   const leftBehind = claimLeftBehind(join(options.dir, "spool"), (b) => b === to.spoolKey);
-  const resending = Promise.all(
-    leftBehind.map(({ spool: s }) => resend(s, to, Date.now() + options.drainTimeoutMs, options.drainStallMs)),
-  );
+  const resending = Promise.all(leftBehind.map(({ spool: s }) => resend(s, to, Date.now() + options.drainTimeoutMs, options.drainStallMs)));
   const token = `tally-${randomBytes(24).toString("hex")}`;
   const collector: Collector = await startCollector({ token, spool, sender, ledger, registry, backend: to });
   log(colors(!!start.color).dim(`tally: recording to ${backend} · run ${runKey.key} (${runKey.source})`));
@@ -139,7 +137,9 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
       const progress = (p: { pending: number; sent: number; lastError?: string }) => {
         if (Date.now() - lastLog < 2000) return;
         lastLog = Date.now();
-        log(`tally: sending to ${backend}: ${p.sent} records sent, ${p.pending} to go${p.lastError ? ` (last error: ${p.lastError})` : ""}`);
+        log(
+          `tally: sending to ${backend}: ${p.sent} records sent, ${p.pending} to go${p.lastError ? ` (last error: ${p.lastError})` : ""}`,
+        );
       };
       // Close each experiment once, with this end time; the sender sends it as soon as the
       // experiment's examples are in, alongside its last runs.
@@ -182,4 +182,3 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
 function datasetExperiment(options: ResolvedOptions, runKey: string) {
   return experimentIdentity(options.dataset!, runKey, options.experimentPrefix);
 }
-

@@ -104,14 +104,14 @@ export class Spool {
   append(bodies: SpoolBody[]): SpoolRecord[] {
     if (bodies.length === 0) return [];
     const recs = bodies.map((b) => ({ ...b, seq: this.nextSeq++ }) as SpoolRecord);
-    appendFileSync(join(this.dir, RECORDS), recs.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    appendFileSync(join(this.dir, RECORDS), `${recs.map((r) => JSON.stringify(r)).join("\n")}\n`);
     this.records.push(...recs);
     return recs;
   }
 
   markDone(seqs: number[]): void {
     if (seqs.length === 0) return;
-    appendFileSync(join(this.dir, DONE), seqs.join(",") + "\n");
+    appendFileSync(join(this.dir, DONE), `${seqs.join(",")}\n`);
     for (const s of seqs) this.done.add(s);
   }
 

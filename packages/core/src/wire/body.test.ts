@@ -66,7 +66,9 @@ describe("readBody", () => {
   });
 
   it("decodes a streamed (chunked) zstd body, as langsmith 0.12 builds it", async () => {
-    const stream = new Blob([payload]).stream().pipeThrough(Duplex.toWeb(zlib.createZstdCompress()) as ReadableWritablePair<Uint8Array, Uint8Array>);
+    const stream = new Blob([payload])
+      .stream()
+      .pipeThrough(Duplex.toWeb(zlib.createZstdCompress()) as ReadableWritablePair<Uint8Array, Uint8Array>);
     expect(await post(stream, { "content-encoding": "zstd" })).toEqual({ status: 200, text: payload });
   });
 
@@ -78,7 +80,10 @@ describe("readBody", () => {
 
   it("answers 400 for a corrupt gzip or zstd body, a truncated zstd body, and 415 for an unknown coding", async () => {
     expect((await post("not gzip at all", { "content-encoding": "gzip" })).status).toBe(400);
-    expect(await post("not zstd at all", { "content-encoding": "zstd" })).toEqual({ status: 400, text: expect.stringMatching(/could not decode zstd request body: not a zstd frame/) });
+    expect(await post("not zstd at all", { "content-encoding": "zstd" })).toEqual({
+      status: 400,
+      text: expect.stringMatching(/could not decode zstd request body: not a zstd frame/),
+    });
     const zst = zlib.zstdCompressSync(Buffer.from(payload.repeat(100)));
     expect((await post(zst.subarray(0, zst.length - 3), { "content-encoding": "zstd" })).status).toBe(400);
     expect((await post(payload, { "content-encoding": "compress" })).status).toBe(415);
@@ -92,7 +97,11 @@ describe("readBody", () => {
     await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
     try {
       const body = zlib.zstdCompressSync(Buffer.from(payload.repeat(50)));
-      await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/`, { method: "POST", body, headers: { "content-encoding": "zstd" } });
+      await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/`, {
+        method: "POST",
+        body,
+        headers: { "content-encoding": "zstd" },
+      });
       expect(seen).toEqual([{ wire: body.length, decoded: payload.length * 50 }]);
     } finally {
       await new Promise<void>((r) => s.close(() => r()));

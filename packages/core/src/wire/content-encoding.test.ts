@@ -38,7 +38,10 @@ describe("decodeContent", () => {
   it("answers 400 for a truncated or trailing-garbage zstd body, which Node would partly accept", async () => {
     const big = zlib.zstdCompressSync(Buffer.from(JSON.stringify({ text: "lorem ipsum ".repeat(50_000) })));
     const cut = await status(decodeContent(big.subarray(0, big.length - 10), ["zstd"], LIMIT));
-    expect(cut).toEqual({ status: 400, message: expect.stringMatching(/^could not decode zstd request body: the body ends inside a block/) });
+    expect(cut).toEqual({
+      status: 400,
+      message: expect.stringMatching(/^could not decode zstd request body: the body ends inside a block/),
+    });
     const trailing = await status(decodeContent(Buffer.concat([zlib.zstdCompressSync(json), Buffer.from("junk")]), ["zstd"], LIMIT));
     expect(trailing).toEqual({ status: 400, message: expect.stringMatching(/not a zstd frame at byte \d+/) });
     expect((await status(decodeContent(Buffer.from("not zstd at all"), ["zstd"], LIMIT))).status).toBe(400);
@@ -54,7 +57,10 @@ describe("decodeContent", () => {
 
   it("answers 400 for a truncated gzip body", async () => {
     const gz = zlib.gzipSync(json);
-    expect(await status(decodeContent(gz.subarray(0, gz.length - 4), ["gzip"], LIMIT))).toEqual({ status: 400, message: expect.stringMatching(/^could not decode gzip request body/) });
+    expect(await status(decodeContent(gz.subarray(0, gz.length - 4), ["gzip"], LIMIT))).toEqual({
+      status: 400,
+      message: expect.stringMatching(/^could not decode gzip request body/),
+    });
   });
 
   it("answers 413 for small zstd and gzip bombs, and across frames", async () => {

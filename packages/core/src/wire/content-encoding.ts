@@ -21,7 +21,8 @@ const decoders: Record<string, Decoder> = {
   gzip: gunzip,
   "x-gzip": gunzip,
   // "deflate" is meant to be zlib-wrapped, but some clients send raw deflate: inflate tries both.
-  deflate: (buf, max) => call(zlib.inflate)(buf, { maxOutputLength: max }).catch(() => call(zlib.inflateRaw)(buf, { maxOutputLength: max })),
+  deflate: (buf, max) =>
+    call(zlib.inflate)(buf, { maxOutputLength: max }).catch(() => call(zlib.inflateRaw)(buf, { maxOutputLength: max })),
   br: (buf, max) => call(zlib.brotliDecompress)(buf, { maxOutputLength: max }),
   zstd: decodeZstd,
 };

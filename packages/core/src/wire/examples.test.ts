@@ -61,7 +61,12 @@ describe("parseExampleUpdates", () => {
 
 describe("JSON examples", () => {
   it("validates creates", () => {
-    expect(exampleUploadFromJson({ id: E1, dataset_id: DS, inputs: { a: 1 }, outputs: null })).toEqual({ id: E1, dataset_id: DS, inputs: { a: 1 }, outputs: null });
+    expect(exampleUploadFromJson({ id: E1, dataset_id: DS, inputs: { a: 1 }, outputs: null })).toEqual({
+      id: E1,
+      dataset_id: DS,
+      inputs: { a: 1 },
+      outputs: null,
+    });
     expect(() => exampleUploadFromJson({ id: E1, inputs: {} })).toThrow(/no dataset_id/);
     expect(() => exampleUploadFromJson({ id: E1, dataset_id: DS, inputs: "x" })).toThrow(/inputs must be a JSON object/);
     expect(() => exampleUploadFromJson({ id: E1, dataset_id: DS, split: 3 })).toThrow(/split/);

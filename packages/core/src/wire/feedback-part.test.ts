@@ -24,7 +24,11 @@ function sdkClient(flags: Record<string, boolean>): { client: Client; bodies: Ca
       return Response.json({ version: "0.11.0", instance_flags: flags, batch_ingest_config: { use_multipart_endpoint: true } });
     }
     if (url.endsWith("/runs/multipart")) {
-      bodies.push({ contentType: headers["Content-Type"]!, encoding: headers["Content-Encoding"], body: Buffer.from(await new Response(init!.body).arrayBuffer()) });
+      bodies.push({
+        contentType: headers["Content-Type"]!,
+        encoding: headers["Content-Encoding"],
+        body: Buffer.from(await new Response(init!.body).arrayBuffer()),
+      });
       return new Response("{}", { status: 202 });
     }
     if (url.endsWith("/feedback")) feedbackPosts.push(JSON.parse(String(init!.body)));
@@ -79,7 +83,16 @@ describe("feedback parts from langsmith 0.12", () => {
     const { client, bodies } = sdkClient({ zstd_compression_enabled: true });
     const runId = uuid7();
     const start = Date.now();
-    await client.createRun({ id: runId, trace_id: runId, dotted_order: `${new Date(start).toISOString().replace(/[-:.]/g, "").replace("Z", "000Z")}${runId}`, name: "root", run_type: "chain", inputs: { q: 1 }, project_name: "p", start_time: start });
+    await client.createRun({
+      id: runId,
+      trace_id: runId,
+      dotted_order: `${new Date(start).toISOString().replace(/[-:.]/g, "").replace("Z", "000Z")}${runId}`,
+      name: "root",
+      run_type: "chain",
+      inputs: { q: 1 },
+      project_name: "p",
+      start_time: start,
+    });
     await client.createFeedback(runId, "pass", { score: true, traceId: runId, sessionId: uuid7() });
     await client.awaitPendingTraceBatches();
     expect(bodies.map((b) => b.encoding)).toEqual(["zstd"]);

@@ -62,7 +62,11 @@ export function toJsonSafe<T = unknown>(value: unknown): JsonSafe<T> {
     ancestors.push(obj);
     try {
       if (obj instanceof Error) {
-        return { name: obj.name, message: walk(obj.message, `${path}.message`, depth + 1), stack: walk(obj.stack, `${path}.stack`, depth + 1) };
+        return {
+          name: obj.name,
+          message: walk(obj.message, `${path}.message`, depth + 1),
+          stack: walk(obj.stack, `${path}.stack`, depth + 1),
+        };
       }
       if (obj instanceof Map) {
         note(path, "a Map recorded as an object");

@@ -67,7 +67,11 @@ describe("parseMultipart", () => {
     ["no boundary in the content type", Buffer.from("x"), "multipart/form-data"],
     ["a non-multipart content type", Buffer.from("x"), "application/json"],
     ["a body without the boundary", Buffer.from("hello"), "multipart/form-data; boundary=b"],
-    ["a part without a closing boundary", Buffer.from('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nxx'), "multipart/form-data; boundary=b"],
+    [
+      "a part without a closing boundary",
+      Buffer.from('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nxx'),
+      "multipart/form-data; boundary=b",
+    ],
     ["a part without a name", Buffer.from("--b\r\nContent-Type: text/plain\r\n\r\nxx\r\n--b--"), "multipart/form-data; boundary=b"],
     ["unterminated headers", Buffer.from('--b\r\nContent-Disposition: form-data; name="a"'), "multipart/form-data; boundary=b"],
     ["a malformed header line", Buffer.from("--b\r\nbroken header\r\n\r\nx\r\n--b--"), "multipart/form-data; boundary=b"],
@@ -76,7 +80,10 @@ describe("parseMultipart", () => {
   });
 
   it("names the part whose JSON is invalid", () => {
-    const parts = parseMultipart(raw("b", ['Content-Disposition: form-data; name="post.x"\r\n\r\n{bad']), "multipart/form-data; boundary=b");
+    const parts = parseMultipart(
+      raw("b", ['Content-Disposition: form-data; name="post.x"\r\n\r\n{bad']),
+      "multipart/form-data; boundary=b",
+    );
     expect(() => partJson(parts[0]!)).toThrow(/part "post.x" is not valid JSON/);
   });
 

@@ -11,7 +11,9 @@ function body(parts: [name: string, value: unknown, type?: string][]): Buffer {
   for (const [name, value, type] of parts) {
     const data = Buffer.isBuffer(value) ? value : Buffer.from(JSON.stringify(value));
     chunks.push(
-      Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\nContent-Type: ${type ?? "application/json"}; length=${data.length}\r\n\r\n`),
+      Buffer.from(
+        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\nContent-Type: ${type ?? "application/json"}; length=${data.length}\r\n\r\n`,
+      ),
       data,
       Buffer.from("\r\n"),
     );
@@ -37,14 +39,31 @@ describe("parseRunsMultipart", () => {
       CT,
     );
     expect(parsed.ops).toEqual<RunOp[]>([
-      { kind: "create", run: { id: A, name: "root", run_type: "chain", trace_id: A, dotted_order: `x${A}`, inputs: { q: 1 }, extra: { metadata: { k: "v" } } } },
+      {
+        kind: "create",
+        run: {
+          id: A,
+          name: "root",
+          run_type: "chain",
+          trace_id: A,
+          dotted_order: `x${A}`,
+          inputs: { q: 1 },
+          extra: { metadata: { k: "v" } },
+        },
+      },
       { kind: "update", run: { id: B, trace_id: A, dotted_order: "y", end_time: 1700000000000, outputs: { a: 2 }, error: "boom" } },
     ]);
     expect(parsed.warnings).toEqual([]);
   });
 
   it("keeps field parts that arrive before their main part", () => {
-    const parsed = parseRunsMultipart(body([[`post.${A}.outputs`, { o: 1 }], [`post.${A}`, { id: A, name: "n" }]]), CT);
+    const parsed = parseRunsMultipart(
+      body([
+        [`post.${A}.outputs`, { o: 1 }],
+        [`post.${A}`, { id: A, name: "n" }],
+      ]),
+      CT,
+    );
     expect(parsed.ops).toEqual([{ kind: "create", run: { id: A, name: "n", outputs: { o: 1 } } }]);
   });
 

@@ -1,7 +1,6 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the ls API mirrors langsmith's own signatures, which are written with any (KVMap, test functions)
 import type { AckedTest } from "../protocol/tracked-test.js";
 import type { LsDescribeConfig } from "./ls-types.js";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** A tracked test that ended: what its file's ack carries, and what the binding hands its reporter. */
 export type TestEndInfo = AckedTest;

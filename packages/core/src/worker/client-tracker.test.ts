@@ -30,7 +30,10 @@ describe("ClientTracker", () => {
     new ClientTracker("http://127.0.0.1:1", "token").install(mods);
     const client = new Client();
     await client.batchIngestRuns({ runCreates: [run()], runUpdates: [run({ attachments: {} })] } as never);
-    await client.batchIngestRuns({ runCreates: [run()], runUpdates: [run({ attachments: { pic: ["image/png", new Uint8Array([1])] } })] } as never);
+    await client.batchIngestRuns({
+      runCreates: [run()],
+      runUpdates: [run({ attachments: { pic: ["image/png", new Uint8Array([1])] } })],
+    } as never);
     expect(calls).toEqual(["batch", "multipart"]);
   });
 

@@ -17,7 +17,10 @@ const METHODS = [...WORK_METHODS, "batchIngestRuns", "multipartIngestRuns"];
  * up to 0.10, `lib/*.js` from 0.11 (generated from langsmith-javascript, `.mjs` beside them).
  */
 function commonJsModules(root: string): { client: string; runTrees: string } | undefined {
-  for (const [dir, ext] of [["dist", ".cjs"], ["lib", ".js"]] as const) {
+  for (const [dir, ext] of [
+    ["dist", ".cjs"],
+    ["lib", ".js"],
+  ] as const) {
     const client = join(root, dir, `client${ext}`);
     if (existsSync(client)) return { client, runTrees: join(root, dir, `run_trees${ext}`) };
   }

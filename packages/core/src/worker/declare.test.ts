@@ -1,7 +1,6 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: test doubles stand in for langsmith and runner objects
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { createLsApi, type RunnerBinding } from "./ls-api.js";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 // Declaration without a runtime: what each `ls.test` form registers with the runner, and the state
 // each API keeps to itself. Nothing here records anything.
@@ -62,7 +61,9 @@ describe("declaring ls tests", () => {
       ls.test("t", { inputs, referenceOutputs: { r: 1 }, custom: "x", config: { repetitions: 2 } }, (args) => void seen.push(args));
     });
     for (const r of registered) await r.fn({});
-    expect(seen.map((a) => [a.inputs, a.referenceOutputs, a.custom, a.testMetadata.repetition, a.testMetadata.testTrackingEnabled])).toEqual([
+    expect(
+      seen.map((a) => [a.inputs, a.referenceOutputs, a.custom, a.testMetadata.repetition, a.testMetadata.testTrackingEnabled]),
+    ).toEqual([
       [inputs, { r: 1 }, "x", 0, false],
       [inputs, { r: 1 }, "x", 1, false],
     ]);

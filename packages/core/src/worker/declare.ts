@@ -1,10 +1,9 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the ls API mirrors langsmith's own signatures, which are written with any (KVMap, test functions)
 import type { ApiState } from "./api-state.js";
 import { runTest, type Declaration } from "./execute.js";
 import { identify, noteConversions, repetitionsOf, repetitionTitle } from "./identity.js";
 import type { LsDescribeConfig, LsParams, LsTestFn } from "./ls-types.js";
 import { getRuntime } from "./runtime.js";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 // `ls.test` and `ls.describe` with their variants: what happens when a test is declared, before
 // anything runs. Each registers with the runner's own method, looked up when called (the runner is
@@ -42,6 +41,7 @@ export function declareTests(api: ApiState) {
         method(
           testName,
           function (this: unknown) {
+            // biome-ignore lint/complexity/noArguments: a declared parameter would make Jest wait for `done`.
             return runTest(api, { ctx: arguments[0], name, fullName, repetition: r, declared: declared(), fn });
           },
           timeout,
@@ -52,13 +52,15 @@ export function declareTests(api: ApiState) {
 
   function eachOf(method: any, skipped = false): LsEach {
     return (table, config) => (name, fn, timeout) => {
-      table.forEach((row, i) => wrapTest(method, skipped)(`${name}, item ${i}`, { ...row, config: { ...config, ...row.config } }, fn, timeout));
+      table.forEach((row, i) => {
+        wrapTest(method, skipped)(`${name}, item ${i}`, { ...row, config: { ...config, ...row.config } }, fn, timeout);
+      });
     };
   }
 
-  const lazy = (pick: (t: any) => any) =>
-    new Proxy(function () {}, { apply: (_t, _this, args) => pick(api.binding.methods().test)(...args) });
-  const variant = (pick: (t: any) => any, skipped = false) => Object.assign(wrapTest(lazy(pick), skipped), { each: eachOf(lazy(pick), skipped) });
+  const lazy = (pick: (t: any) => any) => new Proxy(() => {}, { apply: (_t, _this, args) => pick(api.binding.methods().test)(...args) });
+  const variant = (pick: (t: any) => any, skipped = false) =>
+    Object.assign(wrapTest(lazy(pick), skipped), { each: eachOf(lazy(pick), skipped) });
 
   const test = Object.assign(wrapTest(lazy((t) => t)), {
     only: variant((t) => t.only),
@@ -91,11 +93,14 @@ export function declareTests(api: ApiState) {
       });
     };
   }
-  const describe = Object.assign(wrapDescribe((d) => d), {
-    only: wrapDescribe((d) => d.only),
-    skip: wrapDescribe((d) => d.skip, true),
-    concurrent: wrapDescribe((d) => d.concurrent),
-  });
+  const describe = Object.assign(
+    wrapDescribe((d) => d),
+    {
+      only: wrapDescribe((d) => d.only),
+      skip: wrapDescribe((d) => d.skip, true),
+      concurrent: wrapDescribe((d) => d.concurrent),
+    },
+  );
 
   return { test, describe };
 }

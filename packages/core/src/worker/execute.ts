@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the ls API mirrors langsmith's own signatures, which are written with any (KVMap, test functions)
 import { uuid7 } from "../wire/ids.js";
 import { toJsonSafe } from "../wire/json-safe.js";
 import { TALLY_EXTRA, type TallyRunExtra } from "../protocol/run-extra.js";
@@ -9,8 +10,6 @@ import type { KVMap, LsTestFn, TestMetadata } from "./ls-types.js";
 import type { WorkerTest } from "./plugins.js";
 import { getRuntime, type WorkerRuntime } from "./runtime.js";
 import { testContext, type TestState } from "./test-context.js";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 // Running one registered test (one repetition of a declaration): its root run, its outputs, and
 // what is reported when it ends.
@@ -33,7 +32,9 @@ export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
   const { ctx, name, fullName, repetition, declared, fn } = run;
   const { rt, id, inputs, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example, suite } = declared;
   if (!dataset || !experiment) {
-    throw new Error(`ls.test("${name}") needs a dataset: put it inside ls.describe("<dataset>", ...) or set the plugin's \`dataset\` option`);
+    throw new Error(
+      `ls.test("${name}") needs a dataset: put it inside ls.describe("<dataset>", ...) or set the plugin's \`dataset\` option`,
+    );
   }
   const testMetadata: TestMetadata = {
     exampleId: id,

@@ -1,10 +1,9 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the ls API mirrors langsmith's own signatures, which are written with any (KVMap, test functions)
 import type { RunnerBinding } from "./api-state.js";
 import { wrapEvaluator } from "./feedback.js";
 import type { KVMap, SimpleEvaluator } from "./ls-types.js";
 import { getRuntime } from "./runtime.js";
 import { currentTest } from "./test-context.js";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 /**
  * `ls.expect`: the runner's own expect (every native matcher, `.soft`, `.extend`, …) plus
@@ -32,7 +31,7 @@ export function makeExpect(binding: RunnerBinding): any {
       },
     );
 
-  return new Proxy(function () {}, {
+  return new Proxy(() => {}, {
     apply(_t, _this, args: unknown[]) {
       const assertion = binding.methods().expect(...args);
       Object.defineProperty(assertion, "evaluatedBy", {
@@ -40,9 +39,9 @@ export function makeExpect(binding: RunnerBinding): any {
         value: (evaluator: SimpleEvaluator) => {
           const state = currentTest("expect().evaluatedBy");
           const ev = wrapEvaluator(evaluator);
-          const score = Promise.resolve(ev({ inputs: state.inputs, referenceOutputs: state.referenceOutputs, outputs: args[0] as KVMap })).then(
-            (r) => (Array.isArray(r) ? r.map((x) => x.score) : r.score),
-          );
+          const score = Promise.resolve(
+            ev({ inputs: state.inputs, referenceOutputs: state.referenceOutputs, outputs: args[0] as KVMap }),
+          ).then((r) => (Array.isArray(r) ? r.map((x) => x.score) : r.score));
           return matcherChain(score, false);
         },
       });

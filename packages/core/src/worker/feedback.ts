@@ -1,9 +1,8 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the ls API mirrors langsmith's own signatures, which are written with any (KVMap, test functions)
 import { uuid7 } from "../wire/ids.js";
 import type { KVMap } from "./ls-types.js";
 import { getRuntime } from "./runtime.js";
 import { currentTest, testContext, type TestState } from "./test-context.js";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 // What a running test records besides its run: feedback, logged outputs, evaluator runs. None of it
 // depends on the runner or on which `ls` API declared the test (the test context says which test).
@@ -33,7 +32,7 @@ export const wrapEvaluator = <E extends (input: any, config?: any) => any>(evalu
   const wrapped = async (input: unknown, config?: KVMap) => {
     const state = testContext.getStore();
     const rt = getRuntime();
-    if (!state || !state.tracked || !rt) return evaluator(input, config);
+    if (!state?.tracked || !rt) return evaluator(input, config);
     const evalRunId = uuid7();
     // Called with ROOT, traceable hands the function the new run tree first: drop it, so the
     // evaluator gets the same argument as when untracked.
@@ -69,7 +68,7 @@ export function recordFeedback(state: TestState, fb: FeedbackInput, sourceRunId?
       run_id: state.runId,
       trace_id: state.runId,
       key: fb.key,
-      score: typeof fb.score === "boolean" ? fb.score : fb.score ?? null,
+      score: typeof fb.score === "boolean" ? fb.score : (fb.score ?? null),
       value: fb.value,
       comment: fb.comment ?? null,
       feedback_source: { type: "model", metadata: sourceRunId ? { __run: { run_id: sourceRunId } } : {} },

@@ -64,7 +64,9 @@ describe("identify", () => {
   it("names the experiment from the run key and the describe's projectName or the prefix", () => {
     expect(identify({ inputs: {} }, suite, settings).experiment).toEqual(experimentIdentity("qa", "rk"));
     expect(identify({ inputs: {} }, suite, { ...settings, experimentPrefix: "p" }).experiment?.name).toBe("p:rk");
-    expect(identify({ inputs: {} }, { name: "qa", projectName: "proj" }, { ...settings, experimentPrefix: "p" }).experiment?.name).toBe("proj:rk");
+    expect(identify({ inputs: {} }, { name: "qa", projectName: "proj" }, { ...settings, experimentPrefix: "p" }).experiment?.name).toBe(
+      "proj:rk",
+    );
     expect(identify({ inputs: {} }, suite, undefined).experiment?.name).toBe("qa:untracked");
   });
 

@@ -38,7 +38,16 @@ export interface Identity {
 }
 
 export function identify(params: LsParams, suite: DescribeFrame | undefined, rt: DeclarationSettings | undefined): Identity {
-  const { id: givenId, inputs: rawInputs, referenceOutputs: ref, outputs: legacyRef, split, metadata: rawMetadata, config = {}, ...rest } = params;
+  const {
+    id: givenId,
+    inputs: rawInputs,
+    referenceOutputs: ref,
+    outputs: legacyRef,
+    split,
+    metadata: rawMetadata,
+    config = {},
+    ...rest
+  } = params;
   const safe = toJsonSafe<{ inputs: KVMap; referenceOutputs?: KVMap; metadata?: KVMap }>({
     inputs: rawInputs,
     referenceOutputs: ref ?? legacyRef,
@@ -51,7 +60,9 @@ export function identify(params: LsParams, suite: DescribeFrame | undefined, rt:
   if (id !== givenId) notes.push(`example id ${JSON.stringify(givenId)} is not a UUID; recorded as ${id}`);
   const { repetitions: _r, enableTestTracking, ...runTreeConfig } = config;
   const dataset = rt?.dataset ?? suite?.testSuiteName ?? suite?.name;
-  const experiment = dataset ? experimentIdentity(dataset, rt?.runKey ?? "untracked", suite?.projectName ?? rt?.experimentPrefix) : undefined;
+  const experiment = dataset
+    ? experimentIdentity(dataset, rt?.runKey ?? "untracked", suite?.projectName ?? rt?.experimentPrefix)
+    : undefined;
   const tracked = !!rt?.active && suite?.enableTestTracking !== false && enableTestTracking !== false;
   // Hashing walks the whole inputs: once per declaration, shared by the hint and every run of it.
   let hashes: { inputsHash: string; outputsHash: string } | undefined;
@@ -66,7 +77,23 @@ export function identify(params: LsParams, suite: DescribeFrame | undefined, rt:
     split: split ?? null,
     metadata: metadata ?? null,
   });
-  return { id, inputs, rawInputs, rawReferenceOutputs: ref ?? legacyRef, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example, suite, notes };
+  return {
+    id,
+    inputs,
+    rawInputs,
+    rawReferenceOutputs: ref ?? legacyRef,
+    referenceOutputs,
+    split,
+    metadata,
+    runTreeConfig,
+    rest,
+    dataset,
+    experiment,
+    tracked,
+    example,
+    suite,
+    notes,
+  };
 }
 
 /** How many tests one declaration registers; a count below one still registers one. */

@@ -1,8 +1,8 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the ls API mirrors langsmith's own signatures, which are written with any (KVMap, test functions)
 // The slice of the user's own `langsmith` package that Tally drives. It is handed in by the runner's
 // setup file, which imports it from the user's project, so user code and Tally share one copy (and
 // one tracing context) whichever langsmith version (0.3 to 0.10) the project has.
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface LangsmithClientLike {
   apiUrl?: string;
   apiKey?: string;

@@ -1,7 +1,8 @@
 // Public types of the `ls` API, shaped like `langsmith/vitest` and `langsmith/jest` so that switching
 // an import is the whole migration.
 
-export type KVMap = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: as langsmith declares it, so values type-check alike
+export type KVMap = Record<string, any>;
 
 export interface LsTestConfig {
   /** Run the test n times; all repetitions share one example. */

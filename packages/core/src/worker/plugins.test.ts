@@ -75,7 +75,8 @@ describe("WorkerPlugins", () => {
 // declared and run through a stand-in runner, with a stand-in collector receiving the ack.
 describe("plugins on the worker runtime", () => {
   let server: Server;
-  let posts: Array<{ path: string; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the posted bodies are read field by field in assertions
+  let posts: Array<{ path: string; body: any }>;
   let url: string;
 
   beforeEach(async () => {
@@ -109,7 +110,10 @@ describe("plugins on the worker runtime", () => {
     return {
       Client,
       // Runs the function as langsmith's traceable does when called with ROOT: a run tree first.
-      traceable: (fn, config) => async (_root: unknown, ...args: unknown[]) => fn({ id: config?.id }, ...args),
+      traceable:
+        (fn, config) =>
+        async (_root: unknown, ...args: unknown[]) =>
+          fn({ id: config?.id }, ...args),
       getCurrentRunTree: () => undefined,
       ROOT: Symbol("ROOT"),
     };
@@ -122,7 +126,11 @@ describe("plugins on the worker runtime", () => {
     const tests: Array<{ name: string; fn: (ctx: object) => unknown }> = [];
     const binding: RunnerBinding = {
       name: "vitest",
-      methods: () => ({ test: (name: string, fn: (ctx: object) => unknown) => tests.push({ name, fn }), describe: (_: string, fn: () => void) => fn(), expect: () => ({}) }),
+      methods: () => ({
+        test: (name: string, fn: (ctx: object) => unknown) => tests.push({ name, fn }),
+        describe: (_: string, fn: () => void) => fn(),
+        expect: () => ({}),
+      }),
       onTestEnd: (_ctx, info) => void events.push(`reported ${info.fullName}`),
       fullNameOf: (title) => `qa > ${title}`,
     };

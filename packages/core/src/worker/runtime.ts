@@ -56,7 +56,11 @@ export function registerWorkerPlugin(plugin: WorkerPlugin): void {
   g[KEY]?.plugins.add(plugin);
 }
 
-export function installWorker(langsmith: LangsmithModules, env: NodeJS.ProcessEnv = process.env, options: InstallOptions = {}): WorkerRuntime {
+export function installWorker(
+  langsmith: LangsmithModules,
+  env: NodeJS.ProcessEnv = process.env,
+  options: InstallOptions = {},
+): WorkerRuntime {
   for (const plugin of options.plugins ?? []) registered.set(plugin.name, plugin);
   const existing = g[KEY];
   if (existing && existing.langsmith.Client === langsmith.Client) {

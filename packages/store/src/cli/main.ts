@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     });
     return 0;
   }
-  if (command === "flush") return flushSpools(dir, (l) => process.stdout.write(l + "\n"), openLocalBackend);
+  if (command === "flush") return flushSpools(dir, (l) => process.stdout.write(`${l}\n`), openLocalBackend);
   process.stderr.write(`tally: unknown command "${command}"\n\n${HELP}`);
   return 2;
 }
@@ -72,7 +72,7 @@ async function ui(dbPath: string, portArg: string | undefined, host: string | un
   }
   let running: RunningUi;
   try {
-    running = await startUi({ dbPath, port, host: host ?? "127.0.0.1", logger: (l) => process.stderr.write(l + "\n") });
+    running = await startUi({ dbPath, port, host: host ?? "127.0.0.1", logger: (l) => process.stderr.write(`${l}\n`) });
   } catch (err) {
     process.stderr.write(`tally ui: ${(err as Error).message}\n`);
     return err instanceof StoreNotFoundError ? 1 : 2;

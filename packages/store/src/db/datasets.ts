@@ -148,7 +148,10 @@ export class DatasetRepo {
   /** Deletes the dataset with its examples and tags. Experiments that referenced it stay. */
   delete(id: string): boolean {
     return this.db.tx(() => {
-      this.db.run("DELETE FROM attachments WHERE owner_kind = 'example' AND owner_id IN (SELECT id FROM examples WHERE dataset_id = ?)", id);
+      this.db.run(
+        "DELETE FROM attachments WHERE owner_kind = 'example' AND owner_id IN (SELECT id FROM examples WHERE dataset_id = ?)",
+        id,
+      );
       this.db.run("DELETE FROM examples WHERE dataset_id = ?", id);
       this.db.run("DELETE FROM dataset_tags WHERE dataset_id = ?", id);
       return this.db.run("DELETE FROM datasets WHERE id = ?", id) > 0;
@@ -178,7 +181,9 @@ export class DatasetRepo {
   }
 
   private tagsAt(id: string, asOf: string): string[] {
-    return this.db.all<{ tag: string }>("SELECT tag FROM dataset_tags WHERE dataset_id = ? AND as_of = ? ORDER BY tag", id, asOf).map((r) => r.tag);
+    return this.db
+      .all<{ tag: string }>("SELECT tag FROM dataset_tags WHERE dataset_id = ? AND as_of = ? ORDER BY tag", id, asOf)
+      .map((r) => r.tag);
   }
 
   /** GET /datasets/:id/versions — tagged versions plus the latest, newest first. */
@@ -249,4 +254,3 @@ export function matchesSubset(have: Record<string, unknown> | null | undefined, 
   if (!have) return Object.keys(want).length === 0;
   return Object.entries(want).every(([k, v]) => JSON.stringify(have[k]) === JSON.stringify(v));
 }
-

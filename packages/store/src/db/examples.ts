@@ -70,7 +70,10 @@ export class ExampleRepo {
       for (const item of items) {
         if (!isUuid(item.id)) throw invalid(`example id must be a uuid: ${item.id}`);
         if (!this.datasets.get(item.dataset_id)) throw notFound(`Dataset ${item.dataset_id}`);
-        const prev = this.db.get<{ created_at: string; metadata: string | null }>("SELECT created_at, metadata FROM examples WHERE id = ?", item.id);
+        const prev = this.db.get<{ created_at: string; metadata: string | null }>(
+          "SELECT created_at, metadata FROM examples WHERE id = ?",
+          item.id,
+        );
         const prevSplit = fromJson<Record<string, unknown> | null>(prev?.metadata, null)?.dataset_split;
         const metadata: Record<string, unknown> = { ...(item.metadata ?? {}) };
         const split = splitList(item.split);
@@ -146,7 +149,11 @@ export class ExampleRepo {
       const done: string[] = [];
       const now = nowIso();
       for (const id of ids) {
-        const row = this.db.get<{ metadata: string | null }>("SELECT metadata FROM examples WHERE id = ? AND dataset_id = ?", id, datasetId);
+        const row = this.db.get<{ metadata: string | null }>(
+          "SELECT metadata FROM examples WHERE id = ? AND dataset_id = ?",
+          id,
+          datasetId,
+        );
         if (!row) continue;
         const metadata = fromJson<Record<string, unknown>>(row.metadata, {});
         const current = Array.isArray(metadata.dataset_split) ? (metadata.dataset_split as string[]) : [];

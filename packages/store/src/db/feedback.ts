@@ -89,10 +89,12 @@ export class FeedbackRepo {
     return this.db.tx(() => {
       const prev = this.db.get<{ created_at: string }>("SELECT created_at FROM feedback WHERE id = ?", id);
       let sessionId = typeof input.session_id === "string" && input.session_id !== "" ? input.session_id : null;
-      if (!sessionId && runId) sessionId = this.db.get<{ session_id: string | null }>("SELECT session_id FROM runs WHERE id = ?", runId)?.session_id ?? null;
+      if (!sessionId && runId)
+        sessionId = this.db.get<{ session_id: string | null }>("SELECT session_id FROM runs WHERE id = ?", runId)?.session_id ?? null;
       const now = nowIso();
       const createdAt = prev?.created_at ?? normalizeTime(input.created_at) ?? now;
-      const sourceType = isRecord(input.feedback_source) && typeof input.feedback_source.type === "string" ? input.feedback_source.type : null;
+      const sourceType =
+        isRecord(input.feedback_source) && typeof input.feedback_source.type === "string" ? input.feedback_source.type : null;
       const data = { ...input, id, run_id: runId, session_id: sessionId };
       this.db.run(
         `INSERT INTO feedback (id, run_id, session_id, key, score, source_type, created_at, modified_at, data)
@@ -120,7 +122,13 @@ export class FeedbackRepo {
       if (!row) throw notFound("Feedback");
       const data = fromJson<FeedbackRecord>(row.data, { id, key: "" });
       for (const k of ["score", "value", "comment", "correction", "feedback_config"]) if (patch[k] !== undefined) data[k] = patch[k];
-      this.db.run("UPDATE feedback SET score = ?, modified_at = ?, data = ? WHERE id = ?", numericScore(data.score), nowIso(), JSON.stringify(data), id);
+      this.db.run(
+        "UPDATE feedback SET score = ?, modified_at = ?, data = ? WHERE id = ?",
+        numericScore(data.score),
+        nowIso(),
+        JSON.stringify(data),
+        id,
+      );
       return this.get(id)!;
     });
   }

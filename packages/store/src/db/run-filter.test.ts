@@ -48,7 +48,7 @@ describe("compileRunFilter", () => {
     expect(compileRunFilter('eq(feedback_key, "x")').unsupported).toMatch(/unsupported field "feedback_key"/);
     expect(compileRunFilter('like(name, "x")').unsupported).toMatch(/unsupported filter function/);
     expect(compileRunFilter("eq(name, ").unsupported).toBeDefined();
-    expect(compileRunFilter("eq(name, \"x\") trailing").unsupported).toBeDefined();
+    expect(compileRunFilter('eq(name, "x") trailing').unsupported).toBeDefined();
     expect(compileRunFilter("%%%").unsupported).toBeDefined();
     expect(compileRunFilter(undefined)).toEqual({});
     expect(compileRunFilter(5).unsupported).toMatch(/must be a string/);

@@ -84,8 +84,23 @@ function parse(src: string): Node {
 
 const TIME_FIELDS = new Set(["start_time", "end_time"]);
 const FIELDS = new Set([
-  "id", "name", "run_type", "status", "trace_id", "parent_run_id", "reference_example_id", "session_id",
-  "start_time", "end_time", "latency", "tags", "error", "is_root", "total_tokens", "metadata_key", "metadata_value",
+  "id",
+  "name",
+  "run_type",
+  "status",
+  "trace_id",
+  "parent_run_id",
+  "reference_example_id",
+  "session_id",
+  "start_time",
+  "end_time",
+  "latency",
+  "tags",
+  "error",
+  "is_root",
+  "total_tokens",
+  "metadata_key",
+  "metadata_value",
 ]);
 
 function fieldValue(run: Record<string, unknown>, field: string): unknown {
@@ -155,12 +170,13 @@ function compile(node: Node): RunPredicate {
       if (field === "metadata_key") test = (r) => Object.hasOwn(metadataOf(r), String(value));
       else if (field === "metadata_value") test = (r) => Object.values(metadataOf(r)).some((v) => v === value);
       else if (field === "tags") test = (r) => Array.isArray(r.tags) && r.tags.includes(value);
-      else test = (r) => {
-        const actual = fieldValue(r, field);
-        if (value === null) return actual === null;
-        const c = compare(actual, value, field);
-        return c === null ? actual === value : c === 0;
-      };
+      else
+        test = (r) => {
+          const actual = fieldValue(r, field);
+          if (value === null) return actual === null;
+          const c = compare(actual, value, field);
+          return c === null ? actual === value : c === 0;
+        };
       return negate ? (r) => !test(r) : test;
     }
     case "gt":
@@ -188,7 +204,8 @@ function compile(node: Node): RunPredicate {
     }
     case "search": {
       const [q] = node.args;
-      if (node.args.length !== 1 || !q || !("value" in q) || typeof q.value !== "string") throw new FilterSyntaxError("search() takes a string");
+      if (node.args.length !== 1 || !q || !("value" in q) || typeof q.value !== "string")
+        throw new FilterSyntaxError("search() takes a string");
       const needle = q.value.toLowerCase();
       return (r) => JSON.stringify([r.name, r.inputs, r.outputs, r.error]).toLowerCase().includes(needle);
     }

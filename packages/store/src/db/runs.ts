@@ -242,7 +242,9 @@ export class RunRepo {
     const row = this.db.get<Row>("SELECT id, session_id, start_time, data FROM runs WHERE id = ?", id);
     if (!row) return undefined;
     const run = this.materialize([row], baseUrl)[0]!;
-    run.child_run_ids = this.db.all<{ id: string }>("SELECT id FROM runs WHERE parent_run_id = ? ORDER BY start_time, id", id).map((r) => r.id);
+    run.child_run_ids = this.db
+      .all<{ id: string }>("SELECT id FROM runs WHERE parent_run_id = ? ORDER BY start_time, id", id)
+      .map((r) => r.id);
     return run;
   }
 
@@ -361,7 +363,12 @@ export class RunRepo {
     const total = Number(this.db.get<{ n: number }>(`SELECT count(*) AS n FROM runs WHERE ${cond}`, ...params)?.n ?? 0);
     const dir = q.order === "asc" ? "ASC" : "DESC";
     const ids = this.db
-      .all<{ id: string }>(`SELECT id FROM runs WHERE ${cond} ORDER BY start_time ${dir}, id ${dir} LIMIT ? OFFSET ?`, ...params, q.limit, q.offset)
+      .all<{ id: string }>(
+        `SELECT id FROM runs WHERE ${cond} ORDER BY start_time ${dir}, id ${dir} LIMIT ? OFFSET ?`,
+        ...params,
+        q.limit,
+        q.offset,
+      )
       .map((r) => r.id);
     return { runs: this.byIds(ids), total };
   }
@@ -393,7 +400,9 @@ export class RunRepo {
       params.push(filter.sessionId);
     }
     if (filter.rootOnly) where.push("is_root = 1");
-    return Number(this.db.get<{ n: number }>(`SELECT count(*) AS n FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}`, ...params)?.n ?? 0);
+    return Number(
+      this.db.get<{ n: number }>(`SELECT count(*) AS n FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}`, ...params)?.n ?? 0,
+    );
   }
 
   private where(q: RunQuery): { where: string[]; params: string[] } {
@@ -485,7 +494,10 @@ function toRun(row: Row, baseUrl: string | undefined, attachments: AttachmentRep
   };
   if (files.length) {
     run.attachments = Object.fromEntries(
-      files.map((f) => [f.name, { presigned_url: `${baseUrl ?? ""}/attachments/run/${row.id}/${encodeURIComponent(f.name)}`, mime_type: f.mime_type, size: f.size }]),
+      files.map((f) => [
+        f.name,
+        { presigned_url: `${baseUrl ?? ""}/attachments/run/${row.id}/${encodeURIComponent(f.name)}`, mime_type: f.mime_type, size: f.size },
+      ]),
     );
   }
   return run;

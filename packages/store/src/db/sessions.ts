@@ -182,7 +182,8 @@ export class SessionRepo {
       const data = fromJson<Record<string, unknown>>(row.data, {});
       let name = row.name;
       if (typeof patch.name === "string" && patch.name !== "" && patch.name !== row.name) {
-        if (this.db.get("SELECT 1 FROM sessions WHERE name = ?", patch.name)) throw conflict(`Session with name "${patch.name}" already exists`);
+        if (this.db.get("SELECT 1 FROM sessions WHERE name = ?", patch.name))
+          throw conflict(`Session with name "${patch.name}" already exists`);
         this.idByName.delete(row.name);
         name = patch.name;
       }
@@ -191,12 +192,16 @@ export class SessionRepo {
         const old = isRecord(data.extra) ? data.extra : {};
         const merged: Record<string, unknown> = { ...old, ...patch.extra };
         if (isRecord(old.metadata) || isRecord(patch.extra.metadata)) {
-          merged.metadata = { ...(isRecord(old.metadata) ? old.metadata : {}), ...(isRecord(patch.extra.metadata) ? patch.extra.metadata : {}) };
+          merged.metadata = {
+            ...(isRecord(old.metadata) ? old.metadata : {}),
+            ...(isRecord(patch.extra.metadata) ? patch.extra.metadata : {}),
+          };
         }
         data.extra = merged;
       }
       const endTime = patch.end_time === null || patch.end_time === undefined ? row.end_time : normalizeTime(patch.end_time);
-      if (patch.end_time !== null && patch.end_time !== undefined && !endTime) throw invalid(`end_time is not a timestamp: ${JSON.stringify(patch.end_time)}`);
+      if (patch.end_time !== null && patch.end_time !== undefined && !endTime)
+        throw invalid(`end_time is not a timestamp: ${JSON.stringify(patch.end_time)}`);
       let refDataset = row.reference_dataset_id;
       if (typeof patch.reference_dataset_id === "string") refDataset = patch.reference_dataset_id;
       this.db.run(

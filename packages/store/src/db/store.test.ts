@@ -39,7 +39,10 @@ describe("datasets", () => {
   it("tags versions and lists them", () => {
     const ds = store.datasets.create({ name: "v" });
     const asOf = "2024-05-01T00:00:00Z";
-    expect(store.datasets.setTag(ds.id, "git:commit:abc", asOf)).toEqual({ as_of: "2024-05-01T00:00:00.000000Z", tags: ["git:commit:abc"] });
+    expect(store.datasets.setTag(ds.id, "git:commit:abc", asOf)).toEqual({
+      as_of: "2024-05-01T00:00:00.000000Z",
+      tags: ["git:commit:abc"],
+    });
     expect(store.datasets.version(ds.id, { tag: "git:commit:abc" }).as_of).toBe("2024-05-01T00:00:00.000000Z");
     expect(store.datasets.versions(ds.id).map((v) => v.tags)).toEqual([["latest"], ["git:commit:abc"]]);
     expect(statusOf(() => store.datasets.setTag(ds.id, "t", "not a time"))).toBe(422);
@@ -51,10 +54,17 @@ describe("examples", () => {
   it("upserts by id, keeps created_at, bumps modified_at and the dataset's", () => {
     const ds = store.datasets.create({ name: "ex" });
     const id = uuid4();
-    const first = store.examples.upsert([{ id, dataset_id: ds.id, inputs: { q: 1 }, outputs: { a: 1 }, created_at: "2024-01-01T00:00:00Z" }]);
+    const first = store.examples.upsert([
+      { id, dataset_id: ds.id, inputs: { q: 1 }, outputs: { a: 1 }, created_at: "2024-01-01T00:00:00Z" },
+    ]);
     expect(first.example_ids).toEqual([id]);
     const a = store.examples.get(id)!;
-    expect(a).toMatchObject({ inputs: { q: 1 }, outputs: { a: 1 }, metadata: { dataset_split: ["base"] }, created_at: "2024-01-01T00:00:00.000000Z" });
+    expect(a).toMatchObject({
+      inputs: { q: 1 },
+      outputs: { a: 1 },
+      metadata: { dataset_split: ["base"] },
+      created_at: "2024-01-01T00:00:00.000000Z",
+    });
     const second = store.examples.upsert([{ id, dataset_id: ds.id, inputs: { q: 2 }, split: "test" }]);
     const b = store.examples.get(id)!;
     expect(b.inputs).toEqual({ q: 2 });
@@ -82,7 +92,9 @@ describe("examples", () => {
     expect(statusOf(() => store.examples.upsert([{ id: uuid4(), dataset_id: uuid4(), inputs: {} }]))).toBe(404);
     const ds = store.datasets.create({ name: "ex3" });
     const ids = Array.from({ length: 5 }, () => uuid4());
-    store.examples.upsert(ids.map((id, i) => ({ id, dataset_id: ds.id, inputs: { i }, split: i % 2 ? "odd" : "even", metadata: { i, tag: { deep: i } } })));
+    store.examples.upsert(
+      ids.map((id, i) => ({ id, dataset_id: ds.id, inputs: { i }, split: i % 2 ? "odd" : "even", metadata: { i, tag: { deep: i } } })),
+    );
     expect(store.examples.list({ datasetId: ds.id })).toHaveLength(5);
     expect(store.examples.list({ datasetId: ds.id, splits: ["odd"] }).map((e) => e.inputs.i)).toEqual([1, 3]);
     expect(store.examples.list({ datasetId: ds.id, metadata: { i: 2 } })).toHaveLength(1);
@@ -99,9 +111,21 @@ describe("examples", () => {
     const ds = store.datasets.create({ name: "att" });
     const id = uuid4();
     const data = Buffer.from("png!");
-    store.examples.upsert([{ id, dataset_id: ds.id, inputs: {}, attachments: [{ name: "a", contentType: "image/png", data }, { name: "b", contentType: "text/plain", data }] }]);
+    store.examples.upsert([
+      {
+        id,
+        dataset_id: ds.id,
+        inputs: {},
+        attachments: [
+          { name: "a", contentType: "image/png", data },
+          { name: "b", contentType: "text/plain", data },
+        ],
+      },
+    ]);
     expect(Object.keys(store.examples.get(id, "http://h")!.attachment_urls!)).toEqual(["attachment.a", "attachment.b"]);
-    expect(store.examples.get(id, "http://h")!.attachment_urls!["attachment.a"]!.presigned_url).toBe(`http://h/attachments/example/${id}/a`);
+    expect(store.examples.get(id, "http://h")!.attachment_urls!["attachment.a"]!.presigned_url).toBe(
+      `http://h/attachments/example/${id}/a`,
+    );
     store.examples.update([{ id, dataset_id: ds.id, attachments_operations: { retain: ["a"], rename: { b: "c" } } }]);
     expect(store.attachments.list("example", id).map((a) => a.name)).toEqual(["a", "c"]);
     expect(Buffer.from(store.attachments.get("example", id, "c")!.data).toString()).toBe("png!");
@@ -130,7 +154,12 @@ describe("sessions", () => {
     store.sessions.create({ name: "e1", reference_dataset_id: ds.id, extra: { metadata: { run: "1" } } });
     store.sessions.create({ name: "e2", reference_dataset_id: ds.id, extra: { metadata: { run: "2" } } });
     store.sessions.create({ name: "tracing" });
-    expect(store.sessions.list({ referenceDatasets: [ds.id] }).map((s) => s.name).sort()).toEqual(["e1", "e2"]);
+    expect(
+      store.sessions
+        .list({ referenceDatasets: [ds.id] })
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["e1", "e2"]);
     expect(store.sessions.list({ referenceFree: true }).map((s) => s.name)).toEqual(["tracing"]);
     expect(store.sessions.list({ metadata: { run: "2" } }).map((s) => s.name)).toEqual(["e2"]);
     expect(store.datasets.get(ds.id)!.session_count).toBe(2);
@@ -140,11 +169,37 @@ describe("sessions", () => {
 const t = (s: number) => new Date(Date.UTC(2024, 0, 1, 0, 0, s)).toISOString();
 
 function trace(session: string, rootId = uuid7(), children = 2, error?: string): RunOp[] {
-  const ops: RunOp[] = [{ kind: "create", run: { id: rootId, name: "root", run_type: "chain", session_name: session, start_time: t(0), trace_id: rootId, dotted_order: `20240101T000000000000Z${rootId}`, inputs: { q: 1 } } }];
+  const ops: RunOp[] = [
+    {
+      kind: "create",
+      run: {
+        id: rootId,
+        name: "root",
+        run_type: "chain",
+        session_name: session,
+        start_time: t(0),
+        trace_id: rootId,
+        dotted_order: `20240101T000000000000Z${rootId}`,
+        inputs: { q: 1 },
+      },
+    },
+  ];
   for (let i = 0; i < children; i++) {
     const id = uuid7();
     const dotted = `20240101T000000000000Z${rootId}.2024010${i}T000000000000Z${id}`;
-    ops.push({ kind: "create", run: { id, name: `child${i}`, run_type: "llm", session_name: session, parent_run_id: rootId, trace_id: rootId, start_time: t(1 + i), dotted_order: dotted } });
+    ops.push({
+      kind: "create",
+      run: {
+        id,
+        name: `child${i}`,
+        run_type: "llm",
+        session_name: session,
+        parent_run_id: rootId,
+        trace_id: rootId,
+        start_time: t(1 + i),
+        dotted_order: dotted,
+      },
+    });
     ops.push({ kind: "update", run: { id, end_time: t(2 + i), outputs: { o: i }, trace_id: rootId, dotted_order: dotted } });
   }
   ops.push({ kind: "update", run: { id: rootId, end_time: t(10), outputs: { r: 1 }, ...(error ? { error } : {}) } });
@@ -160,7 +215,14 @@ describe("runs", () => {
     const session = store.sessions.list({ name: "proj" })[0]!;
     expect(store.runs.count({ sessionId: session.id })).toBe(3);
     const root = store.runs.get(ops[0]!.run.id)!;
-    expect(root).toMatchObject({ status: "success", parent_run_id: null, session_id: session.id, outputs: { r: 1 }, inputs: { q: 1 }, end_time: "2024-01-01T00:00:10.000000Z" });
+    expect(root).toMatchObject({
+      status: "success",
+      parent_run_id: null,
+      session_id: session.id,
+      outputs: { r: 1 },
+      inputs: { q: 1 },
+      end_time: "2024-01-01T00:00:10.000000Z",
+    });
     expect(root.child_run_ids).toHaveLength(2);
     const child = store.runs.get(root.child_run_ids![0]!)!;
     expect(child).toMatchObject({ parent_run_id: root.id, trace_id: root.id, status: "success", parent_run_ids: [root.id] });
@@ -173,7 +235,13 @@ describe("runs", () => {
     expect(store.runs.get(id)).toMatchObject({ status: "success", session_id: null });
     store.runs.apply([{ kind: "create", run: { id, name: "late", start_time: t(0), session_name: "p", inputs: { x: 1 } } }]);
     const run = store.runs.get(id)!;
-    expect(run).toMatchObject({ name: "late", outputs: { done: true }, inputs: { x: 1 }, end_time: "2024-01-01T00:00:05.000000Z", trace_id: id });
+    expect(run).toMatchObject({
+      name: "late",
+      outputs: { done: true },
+      inputs: { x: 1 },
+      end_time: "2024-01-01T00:00:05.000000Z",
+      trace_id: id,
+    });
     expect(run.session_id).toBe(store.sessions.list({ name: "p" })[0]!.id);
     expect(run.dotted_order).toBe(`20240101T000000000000Z${id}`);
     expect(store.runs.count()).toBe(1);
@@ -187,7 +255,10 @@ describe("runs", () => {
       { kind: "create", run: { id: child, name: "c", start_time: t(1), parent_run_id: root } },
     ]);
     expect(store.sessions.list({ name: "default" })).toHaveLength(1);
-    expect(store.runs.get(child)).toMatchObject({ trace_id: root, dotted_order: `20240101T000000000000Z${root}.20240101T000001000000Z${child}` });
+    expect(store.runs.get(child)).toMatchObject({
+      trace_id: root,
+      dotted_order: `20240101T000000000000Z${root}.20240101T000001000000Z${child}`,
+    });
   });
 
   it("queries with filters, ordering and cursors", () => {

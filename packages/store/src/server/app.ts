@@ -172,7 +172,8 @@ export function createServerApp(store: Store, opts: HandlerOptions = {}): Server
             // so the URLs we hand out (attachments) point back at it.
             baseUrl: `http://${r.headers["x-forwarded-host"] ?? r.headers.host ?? "127.0.0.1"}`,
             options,
-            body: () => (body ??= r.body().then((raw) => decodeBody(raw, r.headers["content-encoding"], options.bodyLimitBytes, countBody))),
+            body: () =>
+              (body ??= r.body().then((raw) => decodeBody(raw, r.headers["content-encoding"], options.bodyLimitBytes, countBody))),
             json: async () => parseJsonBody(await ctx.body()),
           };
           return ctx;

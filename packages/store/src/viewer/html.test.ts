@@ -5,7 +5,7 @@ describe("html", () => {
   it("escapes every interpolated value, but not Html fragments", () => {
     const name = `<img src=x onerror="alert('1')">&`;
     expect(html`<b title="${name}">${name}</b>`.value).toBe(
-      "<b title=\"&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;\">&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;</b>",
+      '<b title="&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;">&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;</b>',
     );
     expect(html`<p>${html`<i>${"<x>"}</i>`}</p>`.value).toBe("<p><i>&lt;x&gt;</i></p>");
     expect(html`${[1, "<", raw("<br>")]}`.value).toBe("1&lt;<br>");

@@ -41,7 +41,6 @@ export function raw(markup: string): Html {
   return new Html(markup);
 }
 
-
 /** A path segment for a link: ids come from the database, so they are encoded too. */
 export function seg(value: string): string {
   return encodeURIComponent(value);
@@ -77,9 +76,8 @@ export function jsonBlock(value: unknown, maxChars = MAX_JSON_CHARS): Html {
     out += escapeHtml(text.slice(last, m.index));
     const token = escapeHtml(m[0]);
     if (m[1] !== undefined) {
-      out += m[2] !== undefined
-        ? `<span class="j-key">${escapeHtml(m[1])}</span>${escapeHtml(m[2])}`
-        : `<span class="j-str">${token}</span>`;
+      out +=
+        m[2] !== undefined ? `<span class="j-key">${escapeHtml(m[1])}</span>${escapeHtml(m[2])}` : `<span class="j-str">${token}</span>`;
     } else if (/^[tfn]/.test(m[0])) out += `<span class="j-lit">${token}</span>`;
     else out += `<span class="j-num">${token}</span>`;
     last = m.index + m[0].length;

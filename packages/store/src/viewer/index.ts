@@ -9,7 +9,17 @@ import type http from "node:http";
 import type { RequestListener } from "node:http";
 import { resolve } from "node:path";
 import { DEFAULT_PORTS } from "@tally/core";
-import { type HttpHandle, HttpError, type HttpRequest, type HttpResponse, Reply, Router, listen, nodeListener, toResponse } from "@tally/core/http";
+import {
+  type HttpHandle,
+  HttpError,
+  type HttpRequest,
+  type HttpResponse,
+  Reply,
+  Router,
+  listen,
+  nodeListener,
+  toResponse,
+} from "@tally/core/http";
 import { Store } from "../db/store.js";
 import { html } from "./html.js";
 import { page } from "./layout.js";
@@ -79,7 +89,8 @@ type ViewerContext = PageContext & { params: Record<string, string> };
 /** The viewer's pages. Paths are matched after the `/o/<tenant>` prefix of LangSmith links is dropped. */
 function createPageRouter(): Router<ViewerContext> {
   const router = new Router<ViewerContext>();
-  const get = (pattern: string, render: (ctx: ViewerContext) => UiResponse) => router.get(pattern, (ctx) => pageReply(render(ctx), ctx.nonce));
+  const get = (pattern: string, render: (ctx: ViewerContext) => UiResponse) =>
+    router.get(pattern, (ctx) => pageReply(render(ctx), ctx.nonce));
   const compare = (ctx: ViewerContext): UiResponse => {
     const selected = ctx.url.searchParams
       .getAll("selectedSessions")
@@ -147,7 +158,8 @@ export function createViewerApp(store: Store, opts: ViewerOptions = {}): { handl
   const log = opts.logger ?? (() => {});
   const router = createPageRouter();
   const handle = async (req: HttpRequest): Promise<HttpResponse> => {
-    if (req.method !== "GET" && req.method !== "HEAD") return toResponse(new Reply(405, "method not allowed\n", { allow: "GET, HEAD", ...TEXT }));
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return toResponse(new Reply(405, "method not allowed\n", { allow: "GET, HEAD", ...TEXT }));
     // Bound to loopback: refuse other Host names, so a web page cannot read the store through DNS rebinding.
     if (opts.loopbackOnly && !LOOPBACK.test(hostnameOf(req.headers.host))) {
       return toResponse(new Reply(421, "tally ui answers on localhost only\n", TEXT));
@@ -162,7 +174,8 @@ export function createViewerApp(store: Store, opts: ViewerOptions = {}): { handl
       {
         context: (_req, route): ViewerContext => ({ ...base, params: route.params }),
         onError: (err) => {
-          if (err instanceof HttpError && err.status === 404) return pageReply(notFound(base, `There is no page at ${url.pathname}.`), nonce);
+          if (err instanceof HttpError && err.status === 404)
+            return pageReply(notFound(base, `There is no page at ${url.pathname}.`), nonce);
           const e = err instanceof Error ? err : new Error(String(err));
           log(`tally ui: error on ${url.pathname}: ${e.stack ?? e.message}`);
           const body = html`<h1>Something went wrong</h1><p class="muted">The viewer could not render this page.</p><pre class="json error">${e.message}</pre>`;
@@ -196,7 +209,8 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
   } catch (err) {
     if (ownsStore) store.close();
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") throw new Error(`port ${opts.port ?? DEFAULT_UI_PORT} on ${host} is already in use (another \`tally ui\`?); pick one with --port`);
+    if (code === "EADDRINUSE")
+      throw new Error(`port ${opts.port ?? DEFAULT_UI_PORT} on ${host} is already in use (another \`tally ui\`?); pick one with --port`);
     throw err;
   }
   let closing: Promise<void> | undefined;

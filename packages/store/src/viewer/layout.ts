@@ -159,7 +159,8 @@ export interface PageOptions {
 }
 
 export function page(opts: PageOptions, body: Fragment): Html {
-  const nav = (href: string, label: string, key: Section) => html`<a href="${href}" class="${opts.section === key ? "on" : ""}">${label}</a>`;
+  const nav = (href: string, label: string, key: Section) =>
+    html`<a href="${href}" class="${opts.section === key ? "on" : ""}">${label}</a>`;
   return html`<!doctype html>
 <html lang="en">
 <head>

@@ -49,7 +49,14 @@ async function seedWithSdk(srv: RunningServer): Promise<void> {
   const tests = [
     { name: "answers the capital of France", example: examples[0]!, answer: "Paris", pass: true, correctness: 1, error: undefined },
     { name: `escapes ${XSS} in names`, example: examples[1]!, answer: XSS, pass: true, correctness: 0.5, error: undefined },
-    { name: "refuses Mars", example: examples[2]!, answer: undefined, pass: false, correctness: 0, error: "AssertionError: expected 'Olympus' to be 'none'" },
+    {
+      name: "refuses Mars",
+      example: examples[2]!,
+      answer: undefined,
+      pass: false,
+      correctness: 0,
+      error: "AssertionError: expected 'Olympus' to be 'none'",
+    },
   ];
   const roots: RunTree[] = [];
   for (const [i, t] of tests.entries()) {
@@ -64,7 +71,12 @@ async function seedWithSdk(srv: RunningServer): Promise<void> {
       client,
     });
     await root.postRun();
-    const llm = root.createChild({ name: "ChatModel", run_type: "llm", inputs: { messages: [{ role: "user", content: t.example.inputs.question }] }, start_time: start + 100 });
+    const llm = root.createChild({
+      name: "ChatModel",
+      run_type: "llm",
+      inputs: { messages: [{ role: "user", content: t.example.inputs.question }] },
+      start_time: start + 100,
+    });
     await llm.postRun();
     const tool = llm.createChild({ name: "search_tool", run_type: "tool", inputs: { query: "capital" }, start_time: start + 200 });
     await tool.postRun();
@@ -86,7 +98,11 @@ async function seedWithSdk(srv: RunningServer): Promise<void> {
   await client.awaitPendingTraceBatches();
   for (const [i, t] of tests.entries()) {
     await client.createFeedback(roots[i]!.id, "pass", { score: t.pass, sessionId: project.id });
-    await client.createFeedback(roots[i]!.id, "correctness", { score: t.correctness, comment: i === 1 ? `half right ${XSS}` : undefined, sessionId: project.id });
+    await client.createFeedback(roots[i]!.id, "correctness", {
+      score: t.correctness,
+      comment: i === 1 ? `half right ${XSS}` : undefined,
+      sessionId: project.id,
+    });
   }
 
   // A plain trace, outside any experiment.
@@ -101,14 +117,24 @@ async function seedWithSdk(srv: RunningServer): Promise<void> {
   // A session-level update, as Tally's close does.
   await client.updateProject(project.id, {
     endTime: new Date(t0 + 60_000).toISOString(),
-    metadata: { tally_run_key: "rk-7f3a", __ls_runner: "vitest", commit: "0123456789abcdef0123", branch: "feature/ui", dataset_version: "2025-06-01T09:59:00.000000Z" },
+    metadata: {
+      tally_run_key: "rk-7f3a",
+      __ls_runner: "vitest",
+      commit: "0123456789abcdef0123",
+      branch: "feature/ui",
+      dataset_version: "2025-06-01T09:59:00.000000Z",
+    },
   });
 }
 
 /** An experiment with 130 runs, straight through the store (fast), for paging. */
 function seedBig(store: Store): void {
   const ds = store.datasets.create({ name: "big-dataset" });
-  const session = store.sessions.create({ name: "big-dataset:rk-big", reference_dataset_id: ds.id, start_time: "2025-06-02T00:00:00Z" }).session;
+  const session = store.sessions.create({
+    name: "big-dataset:rk-big",
+    reference_dataset_id: ds.id,
+    start_time: "2025-06-02T00:00:00Z",
+  }).session;
   ids.bigExperiment = session.id;
   const ops = [];
   for (let i = 0; i < 130; i++) {

@@ -49,7 +49,10 @@ function fakeUpstream(info: () => unknown) {
   return { upstream, sent, infoReads: () => infoReads };
 }
 
-const batch = { body: Buffer.from(`--b\r\n${'{"inputs": {"q": "the same question"}}\r\n--b\r\n'.repeat(200)}--b--\r\n`), contentType: "multipart/form-data; boundary=b" };
+const batch = {
+  body: Buffer.from(`--b\r\n${'{"inputs": {"q": "the same question"}}\r\n--b\r\n'.repeat(200)}--b--\r\n`),
+  contentType: "multipart/form-data; boundary=b",
+};
 
 describe("BodyEncoder", () => {
   it("reads /info once, compresses with what it advertises, and counts raw and wire bytes", async () => {

@@ -18,6 +18,7 @@ export interface SinkResult {
   exitCode?: number;
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a sink that only prints returns nothing; undefined would make it write `return undefined`.
 export type RunSink = (summary: RunSummary, context: SinkContext) => void | SinkResult | Promise<void | SinkResult>;
 
 /**

@@ -3,7 +3,14 @@ import type { ExperimentSummary, ReportedTest, RunSummary } from "../reconcile.j
 import type { RunEnd } from "../run-end.js";
 import { junitPropertySink, runSinks, SINKS, terminalSink, type RunSink } from "./index.js";
 
-const t = (name: string): ReportedTest => ({ name, file: "a.test.ts", state: "passed", runId: name, dataset: "qa", experimentName: "qa:1" });
+const t = (name: string): ReportedTest => ({
+  name,
+  file: "a.test.ts",
+  state: "passed",
+  runId: name,
+  dataset: "qa",
+  experimentName: "qa:1",
+});
 const experiment = (name: string, tests: ReportedTest[], url?: string): ExperimentSummary => ({
   dataset: "qa",
   name,
@@ -75,10 +82,12 @@ describe("the sinks", () => {
 describe("runSinks", () => {
   it("runs the sinks in order and gives the highest exit code any asked for", async () => {
     const seen: string[] = [];
-    const sink = (name: string, exitCode?: number): RunSink => async () => {
-      seen.push(name);
-      return exitCode === undefined ? undefined : { exitCode };
-    };
+    const sink =
+      (name: string, exitCode?: number): RunSink =>
+      async () => {
+        seen.push(name);
+        return exitCode === undefined ? undefined : { exitCode };
+      };
     const { end } = endOf(summary([]));
     expect(await runSinks([sink("a", 2), sink("b"), sink("c", 1)], end, terminal().terminal)).toEqual({ exitCode: 2 });
     expect(seen).toEqual(["a", "b", "c"]);

@@ -26,7 +26,12 @@ export function registerRuns(router: ServerRouter): void {
 
   router.post("/runs/batch", async (ctx) => ingest(ctx, parseRunsBatch(await ctx.json())));
 
-  router.post("/runs", async (ctx) => ingest(ctx, flattenRunCreate(await ctx.json()).map((run) => ({ kind: "create", run }))));
+  router.post("/runs", async (ctx) =>
+    ingest(
+      ctx,
+      flattenRunCreate(await ctx.json()).map((run) => ({ kind: "create", run })),
+    ),
+  );
 
   router.patch("/runs/:id", async (ctx) => {
     const id = ctx.params.id!;

@@ -37,7 +37,9 @@ export function registerSessions(router: ServerRouter): void {
     return session;
   });
 
-  router.patch("/sessions/:id", async (ctx) => ctx.store.sessions.update(sessionId(ctx.params.id), (await jsonObject(ctx)) as SessionPatch));
+  router.patch("/sessions/:id", async (ctx) =>
+    ctx.store.sessions.update(sessionId(ctx.params.id), (await jsonObject(ctx)) as SessionPatch),
+  );
 
   router.delete("/sessions/:id", (ctx) => {
     if (!ctx.store.sessions.delete(sessionId(ctx.params.id))) throw new HttpError(404, "Session not found");

@@ -126,12 +126,14 @@ export function pager(url: URL, pageNo: number, pageSize: number, total: number,
   const from = total ? (pageNo - 1) * pageSize + 1 : 0;
   const to = Math.min(total, pageNo * pageSize);
   return html`<div class="pager"><span>${fmtCount(from)}–${fmtCount(to)} of ${fmtCount(total)} ${noun}</span>
-    ${pages > 1
-      ? html`<span class="gap"></span>
+    ${
+      pages > 1
+        ? html`<span class="gap"></span>
         ${pageNo > 1 ? html`<a href="${withParams(url, { page: pageNo - 1 > 1 ? String(pageNo - 1) : null })}">← Previous</a>` : ""}
         <span>Page ${fmtCount(pageNo)} of ${fmtCount(pages)}</span>
         ${pageNo < pages ? html`<a href="${withParams(url, { page: String(pageNo + 1) })}">Next →</a>` : ""}`
-      : ""}</div>`;
+        : ""
+    }</div>`;
 }
 
 export function shortSha(sha: unknown): string {

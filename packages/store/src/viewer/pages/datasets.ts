@@ -28,7 +28,10 @@ export function experimentsTable(ctx: PageContext, sessions: Session[]): Html {
   const ids = sessions.map((s) => s.id);
   const counts = ctx.store.runs.rootCounts(ids);
   const averages = ctx.store.feedback.averagesBySession(ids);
-  const keys = feedbackKeys(ids.map((id) => averages.get(id)), 6);
+  const keys = feedbackKeys(
+    ids.map((id) => averages.get(id)),
+    6,
+  );
   const rows = sessions.map((s) => {
     const c = counts.get(s.id) ?? { runs: 0, errors: 0, pending: 0, lastStart: null };
     const avg = averages.get(s.id) ?? {};
@@ -86,15 +89,21 @@ export function homePage(ctx: PageContext): UiResponse {
   const body = html`
     <h1>Experiments</h1>
     <p class="desc">Datasets and their experiments, most recent first.${
-      projects ? html` Plain traces are under <a href="/projects">${fmtCount(projects)} tracing project${projects === 1 ? "" : "s"}</a>.` : ""
+      projects
+        ? html` Plain traces are under <a href="/projects">${fmtCount(projects)} tracing project${projects === 1 ? "" : "s"}</a>.`
+        : ""
     }</p>
-    ${datasets.length === 0 && orphans.length === 0
-      ? html`<div class="card empty">No experiments yet. Run your evals without <code>LANGSMITH_API_KEY</code> and they are recorded here.</div>`
-      : ""}
+    ${
+      datasets.length === 0 && orphans.length === 0
+        ? html`<div class="card empty">No experiments yet. Run your evals without <code>LANGSMITH_API_KEY</code> and they are recorded here.</div>`
+        : ""
+    }
     ${cards}
-    ${unused.length && pageNo === 1
-      ? html`<p class="muted small">Datasets without experiments: ${unused.slice(0, 50).map((d, i) => html`${i ? ", " : ""}<a href="${links.dataset(d.id)}">${d.name}</a>`)}${unused.length > 50 ? ` and ${fmtCount(unused.length - 50)} more` : ""}</p>`
-      : ""}
+    ${
+      unused.length && pageNo === 1
+        ? html`<p class="muted small">Datasets without experiments: ${unused.slice(0, 50).map((d, i) => html`${i ? ", " : ""}<a href="${links.dataset(d.id)}">${d.name}</a>`)}${unused.length > 50 ? ` and ${fmtCount(unused.length - 50)} more` : ""}</p>`
+        : ""
+    }
     ${orphans.length ? html`<section class="card"><div class="card-head"><h2>Experiments without a stored dataset</h2></div>${experimentsTable(ctx, orphans)}</section>` : ""}
     ${datasets.length > DATASETS_PER_PAGE ? pager(url, pageNo, DATASETS_PER_PAGE, datasets.length, "datasets") : ""}`;
   return render(ctx, "Experiments", "experiments", body);
@@ -106,7 +115,11 @@ export function datasetPage(ctx: PageContext, datasetId: string): UiResponse {
   if (!d) return notFound(ctx, `No dataset with id ${datasetId} in this store.`);
   const pageNo = pageParam(url);
   const total = store.sessions.experimentCount(d.id);
-  const sessions = store.sessions.list({ referenceDatasets: [d.id], limit: EXPERIMENTS_PER_PAGE, offset: (pageNo - 1) * EXPERIMENTS_PER_PAGE });
+  const sessions = store.sessions.list({
+    referenceDatasets: [d.id],
+    limit: EXPERIMENTS_PER_PAGE,
+    offset: (pageNo - 1) * EXPERIMENTS_PER_PAGE,
+  });
   const body = html`
     ${crumbs([{ label: "Experiments", href: "/" }])}
     <h1>${d.name}</h1>

@@ -11,7 +11,10 @@ export function projectsPage(ctx: PageContext): UiResponse {
   const ids = sessions.map((s) => s.id);
   const counts = store.runs.rootCounts(ids);
   const averages = store.feedback.averagesBySession(ids);
-  const keys = feedbackKeys(ids.map((id) => averages.get(id)), 6);
+  const keys = feedbackKeys(
+    ids.map((id) => averages.get(id)),
+    6,
+  );
   const rows = sessions.map((s) => {
     const c = counts.get(s.id) ?? { runs: 0, errors: 0, pending: 0, lastStart: null };
     const avg = averages.get(s.id) ?? {};

@@ -72,12 +72,21 @@ function metadataGrid(session: Session, datasetLink: Html | null): Html {
       ),
     );
   }
-  if (meta.tally_run_key !== undefined) items.push(metaItem("Run key", html`<span class="mono">${compact(meta.tally_run_key)}</span>`, compact(meta.tally_run_key)));
+  if (meta.tally_run_key !== undefined)
+    items.push(metaItem("Run key", html`<span class="mono">${compact(meta.tally_run_key)}</span>`, compact(meta.tally_run_key)));
   if (typeof meta.commit === "string") {
-    items.push(metaItem("Git commit", html`<span class="mono">${shortSha(meta.commit)}</span>${meta.dirty === true ? html` <span class="chip mid">dirty</span>` : ""}`, meta.commit));
+    items.push(
+      metaItem(
+        "Git commit",
+        html`<span class="mono">${shortSha(meta.commit)}</span>${meta.dirty === true ? html` <span class="chip mid">dirty</span>` : ""}`,
+        meta.commit,
+      ),
+    );
   }
-  if (meta.branch !== undefined) items.push(metaItem("Git branch", html`<span class="mono">${compact(meta.branch)}</span>`, compact(meta.branch)));
-  if (typeof meta.dataset_version === "string") items.push(metaItem("Dataset version", fmtTime(meta.dataset_version), meta.dataset_version));
+  if (meta.branch !== undefined)
+    items.push(metaItem("Git branch", html`<span class="mono">${compact(meta.branch)}</span>`, compact(meta.branch)));
+  if (typeof meta.dataset_version === "string")
+    items.push(metaItem("Dataset version", fmtTime(meta.dataset_version), meta.dataset_version));
   if (meta.__ls_runner !== undefined) items.push(metaItem("Runner", compact(meta.__ls_runner)));
   for (const [k, v] of Object.entries(meta)) {
     if (KNOWN_METADATA.includes(k)) continue;
@@ -113,7 +122,10 @@ export function sessionPage(ctx: PageContext, sessionId: string, alsoSelected: s
     limit: RUNS_PER_PAGE,
     offset: (pageNo - 1) * RUNS_PER_PAGE,
   });
-  const comments = commentsByRunAndKey(ctx, runs.map((r) => r.id));
+  const comments = commentsByRunAndKey(
+    ctx,
+    runs.map((r) => r.id),
+  );
 
   // ---- summary ----
   const errors = stats.error_rate !== null ? Math.round(stats.error_rate * stats.run_count) : 0;
@@ -123,31 +135,60 @@ export function sessionPage(ctx: PageContext, sessionId: string, alsoSelected: s
     statCard(
       isExperiment ? "Runs" : "Traces",
       fmtCount(stats.run_count),
-      isExperiment ? (pending ? `${fmtCount(pending)} still running` : undefined) : stats.last_run_start_time ? html`last ${fmtTime(stats.last_run_start_time)}` : undefined,
+      isExperiment
+        ? pending
+          ? `${fmtCount(pending)} still running`
+          : undefined
+        : stats.last_run_start_time
+          ? html`last ${fmtTime(stats.last_run_start_time)}`
+          : undefined,
     ),
   ];
   if (pass) {
-    cards.push(statCard("Pass rate", html`<span class="score ${scoreClass(pass.avg)}">${fmtPct(pass.avg)}</span>`, `${fmtCount(passed ?? 0)} of ${fmtCount(pass.n)} passed`));
+    cards.push(
+      statCard(
+        "Pass rate",
+        html`<span class="score ${scoreClass(pass.avg)}">${fmtPct(pass.avg)}</span>`,
+        `${fmtCount(passed ?? 0)} of ${fmtCount(pass.n)} passed`,
+      ),
+    );
   }
-  cards.push(statCard("Errors", errors ? html`<span class="score bad">${fmtCount(errors)}</span>` : "0", stats.error_rate !== null ? `${fmtPct(stats.error_rate)} of runs` : undefined));
-  cards.push(statCard("Latency p50", fmtSeconds(stats.latency_p50), stats.latency_p99 !== null ? `p99 ${fmtSeconds(stats.latency_p99)}` : undefined));
+  cards.push(
+    statCard(
+      "Errors",
+      errors ? html`<span class="score bad">${fmtCount(errors)}</span>` : "0",
+      stats.error_rate !== null ? `${fmtPct(stats.error_rate)} of runs` : undefined,
+    ),
+  );
+  cards.push(
+    statCard("Latency p50", fmtSeconds(stats.latency_p50), stats.latency_p99 !== null ? `p99 ${fmtSeconds(stats.latency_p99)}` : undefined),
+  );
   for (const k of keys) {
     const s = fb[k]!;
     cards.push(
       statCard(
         k,
-        s.avg !== null ? html`<span class="score ${scoreClass(s.avg)}">${fmtScore(s.avg)}</span>` : Object.keys(s.values).length ? `${Object.keys(s.values).length} values` : "",
+        s.avg !== null
+          ? html`<span class="score ${scoreClass(s.avg)}">${fmtScore(s.avg)}</span>`
+          : Object.keys(s.values).length
+            ? `${Object.keys(s.values).length} values`
+            : "",
         `${fmtCount(s.n)} feedback${s.stdev !== null && s.n > 1 ? ` · σ ${fmtScore(s.stdev)}` : ""}`,
       ),
     );
   }
 
   // ---- runs table ----
-  const filterLinks = ([
-    ["all", "All"],
-    ["passed", isExperiment ? "Passed" : "OK"],
-    ["failed", isExperiment ? "Failed" : "Errors"],
-  ] as const).map(([value, label]) => html`<a class="${status === value ? "on" : ""}" href="${withParams(url, { status: value === "all" ? null : value, page: null })}">${label}</a>`);
+  const filterLinks = (
+    [
+      ["all", "All"],
+      ["passed", isExperiment ? "Passed" : "OK"],
+      ["failed", isExperiment ? "Failed" : "Errors"],
+    ] as const
+  ).map(
+    ([value, label]) =>
+      html`<a class="${status === value ? "on" : ""}" href="${withParams(url, { status: value === "all" ? null : value, page: null })}">${label}</a>`,
+  );
   const keep = ["selectedSessions", "status"].flatMap((k) => {
     const v = url.searchParams.get(k);
     return v ? [html`<input type="hidden" name="${k}" value="${v}">`] : [];
@@ -171,12 +212,14 @@ export function sessionPage(ctx: PageContext, sessionId: string, alsoSelected: s
     <thead><tr><th class="num">#</th><th>${isExperiment ? "Test" : "Trace"}</th><th>Status</th>${isExperiment ? "" : html`<th>Started</th>`}<th class="num">Latency</th>
       ${keys.map((k) => html`<th class="num" title="${k}">${k}</th>`)}<th>Inputs</th><th>Outputs</th></tr></thead>
     <tbody>${rows.length ? rows : html`<tr><td colspan="${6 + keys.length + (isExperiment ? 0 : 1)}" class="empty">${filtered ? "No runs match this filter." : "No runs recorded yet."}</td></tr>`}</tbody>
-    ${stats.run_count
-      ? html`<tfoot><tr><td></td><td>Average <span class="muted small">(all ${fmtCount(stats.run_count)} ${isExperiment ? "runs" : "traces"})</span></td>
+    ${
+      stats.run_count
+        ? html`<tfoot><tr><td></td><td>Average <span class="muted small">(all ${fmtCount(stats.run_count)} ${isExperiment ? "runs" : "traces"})</span></td>
         <td class="nowrap">${pass ? html`<span class="score ${scoreClass(pass.avg)}">${fmtPct(pass.avg)}</span>` : ""}</td>${isExperiment ? "" : html`<td></td>`}
         <td class="num" title="median">${fmtSeconds(stats.latency_p50)}</td>
         ${keys.map((k) => averageCell(fb[k]))}<td></td><td></td></tr></tfoot>`
-      : ""}
+        : ""
+    }
   </table></div>`;
 
   const also = alsoSelected.filter((id) => id !== session.id);
@@ -191,9 +234,11 @@ export function sessionPage(ctx: PageContext, sessionId: string, alsoSelected: s
       <form class="search" method="get" action="${url.pathname}">${keep}<input type="search" name="q" value="${search}" placeholder="Filter by name"><button type="submit">Search</button></form></div>
     ${table}
     ${pager(url, pageNo, RUNS_PER_PAGE, total, isExperiment ? "runs" : "traces")}
-    ${Object.keys(metadataOf(session)).length
-      ? html`<details class="io"><summary>All metadata</summary>${jsonBlock(metadataOf(session))}</details>`
-      : ""}`;
+    ${
+      Object.keys(metadataOf(session)).length
+        ? html`<details class="io"><summary>All metadata</summary>${jsonBlock(metadataOf(session))}</details>`
+        : ""
+    }`;
   return render(ctx, session.name, isExperiment ? "experiments" : "projects", body);
 }
 

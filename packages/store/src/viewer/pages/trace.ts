@@ -3,7 +3,19 @@
 import type { Feedback } from "../../db/feedback.js";
 import type { Run } from "../../db/runs.js";
 import { timeMs } from "../../db/time.js";
-import { type Html, errorText, fmtCount, fmtLatency, fmtScore, fmtTime, html, isRecord, jsonBlock, latencyMs, scoreClass } from "../html.js";
+import {
+  type Html,
+  errorText,
+  fmtCount,
+  fmtLatency,
+  fmtScore,
+  fmtTime,
+  html,
+  isRecord,
+  jsonBlock,
+  latencyMs,
+  scoreClass,
+} from "../html.js";
 import { crumbs } from "../layout.js";
 import {
   type PageContext,
@@ -56,7 +68,8 @@ export function tracePage(ctx: PageContext, runId: string): UiResponse {
     else detached.push(n);
   }
   // Runs whose parent is not stored (partial traces) hang under the root, after its own children.
-  const order = (a: Node, b: Node) => (a.run.dotted_order || a.run.start_time || "").localeCompare(b.run.dotted_order || b.run.start_time || "");
+  const order = (a: Node, b: Node) =>
+    (a.run.dotted_order || a.run.start_time || "").localeCompare(b.run.dotted_order || b.run.start_time || "");
   for (const n of nodes.values()) n.children.sort(order);
   root.children.push(...detached.sort(order));
 
@@ -77,7 +90,13 @@ export function tracePage(ctx: PageContext, runId: string): UiResponse {
     if (s !== null) t0 = Math.min(t0, s);
     if (e !== null) t1 = Math.max(t1, e);
   }
-  const tree: TreeContext = { t0, span: Number.isFinite(t0) && Number.isFinite(t1) ? Math.max(t1 - t0, 0.001) : 0, total: nodes.size, feedbackByRun, rootId: run.id };
+  const tree: TreeContext = {
+    t0,
+    span: Number.isFinite(t0) && Number.isFinite(t1) ? Math.max(t1 - t0, 0.001) : 0,
+    total: nodes.size,
+    feedbackByRun,
+    rootId: run.id,
+  };
 
   const session = run.session_id ? store.sessions.get(run.session_id, false) : undefined;
   const example = run.reference_example_id ? store.examples.get(run.reference_example_id) : undefined;
@@ -168,12 +187,14 @@ function renderNode(node: Node, depth: number, t: TreeContext): Html {
       ${fb.map((f) => html`<span class="kv"><b>${f.key}</b> ${typeof f.score === "boolean" ? String(f.score) : typeof f.score === "number" ? fmtScore(f.score) : ""}</span>`)}
       <span class="lat">${lat !== null ? fmtLatency(lat) : ""}</span>${bar(run, t)}</summary>
     <div class="body">
-      ${isRoot
-        ? "" // shown in full above the tree
-        : html`<details class="io"${ioOpen ? html` open` : ""}><summary>Inputs</summary>${jsonBlock(run.inputs)}</details>
+      ${
+        isRoot
+          ? "" // shown in full above the tree
+          : html`<details class="io"${ioOpen ? html` open` : ""}><summary>Inputs</summary>${jsonBlock(run.inputs)}</details>
       ${run.outputs !== null ? html`<details class="io"${ioOpen ? html` open` : ""}><summary>Outputs</summary>${jsonBlock(run.outputs)}</details>` : ""}
       ${err ? html`<details class="io" open><summary>Error</summary><pre class="json error">${err}</pre></details>` : ""}
-      ${Object.keys(metadata).length ? html`<details class="io"><summary>Metadata</summary>${jsonBlock(metadata)}</details>` : ""}`}
+      ${Object.keys(metadata).length ? html`<details class="io"><summary>Metadata</summary>${jsonBlock(metadata)}</details>` : ""}`
+      }
       ${node.children.length ? html`<div class="children">${node.children.map((c) => renderNode(c, depth + 1, t))}</div>` : ""}
     </div>
   </details>`;
