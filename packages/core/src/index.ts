@@ -24,6 +24,7 @@ export type { AckedTest, FeedbackScore, TrackedTest, WorkerAck } from "./protoco
 export { DEFAULT_PORTS } from "./ports.js";
 export { flushSpools } from "./run/flush.js";
 export { BackendError } from "./backend/port.js";
+export { experimentInfo, newestFirst, type SessionShape } from "./backend/experiment-info.js";
 export type {
   Backend,
   OpenLocalBackend,

@@ -7,6 +7,8 @@ import {
   type Backend,
   BackendError,
   DEFAULT_PORTS,
+  experimentInfo,
+  newestFirst,
   type DatasetRef,
   type ExperimentClose,
   type ExperimentInfo,
@@ -36,7 +38,6 @@ import {
   normalizeRun,
 } from "@tally/core/wire";
 import { StoreError } from "./db/db.js";
-import type { Session } from "./db/sessions.js";
 import { Store } from "./db/store.js";
 import { type ServerApp, createServerApp } from "./server/app.js";
 
@@ -166,8 +167,8 @@ export class LocalBackend implements Backend {
     return this.call("listExperiments", () =>
       this.store.sessions
         .list({ referenceDatasets: [datasetId], limit: Number.MAX_SAFE_INTEGER })
-        .map(infoOf)
-        .sort((a, b) => (a.startTime < b.startTime ? 1 : a.startTime > b.startTime ? -1 : 0)),
+        .map(experimentInfo)
+        .sort(newestFirst),
     );
   }
 
@@ -184,7 +185,7 @@ export class LocalBackend implements Backend {
         cursor = page.cursors.next;
       } while (cursor);
       const feedback = this.store.feedback.list({ sessions: [experimentId], limit: Number.MAX_SAFE_INTEGER }) as FeedbackRecord[];
-      return { experiment: infoOf(session), runs, feedback };
+      return { experiment: experimentInfo(session), runs, feedback };
     });
   }
 
@@ -306,15 +307,4 @@ function asIngested(batch: RunOp[]): { ops: RunOp[]; attachments: RunAttachment[
     }
   }
   return { ops, attachments };
-}
-
-function infoOf(s: Session): ExperimentInfo {
-  return {
-    id: s.id,
-    name: s.name,
-    datasetId: s.reference_dataset_id ?? "",
-    startTime: s.start_time ?? "",
-    ...(s.end_time ? { endTime: s.end_time } : {}),
-    metadata: (s.extra?.metadata as Record<string, unknown> | undefined) ?? {},
-  };
 }

@@ -15,6 +15,7 @@ import {
   type RunsDelivered,
   type WireStats,
 } from "../port.js";
+import { experimentInfo, newestFirst, type SessionShape } from "../experiment-info.js";
 import { BodyEncoder, type EncodedBody, plainBody } from "./body-encoder.js";
 import { createUpstream, jsonOf, toError, type Upstream } from "./http.js";
 import { experimentUrl, webUrlFor } from "./web-url.js";
@@ -31,14 +32,9 @@ export interface RestBackendConfig {
   timeoutMs?: number;
 }
 
-interface SessionRow {
-  id: string;
-  name: string;
-  reference_dataset_id?: string | null;
+interface SessionRow extends SessionShape {
   tenant_id?: string;
   start_time?: string;
-  end_time?: string | null;
-  extra?: { metadata?: Record<string, unknown> } | null;
 }
 
 const PAGE = 100;
@@ -217,10 +213,10 @@ export class RestBackend implements Backend {
     const out: ExperimentInfo[] = [];
     for (let offset = 0; ; offset += PAGE) {
       const page = await this.upstream.json<SessionRow[]>("GET", `/sessions?reference_dataset=${datasetId}&limit=${PAGE}&offset=${offset}`);
-      out.push(...page.map(infoOf));
+      out.push(...page.map(experimentInfo));
       if (page.length < PAGE) break;
     }
-    return out.sort((a, b) => (a.startTime < b.startTime ? 1 : a.startTime > b.startTime ? -1 : 0));
+    return out.sort(newestFirst);
   }
 
   async readExperiment(experimentId: string): Promise<ExperimentRecords> {
@@ -229,7 +225,7 @@ export class RestBackend implements Backend {
       this.readRuns(experimentId),
       this.readFeedback(experimentId),
     ]);
-    return { experiment: infoOf(session), runs, feedback };
+    return { experiment: experimentInfo(session), runs, feedback };
   }
 
   private async readRuns(session: string): Promise<RunRecord[]> {
@@ -292,15 +288,4 @@ export class RestBackend implements Backend {
 function examplesBody(list: ExampleRecord[]): EncodedBody {
   const { body, contentType } = encodeExamplesMultipart(list);
   return plainBody(body, contentType);
-}
-
-function infoOf(s: SessionRow): ExperimentInfo {
-  return {
-    id: s.id,
-    name: s.name,
-    datasetId: s.reference_dataset_id ?? "",
-    startTime: s.start_time ?? "",
-    ...(s.end_time ? { endTime: s.end_time } : {}),
-    metadata: s.extra?.metadata ?? {},
-  };
 }
