@@ -14,7 +14,7 @@ const CORE_FLOORS: string[][] = [
   ["protocol"],
   ["spool", "ledger", "worker"],
   ["backend"],
-  ["delivery"],
+  ["delivery", "compare"],
   ["report"],
   ["collector"],
   ["run"],

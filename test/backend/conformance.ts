@@ -208,6 +208,11 @@ export function backendConformance(name: string, opts: ConformanceOptions): void
         expect(byId.get(root.id)!.reference_example_id).toBe(ex!.id);
         expect(byId.get(childId)!.parent_run_id).toBe(root.id);
         expect(read.feedback.map((f) => [f.id, f.key, f.score, f.run_id])).toEqual([[fb.id, "quality", 0.75, root.id]]);
+        // What a comparison reads: the roots alone, with their feedback.
+        const roots = await call(() => b.readExperiment(exp.id, { rootsOnly: true }));
+        expect(roots.runs.map((r) => r.id)).toEqual([root.id]);
+        expect(roots.runs[0]!.outputs).toEqual({ answer: "out" });
+        expect(roots.feedback.map((f) => f.id)).toEqual([fb.id]);
       }));
 
     test("sendRuns is idempotent: a batch sent twice (a lost answer) leaves one copy of each run and feedback", () =>

@@ -17,6 +17,31 @@ export {
   type SinkResult,
   type Terminal,
 } from "./report/sinks/index.js";
+export { outcomesOf, type TestOutcome } from "./compare/outcomes.js";
+export { resolveBaseline, type BaselineQuery } from "./compare/baseline.js";
+export {
+  compareOutcomes,
+  type Comparison,
+  type ComparedTest,
+  type DiffOptions,
+  type ScoreChange,
+  type ScoreDelta,
+} from "./compare/diff.js";
+export { validateGates, judgeGates, type GateOptions, type GateResult, type GatedExperiment } from "./compare/gates.js";
+export {
+  isTallyReport,
+  type TallyReportV1,
+  type ReportRun,
+  type ReportGit,
+  type ReportExperiment,
+  type ReportDelivered,
+  type ReportScore,
+  type ReportBaseline,
+  type ReportChange,
+  type ReportTest,
+  type ReportTestStatus,
+  type ReportGate,
+} from "./report/json-report.js";
 export { experimentIdentity, exampleId } from "./identity/experiment.js";
 export { objectHash } from "./identity/example-hash.js";
 export { deriveRunKey } from "./identity/run-key.js";
@@ -40,3 +65,7 @@ export type {
   ForwardRequest,
   ForwardReply,
 } from "./backend/port.js";
+export { reportMerge, type ReportMergeArgs } from "./run/report-merge.js";
+export { mergeReports, type ShardReport } from "./report/ci/merge.js";
+export { buildReport } from "./report/ci/build-report.js";
+export { jobSummaryMarkdown, workflowCommands } from "./report/ci/markdown.js";

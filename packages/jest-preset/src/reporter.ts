@@ -12,6 +12,8 @@ import { ensureRun, finishRun } from "./run-state.js";
 
 class TallyJestReporter {
   private readonly rootDir: string;
+  /** Set when a sink failed the run (a gate): Jest then exits non-zero even if every test passed. */
+  private failure: Error | undefined;
 
   constructor(
     globalConfig: any,
@@ -29,7 +31,11 @@ class TallyJestReporter {
     const files: JestFileResult[] = results?.testResults ?? [];
     const end = await finishRun(bindingOf(this.rootDir, files));
     // Jest awaits each reporter's onRunComplete in turn: the links are there before jest-junit runs.
-    if (end) await report(end);
+    if (end && (await report(end))) this.failure = new Error("a Tally gate failed (see above)");
+  }
+
+  getLastError(): Error | undefined {
+    return this.failure;
   }
 }
 export = TallyJestReporter;

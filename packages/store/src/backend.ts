@@ -173,14 +173,19 @@ export class LocalBackend implements Backend {
   }
 
   // GET /sessions/:id, POST /runs/query {session} and GET /feedback?session=…, every page.
-  async readExperiment(experimentId: string): Promise<ExperimentRecords> {
+  async readExperiment(experimentId: string, opts: { rootsOnly?: boolean } = {}): Promise<ExperimentRecords> {
     return this.call("readExperiment", () => {
       const session = this.store.sessions.get(experimentId, false);
       if (!session) throw new HttpError(404, "Session not found");
       const runs: RunRecord[] = [];
       let cursor: string | null = null;
       do {
-        const page = this.store.runs.query({ session: [experimentId], limit: 1000, ...(cursor ? { cursor } : {}) });
+        const page = this.store.runs.query({
+          session: [experimentId],
+          limit: 1000,
+          ...(opts.rootsOnly ? { is_root: true } : {}),
+          ...(cursor ? { cursor } : {}),
+        });
         runs.push(...(page.runs as RunRecord[]));
         cursor = page.cursors.next;
       } while (cursor);

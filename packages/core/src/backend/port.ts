@@ -118,8 +118,11 @@ export interface Backend {
   closeExperiment(close: ExperimentClose): Promise<void>;
   /** The dataset's experiments, newest first. */
   listExperiments(datasetId: string): Promise<ExperimentInfo[]>;
-  /** An experiment's runs and feedback (all pages). */
-  readExperiment(experimentId: string): Promise<ExperimentRecords>;
+  /**
+   * An experiment's runs and feedback (all pages). `rootsOnly`: only the root runs (one per test,
+   * what a comparison needs), a fifth of the bytes of a traced suite.
+   */
+  readExperiment(experimentId: string, opts?: { rootsOnly?: boolean }): Promise<ExperimentRecords>;
 
   /** Answers a worker's request that is not Tally's own (reads, `/info`, dataset calls). */
   forward(req: ForwardRequest): Promise<ForwardReply>;

@@ -18,6 +18,8 @@ export interface RegistryOptions {
   description?: string;
   /** How long to keep retrying a slow or failing backend before giving up on this attempt. */
   retryForMs: number;
+  /** Called once per dataset when its experiment is resolved (work that can start then, e.g. baselines). */
+  onResolved?: (exp: ResolvedExperiment) => void;
 }
 
 // One experiment per dataset per run. Resolution happens once per dataset in the main process and
@@ -44,6 +46,7 @@ export class ExperimentRegistry {
       p = this.resolve(dataset, experiment).then(
         (r) => {
           this.resolved.set(dataset, r);
+          this.opts.onResolved?.(r);
           return r;
         },
         (err: unknown) => {

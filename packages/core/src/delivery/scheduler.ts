@@ -65,6 +65,11 @@ export class Scheduler {
     this.opts = { concurrency: 8, maxBatchOps: 200, maxBatchBytes: 16 * 1024 * 1024, ...opts };
   }
 
+  /** The example id a test's run references on the backend, once its example was written. */
+  exampleOfRun(runId: string): string | undefined {
+    return this.exampleOf.get(runId);
+  }
+
   push(recs: SpoolRecord[]): void {
     for (const r of recs) {
       if (r.t === "test") this.noteTest(r.test);

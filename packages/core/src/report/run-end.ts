@@ -1,5 +1,6 @@
 import { joinBinding, type JoinedBinding, type RunBinding } from "./binding.js";
 import { summarizeMerged, type ReportedTest, type RunSummary } from "./reconcile.js";
+import type { TallyReportV1 } from "./json-report.js";
 import type { RunEndContext } from "./render.js";
 
 // The end of a run as the sinks take it. `TallyRun.finish` gives one; a runner that reports without a
@@ -16,6 +17,12 @@ export interface RunEnd {
    * JUnit `<property>`); a no-op for a test the runner keeps no result of.
    */
   setTestProperty(test: ReportedTest, name: string, value: string): void;
+  /** The run's JSON report (baselines, regressions, gates): what every CI output is rendered from. */
+  report?: TallyReportV1;
+  /** Where to write it (the `reportFile` option). */
+  reportFile?: string;
+  /** The environment the CI sinks look at (GITHUB_ACTIONS, GITHUB_STEP_SUMMARY). */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /** Lets the sinks reach each reported test's runner result through the bound test it came from. */
@@ -29,5 +36,11 @@ export function propertySetter(boundOf: JoinedBinding["boundOf"]): RunEnd["setTe
  */
 export function mergedRunEnd(binding: RunBinding): RunEnd {
   const { tests, boundOf } = joinBinding(binding, [], "");
-  return { summary: summarizeMerged(tests), where: { local: false, backend: "" }, tables: true, setTestProperty: propertySetter(boundOf) };
+  return {
+    summary: summarizeMerged(tests),
+    where: { local: false, backend: "" },
+    tables: true,
+    setTestProperty: propertySetter(boundOf),
+    env: process.env,
+  };
 }

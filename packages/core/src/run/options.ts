@@ -1,3 +1,5 @@
+import { type GateOptions, validateGates } from "../compare/gates.js";
+
 /** Options of `tally(options)` (Vitest) and the Jest preset; every one has an environment twin. */
 export interface TallyOptions {
   /** Every file of the run shares this dataset, whatever its `ls.describe` names. Env: TALLY_DATASET. */
@@ -23,6 +25,18 @@ export interface TallyOptions {
   local?: boolean;
   /** Print the per-experiment tables (the delivery lines are always printed). */
   tables?: boolean;
+  /**
+   * What each experiment is compared with: `"previous"` (the newest earlier finished experiment of the
+   * dataset; in CI one on the default branch when there is one), an experiment name or id, or
+   * `"none"`. Env: TALLY_BASELINE. Default: "previous".
+   */
+  baseline?: string;
+  /** How far a score may fall before it counts as a regression: one number, or per feedback key ("*" for the rest). Default 0. */
+  regressionThreshold?: number | Record<string, number>;
+  /** Write the run's JSON report (schema: @tally/core/schema/report.v1.json) here. Env: TALLY_REPORT_FILE. */
+  reportFile?: string;
+  /** Conditions the run must meet, judged after delivery; a failing one fails the run (exit code 1). */
+  gates?: GateOptions;
 }
 
 export interface ResolvedOptions {
@@ -36,11 +50,48 @@ export interface ResolvedOptions {
   flushTimeoutMs: number;
   local: boolean;
   tables: boolean;
+  baseline: string;
+  regressionThreshold: number | Record<string, number>;
+  reportFile?: string;
+  gates: GateOptions;
+}
+
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  "dataset",
+  "experimentPrefix",
+  "metadata",
+  "description",
+  "dir",
+  "drainTimeoutMs",
+  "drainStallMs",
+  "flushTimeoutMs",
+  "local",
+  "tables",
+  "baseline",
+  "regressionThreshold",
+  "reportFile",
+  "gates",
+]);
+
+/** A misspelt option would otherwise be ignored in silence (a gate that never fails, say). */
+function checkOptions(opts: TallyOptions): void {
+  const unknown = Object.keys(opts).filter((k) => !KNOWN_OPTIONS.has(k));
+  if (unknown.length > 0) {
+    throw new Error(
+      `tally: unknown option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")} (known: ${[...KNOWN_OPTIONS].join(", ")})`,
+    );
+  }
+  const t = opts.regressionThreshold;
+  const bad = (v: unknown) => typeof v !== "number" || !Number.isFinite(v) || v < 0;
+  if (t !== undefined && (typeof t === "object" && t !== null ? Object.values(t).some(bad) : bad(t))) {
+    throw new Error(`tally: regressionThreshold must be a number ≥ 0 or an object of them per feedback key, got ${JSON.stringify(t)}`);
+  }
 }
 
 type Env = Record<string, string | undefined>;
 
 export function resolveOptions(root: string, opts: TallyOptions = {}, env: Env = process.env): ResolvedOptions {
+  checkOptions(opts);
   const num = (v: string | undefined) => (v && Number.isFinite(Number(v)) ? Number(v) : undefined);
   return {
     dataset: opts.dataset ?? (env.TALLY_DATASET || undefined),
@@ -53,6 +104,10 @@ export function resolveOptions(root: string, opts: TallyOptions = {}, env: Env =
     flushTimeoutMs: opts.flushTimeoutMs ?? num(env.TALLY_FLUSH_TIMEOUT_MS) ?? 120_000,
     local: opts.local ?? (env.TALLY_LOCAL === "1" || env.TALLY_LOCAL === "true" || !apiKeyOf(env)),
     tables: opts.tables ?? env.TALLY_TABLES !== "0",
+    baseline: opts.baseline ?? (env.TALLY_BASELINE || "previous"),
+    regressionThreshold: opts.regressionThreshold ?? 0,
+    reportFile: opts.reportFile ?? (env.TALLY_REPORT_FILE || undefined),
+    gates: validateGates(opts.gates ?? {}),
   };
 }
 

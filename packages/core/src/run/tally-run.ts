@@ -5,7 +5,7 @@ import { experimentIdentity } from "../identity/experiment.js";
 import { deriveRunKey, type RunKey } from "../identity/run-key.js";
 import { Ledger } from "../ledger/ledger.js";
 import { ExperimentRegistry } from "../delivery/registry.js";
-import { reconcile } from "../report/reconcile.js";
+import { reconcile, type RunSummary } from "../report/reconcile.js";
 import { joinBinding, type RunBinding } from "../report/binding.js";
 import { propertySetter, type RunEnd } from "../report/run-end.js";
 import { colors } from "../report/render.js";
@@ -13,7 +13,10 @@ import { claimLeftBehind, resend } from "./left-behind.js";
 import { Spool } from "../spool/spool.js";
 import type { OpenLocalBackend, WireStats } from "../backend/port.js";
 import { Scheduler } from "../delivery/scheduler.js";
-import { readGit } from "./git.js";
+import { type GitInfo, readGit } from "./git.js";
+import { Baselines } from "./compare-baselines.js";
+import { buildReport, outcomesOfTests } from "../report/ci/build-report.js";
+import type { TallyReportV1 } from "../report/json-report.js";
 import { connectBackend } from "./backend.js";
 import { endpointOf, resolveOptions, type ResolvedOptions, type TallyOptions } from "./options.js";
 import { WORKER_ENV } from "../protocol/worker-env.js";
@@ -84,16 +87,25 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
     ...options.metadata,
   };
   const ledger = new Ledger();
+  const startedAt = new Date().toISOString();
+  // In CI, "previous" prefers a baseline from the default branch (a PR is judged against main).
+  const ci = env.CI === "true" || env.CI === "1" || env.GITHUB_ACTIONS === "true";
+  const baselines = new Baselines(to, {
+    baseline: options.baseline,
+    regressionThreshold: options.regressionThreshold,
+    defaultBranch: ci ? gitInfo.then((g) => env.TALLY_DEFAULT_BRANCH || env.GITHUB_BASE_REF || g.defaultBranch) : undefined,
+  });
   const registry = new ExperimentRegistry({
     backend: to,
     metadata: runMetadata,
     description: options.description,
     retryForMs: 10_000,
+    onResolved: (exp) => baselines.prepare(exp),
   });
   const spool = Spool.create(join(options.dir, "spool"), {
     pid: process.pid,
     runKey: runKey.key,
-    startedAt: new Date().toISOString(),
+    startedAt,
     backend: to.spoolKey,
   });
   const sender = new Scheduler({ spool, backend: to, registry, ledger });
@@ -116,6 +128,33 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
     ...(options.dataset ? { [WORKER_ENV.dataset]: options.dataset } : {}),
     ...(options.experimentPrefix ? { [WORKER_ENV.prefix]: options.experimentPrefix } : {}),
   };
+
+  /** The run's JSON report: each experiment against its baseline, and the gates, judged after delivery. */
+  async function ciReport(summary: RunSummary, git: GitInfo): Promise<TallyReportV1> {
+    const compared = await Promise.all(
+      registry.all().map((exp) => {
+        const tests = summary.experiments.find((e) => e.name === exp.name)?.tests ?? [];
+        return baselines.compare(
+          exp,
+          outcomesOfTests(tests, (runId) => sender.exampleOfRun(runId)),
+        );
+      }),
+    );
+    const report = buildReport({
+      summary,
+      compared,
+      run: {
+        key: runKey.key,
+        startedAt,
+        endedAt: new Date().toISOString(),
+        git: git.commit ? { commit: git.commit, branch: git.branch ?? null, dirty: !!git.dirty } : null,
+      },
+      gates: options.gates,
+    });
+    // A baseline that was asked for by name and does not exist fails the run like a gate.
+    for (const c of compared) if (c.error) report.gates.push({ name: "baseline", ok: false, message: c.error });
+    return report;
+  }
 
   async function shutdown() {
     sender.stop();
@@ -166,6 +205,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
       for (const file of joined.unacked) {
         summary.problems.push(`${file}: the worker stopped before its final flush acknowledged (crash, timeout, bail or a load error)`);
       }
+      const report = await ciReport(summary, git);
       await shutdown();
       const complete = spool.removeIfComplete();
       return {
@@ -173,6 +213,9 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
         where: { local, backend, spoolDir: complete ? undefined : spool.dir, leftBehind: earlier },
         tables: options.tables,
         setTestProperty: propertySetter(joined.boundOf),
+        report,
+        reportFile: options.reportFile,
+        env,
         wire: p.wire,
       };
     },

@@ -2,7 +2,7 @@
 // run this.
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_PORTS, flushSpools } from "@tally/core";
+import { DEFAULT_PORTS, flushSpools, reportMerge } from "@tally/core";
 import { openLocalBackend } from "../backend.js";
 import { startServer } from "../server/app.js";
 import { type RunningUi, StoreNotFoundError, startUi } from "../viewer/index.js";
@@ -17,6 +17,9 @@ Usage:
       Browse the local store (.tally/tally.db) at http://localhost:${DEFAULT_PORTS.ui}.
   tally flush [--dir DIR]
       Send what earlier runs left in the spool (backend was down, process killed).
+  tally report merge [--out FILE] [--gates JSON] REPORT.json...
+      Merge the JSON reports of one run's CI shards, write the job summary (on GitHub Actions)
+      and judge the gates (or TALLY_GATES): exit code 1 when one fails.
 
 Options:
   --dir DIR   Tally's data folder (default: ./.tally, or TALLY_DIR)
@@ -25,6 +28,7 @@ Options:
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === "report") return report(rest);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -85,4 +89,29 @@ async function ui(dbPath: string, portArg: string | undefined, host: string | un
     process.once("SIGTERM", stop);
   });
   return 0;
+}
+
+function report(argv: string[]): number {
+  const [sub, ...rest] = argv;
+  if (sub !== "merge") {
+    process.stderr.write(`tally report: unknown command "${sub ?? ""}" (tally report merge [--out FILE] [--gates JSON] REPORT.json...)\n`);
+    return 2;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { out: { type: "string" }, gates: { type: "string" } },
+    allowPositionals: true,
+  });
+  if (positionals.length === 0) {
+    process.stderr.write("tally report merge: give the shards' report files (written with reportFile / TALLY_REPORT_FILE)\n");
+    return 2;
+  }
+  return reportMerge({
+    files: positionals,
+    out: values.out,
+    gates: values.gates,
+    env: process.env,
+    log: (l) => process.stdout.write(`${l}\n`),
+    color: !!process.stdout.isTTY,
+  });
 }

@@ -219,22 +219,23 @@ export class RestBackend implements Backend {
     return out.sort(newestFirst);
   }
 
-  async readExperiment(experimentId: string): Promise<ExperimentRecords> {
+  async readExperiment(experimentId: string, opts: { rootsOnly?: boolean } = {}): Promise<ExperimentRecords> {
     const [session, runs, feedback] = await Promise.all([
       this.upstream.json<SessionRow>("GET", `/sessions/${experimentId}?include_stats=false`),
-      this.readRuns(experimentId),
+      this.readRuns(experimentId, !!opts.rootsOnly),
       this.readFeedback(experimentId),
     ]);
     return { experiment: experimentInfo(session), runs, feedback };
   }
 
-  private async readRuns(session: string): Promise<RunRecord[]> {
+  private async readRuns(session: string, rootsOnly: boolean): Promise<RunRecord[]> {
     const runs: RunRecord[] = [];
     let cursor: string | null = null;
     do {
       const page: { runs: RunRecord[]; cursors?: { next?: string | null } } = await this.upstream.json("POST", "/runs/query", {
         session: [session],
         limit: PAGE,
+        ...(rootsOnly ? { is_root: true } : {}),
         ...(cursor ? { cursor } : {}),
       });
       runs.push(...page.runs);

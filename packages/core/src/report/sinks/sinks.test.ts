@@ -37,6 +37,7 @@ function endOf(s: RunSummary, over: Partial<RunEnd> = {}) {
     where: { local: false, backend: "https://api.example" },
     tables: true,
     setTestProperty: (test, name, value) => void properties.push([test.name, name, value]),
+    env: {},
     ...over,
   };
   return { end, properties };

@@ -1,0 +1,97 @@
+import { describe, expect, test } from "vitest";
+import { type GatedExperiment, judgeGates, validateGates } from "./gates.js";
+
+describe("validateGates", () => {
+  test("takes every known gate, and nothing for none", () => {
+    const all = { passRate: 0.9, scores: { quality: 0.95 }, maxRegressions: 0, allDelivered: true };
+    expect(validateGates(all)).toEqual(all);
+    expect(validateGates({})).toEqual({});
+    expect(validateGates(undefined)).toEqual({});
+    expect(validateGates(null)).toEqual({});
+  });
+
+  test("an unknown gate key is an error that lists the known ones", () => {
+    expect(() => validateGates({ passrate: 0.9 })).toThrow(
+      'tally: unknown gate "passrate" (known: passRate, scores, maxRegressions, allDelivered)',
+    );
+  });
+
+  test.each([
+    [{ passRate: "0.9" }, 'gate "passRate" must be a number from 0 to 1, got "0.9"'],
+    [{ passRate: 90 }, 'gate "passRate" must be a number from 0 to 1, got 90'],
+    [{ passRate: Number.NaN }, 'gate "passRate"'],
+    [{ scores: 0.9 }, 'gate "scores" must be an object'],
+    [{ scores: [0.9] }, 'gate "scores" must be an object'],
+    [{ scores: { quality: "high" } }, 'gate "scores.quality" must be a number (the least mean), got "high"'],
+    [{ maxRegressions: -1 }, 'gate "maxRegressions" must be a whole number ≥ 0, got -1'],
+    [{ maxRegressions: 1.5 }, 'gate "maxRegressions"'],
+    [{ allDelivered: "yes" }, 'gate "allDelivered" must be true or false, got "yes"'],
+  ])("%j is refused", (gates, message) => {
+    expect(() => validateGates(gates)).toThrow(message);
+  });
+
+  test("gates that are not an object are refused", () => {
+    expect(() => validateGates(0.9)).toThrow("tally: gates must be an object like { passRate: 0.9 }, got 0.9");
+    expect(() => validateGates([])).toThrow("tally: gates must be an object");
+  });
+});
+
+const exp = (more: Partial<GatedExperiment> = {}): GatedExperiment => ({
+  name: "ci-suite:ci-head",
+  passRate: 1,
+  scores: {},
+  regressions: 0,
+  delivered: { runs: 80, expected: 80 },
+  ...more,
+});
+
+describe("judgeGates", () => {
+  test("no gates, no results", () => {
+    expect(judgeGates({}, [exp()])).toEqual([]);
+    expect(judgeGates({ allDelivered: false }, [exp()])).toEqual([]);
+  });
+
+  test("failing gates, one line each naming the experiment", () => {
+    const results = judgeGates({ passRate: 0.9, scores: { quality: 0.95 }, maxRegressions: 0, allDelivered: true }, [
+      exp({ passRate: 0.8, scores: { quality: { mean: 0.925, count: 8 } }, regressions: 3, delivered: { runs: 78, expected: 80 } }),
+    ]);
+    expect(results).toEqual([
+      { name: "passRate", ok: false, message: "pass rate 0.80 < 0.90 (ci-suite:ci-head)" },
+      { name: "scores.quality", ok: false, message: "mean quality 0.925 < 0.95 (ci-suite:ci-head)" },
+      { name: "maxRegressions", ok: false, message: "3 regressions > 0 (ci-suite:ci-head)" },
+      { name: "allDelivered", ok: false, message: "delivered 78/80 runs (ci-suite:ci-head)" },
+    ]);
+  });
+
+  test("passing gates are listed too, per gate per experiment", () => {
+    const results = judgeGates({ passRate: 0.9, scores: { quality: 0.9 }, maxRegressions: 1, allDelivered: true }, [
+      exp({ name: "a", scores: { quality: { mean: 0.9, count: 1 } }, regressions: 1 }),
+      exp({ name: "b", passRate: 0.5, scores: { quality: { mean: 1, count: 2 } } }),
+    ]);
+    expect(results.map((r) => [r.name, r.ok, r.message])).toEqual([
+      ["passRate", true, "pass rate 1.00 ≥ 0.90 (a)"],
+      ["scores.quality", true, "mean quality 0.9 ≥ 0.9 (a)"],
+      ["maxRegressions", true, "1 regression ≤ 1 (a)"],
+      ["allDelivered", true, "delivered 80/80 runs (a)"],
+      ["passRate", false, "pass rate 0.50 < 0.90 (b)"],
+      ["scores.quality", true, "mean quality 1 ≥ 0.9 (b)"],
+      ["maxRegressions", true, "0 regressions ≤ 1 (b)"],
+      ["allDelivered", true, "delivered 80/80 runs (b)"],
+    ]);
+  });
+
+  test("a value just under its bound is not printed equal to it", () => {
+    const [score, rate] = [
+      judgeGates({ scores: { q: 0.95 } }, [exp({ scores: { q: { mean: 0.9499, count: 4 } } })])[0]!,
+      judgeGates({ passRate: 0.9 }, [exp({ passRate: 0.899 })])[0]!,
+    ];
+    expect(score).toMatchObject({ ok: false, message: "mean q 0.9499 < 0.95 (ci-suite:ci-head)" });
+    expect(rate).toMatchObject({ ok: false, message: "pass rate 0.899 < 0.900 (ci-suite:ci-head)" });
+  });
+
+  test("a score gate on a key nothing scored fails", () => {
+    expect(judgeGates({ scores: { qualty: 0.5 } }, [exp({ scores: { quality: { mean: 1, count: 3 } } })])).toEqual([
+      { name: "scores.qualty", ok: false, message: "mean qualty: no scores recorded, need ≥ 0.5 (ci-suite:ci-head)" },
+    ]);
+  });
+});

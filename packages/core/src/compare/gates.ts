@@ -1,0 +1,126 @@
+// Pure: the conditions a run must meet (the `gates` option), checked when the option is read so a
+// misspelt gate fails at once instead of never failing, and judged per experiment after delivery.
+
+export interface GateOptions {
+  /** The least share of an experiment's tests that must pass, 0 to 1. */
+  passRate?: number;
+  /** The least mean per feedback key. */
+  scores?: Record<string, number>;
+  /** The most regressions against the baseline. */
+  maxRegressions?: number;
+  /** Every run the tests recorded reached the backend. */
+  allDelivered?: boolean;
+}
+
+export interface GateResult {
+  /** "passRate", "scores.<key>", "maxRegressions" or "allDelivered". */
+  name: string;
+  ok: boolean;
+  /** One line, naming the experiment: `mean quality 0.925 < 0.95 (ci-suite:ci-head)`. */
+  message: string;
+}
+
+/** What the gates judge of one experiment. */
+export interface GatedExperiment {
+  name: string;
+  passRate: number;
+  scores: Record<string, { mean: number; count: number }>;
+  regressions: number;
+  delivered: { runs: number; expected: number };
+}
+
+const KNOWN = ["passRate", "scores", "maxRegressions", "allDelivered"] as const;
+
+const shown = (v: unknown) => (typeof v === "string" ? `"${v}"` : (JSON.stringify(v) ?? String(v)));
+const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The gates as given (undefined or null for none), or an Error that names what is wrong. */
+export function validateGates(value: unknown): GateOptions {
+  if (value === undefined || value === null) return {};
+  if (!isRecord(value)) throw new Error(`tally: gates must be an object like { passRate: 0.9 }, got ${shown(value)}`);
+  for (const key of Object.keys(value)) {
+    if (!(KNOWN as readonly string[]).includes(key)) throw new Error(`tally: unknown gate "${key}" (known: ${KNOWN.join(", ")})`);
+  }
+  const out: GateOptions = {};
+  const { passRate, scores, maxRegressions, allDelivered } = value;
+  if (passRate !== undefined) {
+    if (!isNumber(passRate) || passRate < 0 || passRate > 1) {
+      throw new Error(`tally: gate "passRate" must be a number from 0 to 1, got ${shown(passRate)}`);
+    }
+    out.passRate = passRate;
+  }
+  if (scores !== undefined) {
+    if (!isRecord(scores)) throw new Error(`tally: gate "scores" must be an object of least means per feedback key, got ${shown(scores)}`);
+    const checked: Record<string, number> = {};
+    for (const [key, min] of Object.entries(scores)) {
+      if (!isNumber(min)) throw new Error(`tally: gate "scores.${key}" must be a number (the least mean), got ${shown(min)}`);
+      checked[key] = min;
+    }
+    out.scores = checked;
+  }
+  if (maxRegressions !== undefined) {
+    if (!isNumber(maxRegressions) || !Number.isInteger(maxRegressions) || maxRegressions < 0) {
+      throw new Error(`tally: gate "maxRegressions" must be a whole number ≥ 0, got ${shown(maxRegressions)}`);
+    }
+    out.maxRegressions = maxRegressions;
+  }
+  if (allDelivered !== undefined) {
+    if (typeof allDelivered !== "boolean") throw new Error(`tally: gate "allDelivered" must be true or false, got ${shown(allDelivered)}`);
+    out.allDelivered = allDelivered;
+  }
+  return out;
+}
+
+/** Up to `digits` decimals, trailing zeros dropped. */
+function fixed(v: number, digits: number): string {
+  return v
+    .toFixed(digits)
+    .replace(/(\.\d*?)0+$/, "$1")
+    .replace(/\.$/, "");
+}
+
+/**
+ * A value and its bound, printed so that they differ when they do: 0.9499 against 0.95 is not shown
+ * as `0.95 < 0.95`. `pad` keeps that many decimals (pass rates read as 0.80).
+ */
+function pair(value: number, bound: number, digits: number, pad = 0): [string, string] {
+  const fmt = (v: number, d: number) => (pad > 0 ? v.toFixed(Math.max(pad, d)) : fixed(v, d));
+  let d = digits;
+  while (d < 12 && value !== bound && fmt(value, d) === fmt(bound, d)) d++;
+  return [fmt(value, d), fmt(bound, d)];
+}
+
+export function judgeGates(gates: GateOptions, experiments: readonly GatedExperiment[]): GateResult[] {
+  const out: GateResult[] = [];
+  for (const exp of experiments) {
+    const where = `(${exp.name})`;
+    if (gates.passRate !== undefined) {
+      const ok = exp.passRate >= gates.passRate;
+      const [v, b] = pair(exp.passRate, gates.passRate, 2, 2);
+      out.push({ name: "passRate", ok, message: `pass rate ${v} ${ok ? "≥" : "<"} ${b} ${where}` });
+    }
+    for (const key of Object.keys(gates.scores ?? {}).sort()) {
+      const min = gates.scores![key]!;
+      const s = exp.scores[key];
+      if (!s || s.count === 0) {
+        // A gate on a key nothing scored fails: a misspelt key must not pass in silence.
+        out.push({ name: `scores.${key}`, ok: false, message: `mean ${key}: no scores recorded, need ≥ ${fixed(min, 3)} ${where}` });
+        continue;
+      }
+      const ok = s.mean >= min;
+      const [v, b] = pair(s.mean, min, 3);
+      out.push({ name: `scores.${key}`, ok, message: `mean ${key} ${v} ${ok ? "≥" : "<"} ${b} ${where}` });
+    }
+    if (gates.maxRegressions !== undefined) {
+      const ok = exp.regressions <= gates.maxRegressions;
+      const noun = exp.regressions === 1 ? "regression" : "regressions";
+      out.push({ name: "maxRegressions", ok, message: `${exp.regressions} ${noun} ${ok ? "≤" : ">"} ${gates.maxRegressions} ${where}` });
+    }
+    if (gates.allDelivered) {
+      const { runs, expected } = exp.delivered;
+      out.push({ name: "allDelivered", ok: runs >= expected, message: `delivered ${runs}/${expected} runs ${where}` });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,127 @@
+import type { Comparison } from "../../compare/diff.js";
+import { meanOf, meansByKey } from "../../compare/means.js";
+import type { TestOutcome } from "../../compare/outcomes.js";
+import { type GateOptions, judgeGates } from "../../compare/gates.js";
+import type { ReportBaseline, TallyReportV1 } from "../json-report.js";
+import type { ExperimentSummary, ReportedTest, RunSummary } from "../reconcile.js";
+
+// Pure: the run's one summary, the comparison of each experiment with its baseline and the gates,
+// as the versioned JSON report. Every CI output (job summary, annotations, the file, the gates' exit
+// code, `tally report merge`) is rendered from this one value.
+
+export interface ExperimentCompared {
+  /** The summary's experiment name. */
+  name: string;
+  id: string;
+  /** With its pass rate and mean scores (baselineMeans) for the Δ the terminal shows. */
+  baseline: ReportBaseline | null;
+  comparison: Comparison | null;
+  /** runId → exampleId, as the backend recorded each run. */
+  exampleOf: ReadonlyMap<string, string>;
+}
+
+export interface ReportInput {
+  summary: RunSummary;
+  compared: readonly ExperimentCompared[];
+  run: TallyReportV1["run"];
+  gates: GateOptions;
+}
+
+type Experiment = TallyReportV1["experiments"][number];
+
+function scoreOf(v: number | boolean | null): number | undefined {
+  if (typeof v === "boolean") return v ? 1 : 0;
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+/** A test's scores: every feedback key but `pass` (that is its status), averaged when repeated. */
+export function testScores(t: ReportedTest): Record<string, number> {
+  const rows: Array<Record<string, number>> = [];
+  for (const f of t.feedback ?? []) {
+    const v = scoreOf(f.score);
+    if (f.key !== "pass" && v !== undefined) rows.push({ [f.key]: v });
+  }
+  return meanOf(rows);
+}
+
+/**
+ * This run's side of a comparison, from what the runner saw (status, scores) and the example each run
+ * references on the backend (`exampleOf`); tests without a run or an example are left out.
+ */
+export function outcomesOfTests(tests: readonly ReportedTest[], exampleOf: (runId: string) => string | undefined): TestOutcome[] {
+  const out: TestOutcome[] = [];
+  for (const t of tests) {
+    if (!t.runId || (t.state !== "passed" && t.state !== "failed")) continue;
+    const exampleId = exampleOf(t.runId);
+    if (!exampleId) continue;
+    out.push({ exampleId, runId: t.runId, name: t.name, passed: t.state === "passed", scores: testScores(t) });
+  }
+  return out;
+}
+
+function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined): Experiment {
+  const ran = exp.tests.filter((t) => t.state === "passed" || t.state === "failed");
+  const tests = exp.tests.map((t) => {
+    const s = testScores(t);
+    return {
+      name: t.name,
+      file: t.file,
+      status: t.state,
+      exampleId: (t.runId && c?.exampleOf.get(t.runId)) || null,
+      runId: t.runId ?? null,
+      scores: s,
+    };
+  });
+  const scores = meansByKey(tests.map((t) => t.scores));
+  // The runner's tests by example, for naming a regression with the test and file the runner knows.
+  const byExample = new Map<string, (typeof tests)[number]>();
+  for (const t of tests) if (t.exampleId && !byExample.has(t.exampleId)) byExample.set(t.exampleId, t);
+  const changes = (list: Comparison["regressions"] | undefined) =>
+    (list ?? []).map((r) => ({
+      test: byExample.get(r.exampleId)?.name ?? r.test,
+      file: byExample.get(r.exampleId)?.file ?? "",
+      key: r.key,
+      before: r.before,
+      after: r.after,
+    }));
+  return {
+    name: exp.name,
+    id: c?.id ?? null,
+    url: exp.url ?? null,
+    dataset: exp.dataset,
+    delivered: { runs: exp.delivered, expected: exp.expected, spans: exp.spans, feedback: exp.feedback },
+    passRate: ran.length > 0 ? ran.filter((t) => t.state === "passed").length / ran.length : null,
+    scores,
+    baseline: c?.baseline ?? null,
+    regressions: changes(c?.comparison?.regressions),
+    improvements: changes(c?.comparison?.improvements),
+    tests,
+  };
+}
+
+/**
+ * The baseline's pass rate and mean scores over all its runs, counted as this run's are (each run
+ * once), so that the terminal's Δ compares like with like.
+ */
+export function baselineMeans(outcomes: readonly TestOutcome[]): { passRate: number | null; scores: Record<string, number> } {
+  return {
+    passRate: outcomes.length > 0 ? outcomes.filter((o) => o.passed).length / outcomes.length : null,
+    scores: meanOf(outcomes.map((o) => o.scores)),
+  };
+}
+
+export function buildReport(input: ReportInput): TallyReportV1 {
+  const byName = new Map(input.compared.map((c) => [c.name, c]));
+  const experiments = input.summary.experiments.map((e) => experimentOf(e, byName.get(e.name)));
+  const gates = judgeGates(
+    input.gates,
+    experiments.map((e) => ({
+      name: e.name,
+      passRate: e.passRate ?? 0,
+      scores: e.scores,
+      regressions: e.regressions.length,
+      delivered: { runs: e.delivered.runs, expected: e.delivered.expected },
+    })),
+  );
+  return { version: 1, run: input.run, experiments, gates };
+}

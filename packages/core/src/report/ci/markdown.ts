@@ -1,0 +1,108 @@
+import type { TallyReportV1 } from "../json-report.js";
+
+// The GitHub job summary of a run, from its JSON report: pure, one section per experiment.
+
+type Experiment = TallyReportV1["experiments"][number];
+
+const MAX_ROWS = 50;
+
+/** `|` and newlines would break a table row; `<` would open HTML. */
+function cell(value: string): string {
+  return value
+    .replace(/\\/g, "\\\\")
+    .replace(/\|/g, "\\|")
+    .replace(/</g, "&lt;")
+    .replace(/\r\n|\r|\n/g, " ");
+}
+
+const num = (v: number | null | undefined) => (v === null || v === undefined ? "—" : Number.isInteger(v) ? String(v) : v.toFixed(3));
+
+function signed(v: number): string {
+  const s = num(Math.abs(v));
+  return v > 0 ? `+${s}` : v < 0 ? `−${s}` : "±0";
+}
+
+function link(name: string, url: string | null | undefined): string {
+  return url ? `[${cell(name)}](${url})` : `\`${cell(name)}\``;
+}
+
+function section(exp: Experiment): string[] {
+  const lines: string[] = [];
+  const base = exp.baseline;
+  lines.push(`### ${link(exp.name, exp.url)}`, "");
+  const d = exp.delivered;
+  lines.push(
+    `Dataset \`${cell(exp.dataset)}\` · delivered **${d.runs}/${d.expected}** runs · ${d.spans} spans · ${d.feedback} feedback` +
+      (base ? ` · compared with ${link(base.name, base.url)}` : " · no baseline"),
+    "",
+  );
+  const keys = Object.keys(exp.scores).sort();
+  lines.push("| measure | mean | n |", "| --- | --- | --- |");
+  const ran = exp.tests.filter((t) => t.status === "passed" || t.status === "failed").length;
+  lines.push(`| pass rate | ${num(exp.passRate)} | ${ran} |`);
+  for (const k of keys) lines.push(`| ${cell(k)} | ${num(exp.scores[k]!.mean)} | ${exp.scores[k]!.count} |`);
+  lines.push("");
+  if (base) {
+    if (exp.regressions.length === 0) lines.push("No regressions.", "");
+    else {
+      lines.push(
+        `**Regressions (${exp.regressions.length})**`,
+        "",
+        "| test | file | key | before | after | Δ |",
+        "| --- | --- | --- | --- | --- | --- |",
+      );
+      for (const r of exp.regressions.slice(0, MAX_ROWS)) {
+        lines.push(
+          `| ${cell(r.test)} | ${cell(r.file)} | ${cell(r.key)} | ${num(r.before)} | ${num(r.after)} | ${signed(r.after - r.before)} |`,
+        );
+      }
+      if (exp.regressions.length > MAX_ROWS) lines.push("", `… and ${exp.regressions.length - MAX_ROWS} more (see the JSON report).`);
+      lines.push("");
+    }
+    if (exp.improvements.length > 0) lines.push(`Improvements: ${exp.improvements.length}.`, "");
+  }
+  const failed = exp.tests.filter((t) => t.status === "failed");
+  if (failed.length > 0) {
+    lines.push(`**Failed (${failed.length})**`, "");
+    for (const t of failed.slice(0, MAX_ROWS)) lines.push(`- ${cell(t.file)} › ${cell(t.name)}`);
+    lines.push("");
+  }
+  return lines;
+}
+
+export function jobSummaryMarkdown(report: TallyReportV1): string {
+  const lines = ["## Tally", ""];
+  for (const exp of report.experiments) lines.push(...section(exp));
+  if (report.gates.length > 0) {
+    lines.push("### Gates", "");
+    for (const g of report.gates) lines.push(`- ${g.ok ? "✅" : "❌"} ${cell(g.message)}`);
+    lines.push("");
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** GitHub's workflow commands escape `%`, CR and LF in messages (and `:`/`,` in properties). */
+function escapeData(s: string): string {
+  return s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+function escapeProperty(s: string): string {
+  return escapeData(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
+
+/** One `::notice` per experiment, `::error` per failing gate, `::warning` per regressed test. */
+export function workflowCommands(report: TallyReportV1): string[] {
+  const out: string[] = [];
+  for (const exp of report.experiments) {
+    out.push(`::notice title=Tally experiment::${escapeData(`${exp.name} ${exp.url ?? ""}`.trim())}`);
+  }
+  for (const g of report.gates) if (!g.ok) out.push(`::error title=Tally gate::${escapeData(g.message)}`);
+  for (const exp of report.experiments) {
+    for (const r of exp.regressions) {
+      const where = r.file ? `file=${escapeProperty(r.file)},` : "";
+      out.push(
+        `::warning ${where}title=${escapeProperty("Tally regression")}::${escapeData(`${r.test}: ${r.key} ${num(r.before)} → ${num(r.after)} (${exp.name})`)}`,
+      );
+    }
+  }
+  return out;
+}

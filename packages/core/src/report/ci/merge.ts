@@ -1,0 +1,97 @@
+import { type GateOptions, judgeGates } from "../../compare/gates.js";
+import { meansByKey } from "../../compare/means.js";
+import type { ReportChange, ReportExperiment, ReportTest, TallyReportV1 } from "../json-report.js";
+
+// Pure: the reports of one run's shards (one CI job each, one shared experiment per dataset) as the
+// report of the whole run. Tests and changes are united; pass rate, scores and delivery are counted
+// again over the union, and the gates are judged on it: the job after a CI matrix.
+
+export interface ShardReport {
+  /** For messages: where the report was read from. */
+  file: string;
+  report: TallyReportV1;
+}
+
+export function mergeReports(shards: readonly ShardReport[], gates: GateOptions): TallyReportV1 {
+  if (shards.length === 0) throw new Error("tally report merge: no reports given");
+  const keys = new Map<string, string[]>();
+  for (const s of shards) keys.set(s.report.run.key, [...(keys.get(s.report.run.key) ?? []), s.file]);
+  if (keys.size > 1) {
+    const which = [...keys].map(([k, files]) => `${k} (${files.join(", ")})`).join("; ");
+    throw new Error(`tally report merge: the reports are of different runs: ${which}. Merge the shards of one run (one TALLY_RUN_ID).`);
+  }
+  const runs = shards.map((s) => s.report.run);
+  const byName = new Map<string, ReportExperiment[]>();
+  for (const s of shards) for (const e of s.report.experiments) byName.set(e.name, [...(byName.get(e.name) ?? []), e]);
+  const experiments = [...byName.values()].map(mergeExperiment);
+  return {
+    version: 1,
+    run: {
+      key: runs[0]!.key,
+      startedAt: runs.map((r) => r.startedAt).sort()[0]!,
+      endedAt: runs
+        .map((r) => r.endedAt)
+        .sort()
+        .at(-1)!,
+      git: runs.find((r) => r.git)?.git ?? null,
+    },
+    experiments,
+    gates: judgeGates(
+      gates,
+      experiments.map((e) => ({
+        name: e.name,
+        passRate: e.passRate ?? 0,
+        scores: e.scores,
+        regressions: e.regressions.length,
+        delivered: { runs: e.delivered.runs, expected: e.delivered.expected },
+      })),
+    ),
+  };
+}
+
+function unique<T>(items: T[], key: (t: T) => string): T[] {
+  const seen = new Map<string, T>();
+  for (const t of items) if (!seen.has(key(t))) seen.set(key(t), t);
+  return [...seen.values()];
+}
+
+const changeKey = (c: ReportChange) => `${c.file}\u0000${c.test}\u0000${c.key}`;
+const testKey = (t: ReportTest) => t.runId ?? `${t.file}\u0000${t.name}`;
+
+function mergeExperiment(parts: ReportExperiment[]): ReportExperiment {
+  const first = parts[0]!;
+  const tests = unique(
+    parts.flatMap((p) => p.tests),
+    testKey,
+  );
+  const ran = tests.filter((t) => t.status === "passed" || t.status === "failed");
+  const scores = meansByKey(tests.map((t) => t.scores));
+  const base = parts.find((p) => p.baseline)?.baseline ?? null;
+  const sum = (f: (p: ReportExperiment) => number) => parts.reduce((n, p) => n + f(p), 0);
+  return {
+    name: first.name,
+    id: parts.find((p) => p.id)?.id ?? null,
+    url: parts.find((p) => p.url)?.url ?? null,
+    dataset: first.dataset,
+    delivered: {
+      runs: sum((p) => p.delivered.runs),
+      expected: sum((p) => p.delivered.expected),
+      spans: sum((p) => p.delivered.spans),
+      feedback: sum((p) => p.delivered.feedback),
+    },
+    passRate: ran.length > 0 ? ran.filter((t) => t.status === "passed").length / ran.length : null,
+    scores,
+    // Each shard's baseline means cover only the examples it ran: the merged report names the
+    // baseline and leaves the means out rather than show one shard's as the run's.
+    baseline: base ? { name: base.name, id: base.id, url: base.url } : null,
+    regressions: unique(
+      parts.flatMap((p) => p.regressions),
+      changeKey,
+    ),
+    improvements: unique(
+      parts.flatMap((p) => p.improvements),
+      changeKey,
+    ),
+    tests,
+  };
+}

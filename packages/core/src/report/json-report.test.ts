@@ -1,0 +1,160 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { reportAjv as ajv, validateReportSchema as validate } from "../../../../test/support/report-schema.js";
+import { isTallyReport, type TallyReportV1 } from "./json-report.js";
+
+// The schema shipped in the package (schema/report.v1.json) against the TypeScript type: a report
+// typed as TallyReportV1 validates, and reports that are broken in the ways a consumer would trip
+// over do not.
+
+function report(): TallyReportV1 {
+  return {
+    version: 1,
+    run: {
+      key: "gh-1234-1",
+      startedAt: "2026-03-01T12:00:00.000Z",
+      endedAt: "2026-03-01T12:03:10.512Z",
+      git: { commit: "3f1c2a9d0b7e", branch: "feature/faster", dirty: false },
+    },
+    experiments: [
+      {
+        name: "ci-suite:gh-1234-1",
+        id: "0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0001",
+        url: "https://smith.langchain.com/o/t1/datasets/d1/compare?selectedSessions=0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0001",
+        dataset: "ci-suite",
+        delivered: { runs: 3, expected: 3, spans: 9, feedback: 7 },
+        passRate: 2 / 3,
+        scores: { quality: { mean: 0.7, count: 3 }, exact: { mean: 1, count: 1 } },
+        baseline: {
+          name: "ci-suite:gh-1200-1",
+          id: "0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0009",
+          url: "https://smith.langchain.com/o/t1/datasets/d1/compare?selectedSessions=0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0009",
+          passRate: 1,
+          scores: { quality: 0.9 },
+        },
+        regressions: [
+          { test: "answers > case 1", file: "evals/answers.eval.ts", key: "pass", before: 1, after: 0 },
+          { test: "answers > case 1", file: "evals/answers.eval.ts", key: "quality", before: 1, after: 0.4 },
+        ],
+        improvements: [],
+        tests: [
+          {
+            name: "answers > case 1",
+            file: "evals/answers.eval.ts",
+            status: "failed",
+            exampleId: "0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0101",
+            runId: "019b7ca9-8c88-7ebb-82a9-9985cbfc8801",
+            scores: { quality: 0.4 },
+          },
+          {
+            name: "answers > case 2",
+            file: "evals/answers.eval.ts",
+            status: "passed",
+            exampleId: "0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0102",
+            runId: "019b7ca9-8c88-7ebb-82a9-9985cbfc8802",
+            scores: { quality: 0.8, exact: 1 },
+          },
+          {
+            name: "answers > case 3",
+            file: "evals/answers.eval.ts",
+            status: "passed",
+            exampleId: "0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0103",
+            runId: "019b7ca9-8c88-7ebb-82a9-9985cbfc8803",
+            scores: { quality: 0.9 },
+          },
+          { name: "answers > later", file: "evals/answers.eval.ts", status: "skipped", exampleId: null, runId: null, scores: {} },
+        ],
+      },
+      {
+        name: "local-suite:gh-1234-1",
+        id: null,
+        url: null,
+        dataset: "local-suite",
+        delivered: { runs: 0, expected: 1, spans: 0, feedback: 0 },
+        passRate: null,
+        scores: {},
+        baseline: null,
+        regressions: [],
+        improvements: [],
+        tests: [{ name: "todo", file: "evals/b.eval.ts", status: "pending", exampleId: null, runId: null, scores: {} }],
+      },
+    ],
+    gates: [
+      { name: "passRate", ok: false, message: "pass rate 0.67 < 0.90 (ci-suite:gh-1234-1)" },
+      { name: "maxRegressions", ok: false, message: "2 regressions > 0 (ci-suite:gh-1234-1)" },
+    ],
+  };
+}
+
+const DELETE = Symbol("delete");
+type Path = Array<string | number>;
+
+/** A copy of the report with the value at `path` replaced or deleted (which may break its type: that is the point). */
+function broken(path: Path, value: unknown): unknown {
+  const copy = structuredClone(report()) as unknown as Record<string | number, unknown>;
+  let at = copy;
+  for (const k of path.slice(0, -1)) at = at[k] as Record<string | number, unknown>;
+  const last = path.at(-1)!;
+  if (value === DELETE) delete at[last];
+  else at[last] = value;
+  return copy;
+}
+
+describe("the JSON report, version 1", () => {
+  test("a realistic report validates against the shipped schema, also through JSON", () => {
+    expect(validate(report()), ajv.errorsText(validate.errors)).toBe(true);
+    expect(validate(JSON.parse(JSON.stringify(report())))).toBe(true);
+    expect(validate(broken(["run", "git"], null)), ajv.errorsText(validate.errors)).toBe(true);
+    const plainBaseline = broken(["experiments", 0, "baseline"], { name: "b", id: "i", url: null });
+    expect(validate(plainBaseline), ajv.errorsText(validate.errors)).toBe(true);
+  });
+
+  test.each([
+    ["another version", ["version"], 2, "/version"],
+    ["no run key", ["run", "key"], DELETE, "/run"],
+    ["a start that is no time", ["run", "startedAt"], "yesterday", "/run/startedAt"],
+    ["a pass rate over 1", ["experiments", 0, "passRate"], 1.5, "/experiments/0/passRate"],
+    ["a delivered count as text", ["experiments", 0, "delivered", "runs"], "3", "/experiments/0/delivered/runs"],
+    ["a score without its count", ["experiments", 0, "scores", "quality", "count"], DELETE, "/experiments/0/scores/quality"],
+    ["an unknown test status", ["experiments", 0, "tests", 0, "status"], "flaky", "/experiments/0/tests/0/status"],
+    ["a regression without its key", ["experiments", 0, "regressions", 0, "key"], DELETE, "/experiments/0/regressions/0"],
+    ["a baseline without a name", ["experiments", 0, "baseline", "name"], DELETE, "/experiments/0/baseline"],
+    ["a gate whose verdict is text", ["gates", 0, "ok"], "false", "/gates/0/ok"],
+    ["a misspelt field", ["experiments", 0, "passrate"], 1, "/experiments/0"],
+    ["experiments as an object", ["experiments"], {}, "/experiments"],
+  ] as Array<[string, Path, unknown, string]>)("%s fails validation, pointing at it", (_what, at, value, path) => {
+    expect(validate(broken(at, value))).toBe(false);
+    expect(validate.errors!.map((e) => e.instancePath)).toContain(path);
+  });
+
+  test("isTallyReport tells a report from other JSON", () => {
+    expect(isTallyReport(report())).toBe(true);
+    expect(isTallyReport(JSON.parse(JSON.stringify(report())))).toBe(true);
+    for (const other of [
+      null,
+      [],
+      "report",
+      { version: 1 },
+      { testResults: [], numFailedTests: 0 }, // a Jest JSON report
+      broken(["version"], 2),
+      broken(["run"], DELETE),
+      broken(["run", "key"], 7),
+      broken(["gates"], DELETE),
+      broken(["experiments"], [{ name: "x" }]),
+      broken(["experiments", 1, "tests"], DELETE),
+    ]) {
+      expect(isTallyReport(other), JSON.stringify(other)?.slice(0, 60)).toBe(false);
+    }
+  });
+
+  test("the package exports the schema file", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      exports: Record<string, unknown>;
+      files: string[];
+    };
+    expect(pkg.exports["./schema/report.v1.json"]).toBe("./schema/report.v1.json");
+    expect(pkg.files).toContain("schema");
+    const schema = JSON.parse(readFileSync(new URL("../../schema/report.v1.json", import.meta.url), "utf8")) as { $schema: string };
+    expect(schema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+  });
+});
