@@ -110,6 +110,7 @@ describe("CI reports", () => {
     expect(text).toContain(`vs baseline "${r1.experiments[0]!.name}"`);
     expect(text).toMatch(/quality 1 → 0\.40 \(Δ −0\.60\)/);
     expect(text).toContain(`regressions (${CASES + 1}):`);
+    expect(text).toMatch(/Δ vs baseline\s+−0\.60/);
     expect(text).toContain(`Tally gate failed: mean quality 0.4 < 0.95 (${exp!.name})`);
     // GitHub: workflow commands on stdout, and the job summary.
     expect(second.stdout).toContain(`::notice title=Tally experiment::${exp!.name} `);
@@ -121,6 +122,12 @@ describe("CI reports", () => {
     expect(md).toContain("| ci-suite > case 2 |");
     expect(md).toContain("❌ mean quality 0.4 &lt; 0.95"); // `<` escaped: the summary is HTML-aware Markdown
     expect(text, "the key never shows up in output").not.toContain("fake-key");
+
+    // Every test passes, the gate does not: the run still fails.
+    const third = await runVitest("vitest4", suite.dir, [], env({ QUALITY: "0.5" }));
+    expect(third.stdout + third.stderr).toMatch(/Tests\s+4 passed/);
+    expect(third.stdout + third.stderr).toContain("Tally gate failed: mean quality 0.5 < 0.95");
+    expect(third.code, "a failing gate fails a run whose tests all passed").toBe(1);
   });
 
   test("Jest on the embedded store: the previous run is the baseline; a regression gate fails the run", async () => {
@@ -145,6 +152,13 @@ describe("CI reports", () => {
     const third = await runJest("jest30", suite.dir, [], { QUALITY: "0.9", TALLY_REPORT_FILE: join(out, "third.json") });
     expect(third.code, third.stdout + third.stderr).toBe(0);
     expect(readReport(join(out, "third.json")).gates.every((g) => g.ok)).toBe(true);
+
+    // Every test passes, but every score fell: regressions, and the gate fails the run on its own.
+    const fourth = await runJest("jest30", suite.dir, [], { QUALITY: "0.5" });
+    const fourthText = fourth.stdout + fourth.stderr;
+    expect(fourthText).toMatch(/Tests:\s+4 passed, 4 total/);
+    expect(fourthText).toContain("Tally gate failed: 4 regressions > 0");
+    expect(fourth.code, "a failing gate fails a run whose tests all passed").toBe(1);
   });
 
   test("bad input: an unknown option and a baseline that does not exist are named", async () => {

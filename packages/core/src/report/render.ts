@@ -10,13 +10,15 @@ export interface RenderOptions {
   color?: boolean;
   /** Print the per-test table (the delivery lines are always printed). */
   tables?: boolean;
+  /** Each experiment's baseline (by experiment name): its table gets a row of Δ against its means. */
+  baselines?: ReadonlyMap<string, { name: string; scores?: Record<string, number> }>;
 }
 
 export function renderReport(summary: RunSummary, opts: RenderOptions = {}): string[] {
   const c = colors(opts.color ?? false);
   const lines: string[] = [];
   for (const exp of summary.experiments) {
-    if (opts.tables !== false) lines.push(...renderTable(exp, c), "");
+    if (opts.tables !== false) lines.push(...renderTable(exp, c, opts.baselines?.get(exp.name)), "");
   }
   if (summary.merged) {
     for (const exp of summary.experiments) {
@@ -90,7 +92,11 @@ export function deliveryLine(exp: ExperimentSummary, c = colors(false)): string 
   return ok ? c.green(text) : c.red(text);
 }
 
-function renderTable(exp: ExperimentSummary, c: ReturnType<typeof colors>): string[] {
+function renderTable(
+  exp: ExperimentSummary,
+  c: ReturnType<typeof colors>,
+  baseline?: { name: string; scores?: Record<string, number> },
+): string[] {
   const keys = [...new Set(exp.tests.flatMap((t) => (t.feedback ?? []).map((f) => f.key)))].filter((k) => k !== "pass").slice(0, MAX_KEYS);
   const header = ["Test", "Status", ...keys];
   const rows: string[][] = [];
@@ -108,7 +114,15 @@ function renderTable(exp: ExperimentSummary, c: ReturnType<typeof colors>): stri
     rows.push([truncateMiddle(tableName(t.name, exp.dataset), MAX_NAME), status, ...scores]);
   }
   const avg = ["average", "", ...sums.map((s) => (s.n ? fmt(s.total / s.n) : ""))];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length), avg[i]!.length));
+  const before = (k: string) => baseline?.scores?.[k];
+  const delta = baseline
+    ? [
+        "Δ vs baseline",
+        "",
+        ...keys.map((k, i) => (sums[i]!.n && before(k) !== undefined ? signed(sums[i]!.total / sums[i]!.n - before(k)!) : "")),
+      ]
+    : undefined;
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length), avg[i]!.length, delta?.[i]?.length ?? 0));
   const row = (cells: string[]) => `  ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ")}`;
   const passed = exp.tests.filter((t) => t.state === "passed").length;
   const out = [
@@ -120,6 +134,8 @@ function renderTable(exp: ExperimentSummary, c: ReturnType<typeof colors>): stri
     }),
   ];
   if (keys.length > 0) out.push(c.bold(row(avg)));
+  if (keys.length > 0 && delta) out.push(c.dim(row(delta)));
+  if (baseline) out.push(`  ${c.dim("baseline:")} ${baseline.name}`);
   if (exp.url) out.push(`  ${c.dim("view:")} ${exp.url}`);
   return out;
 }
@@ -132,6 +148,11 @@ function toNumber(v: unknown): number | undefined {
 
 function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(2);
+}
+
+function signed(v: number): string {
+  const r = Math.round(v * 100) / 100;
+  return r > 0 ? `+${fmt(r)}` : r < 0 ? `−${fmt(-r)}` : "±0";
 }
 
 /** The dataset is in the table's title; what tells rows apart is the rest of the name. */

@@ -90,6 +90,18 @@ describe("render", () => {
     expect(text).toContain('tally: 2/2 runs · 0 spans · 0 feedback delivered to "qa:run-1"');
   });
 
+  test("with a baseline, the table gets a row of Δ against its means, and names it", () => {
+    const ledger = ledgerWith([{ id: "r1" }, { id: "r2" }]);
+    const s = reconcile([t("one", "r1"), t("two", "r2", "failed")], ledger, [], undefined);
+    const baselines = new Map([["qa:run-1", { name: "qa:run-0", scores: { correctness: 0.95 } }]]);
+    const text = renderReport(s, { baselines }).join("\n");
+    expect(text).toMatch(/average\s+0\.75/);
+    expect(text).toMatch(/Δ vs baseline\s+−0\.20/);
+    expect(text).toContain("baseline: qa:run-0");
+    // Without one, no such row.
+    expect(renderReport(s).join("\n")).not.toContain("Δ vs baseline");
+  });
+
   test("missing runs are listed after the delivery line", () => {
     const s = reconcile([t("lost", "r9")], new Ledger(), [], undefined);
     const lines = renderReport(s, { tables: false });
