@@ -12,6 +12,8 @@ export interface RenderOptions {
   tables?: boolean;
   /** Each experiment's baseline (by experiment name): its table gets a row of Δ against its means. */
   baselines?: ReadonlyMap<string, { name: string; scores?: Record<string, number> }>;
+  /** Lines after the delivery lines and before where to look (the comparison with the baselines). */
+  after?: readonly string[];
 }
 
 export function renderReport(summary: RunSummary, opts: RenderOptions = {}): string[] {
@@ -59,7 +61,7 @@ export interface RunEndContext {
 export function renderRunEnd(summary: RunSummary, run: RunEndContext, opts: RenderOptions = {}): string[] {
   const c = colors(opts.color ?? false);
   const report = renderReport(summary, opts);
-  const lines = report.length > 0 ? ["", ...report] : [];
+  const lines = report.length > 0 ? ["", ...report, ...(opts.after ?? [])] : [...(opts.after ?? [])];
   if (run.local && summary.experiments.length > 0) {
     lines.push(
       c.dim(

@@ -8,7 +8,8 @@ import { baselineMeans, buildReport, outcomesOfTests } from "../ci/build-report.
 import { jobSummaryMarkdown } from "../ci/markdown.js";
 import type { ReportChange, ReportExperiment, ReportGate, TallyReportV1 } from "../json-report.js";
 import type { ReportedTest, RunSummary } from "../reconcile.js";
-import { comparisonLines, comparisonSink } from "./comparison.js";
+import { comparisonLines } from "./comparison.js";
+import { terminalSink } from "./terminal.js";
 import { gatesSink } from "./gates.js";
 import { githubSink } from "./github.js";
 import { jsonReportSink } from "./json-file.js";
@@ -291,15 +292,21 @@ describe("comparisonLines", () => {
     expect(improvements).toBe("\x1b[32mtally:   improvements (1)\x1b[39m");
   });
 
-  test("the sink logs the lines; without a report it logs nothing", () => {
+  test("the terminal sink prints the comparison after the delivery lines and before where to look", () => {
     const r = report();
-    const { ctx, lines } = context({ report: r });
-    comparisonSink(SUMMARY, ctx);
-    expect(lines).toEqual(comparisonLines(r, false));
-    expect(lines.length).toBeGreaterThan(0);
-    const none = context();
-    comparisonSink(SUMMARY, none.ctx);
-    expect(none.lines).toEqual([]);
+    const { ctx, lines } = context({ report: r, where: { local: true, backend: "local store /x/tally.db" } });
+    const withExperiment: RunSummary = {
+      ...SUMMARY,
+      experiments: [{ dataset: "ci-suite", name: EXP, tests: [], expected: 0, delivered: 0, spans: 0, feedback: 0, missing: [] }],
+    };
+    terminalSink(withExperiment, ctx);
+    const first = comparisonLines(r, false)[0]!;
+    const at = lines.indexOf(first);
+    expect(at).toBeGreaterThan(-1);
+    expect(lines.findIndex((l) => l.includes("recorded offline"))).toBeGreaterThan(at);
+    const none = context({ where: { local: true, backend: "local store /x/tally.db" } });
+    terminalSink(withExperiment, none.ctx);
+    expect(none.lines.some((l) => l.includes("vs baseline"))).toBe(false);
   });
 
   test("a key's Δ compares the two experiments' means (each run once), also when this run added an example", () => {

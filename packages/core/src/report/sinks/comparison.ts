@@ -1,8 +1,7 @@
 import type { TallyReportV1 } from "../json-report.js";
 import { colors } from "../render.js";
-import type { RunSink } from "./sink.js";
 
-// On the terminal, after the tables: each experiment against its baseline (named), the change of its
+// On the terminal (terminal.ts, and `tally report merge`), after the delivery lines: each experiment against its baseline (named), the change of its
 // pass rate and mean scores, and its regressions (the first ten, then a count).
 
 const MAX_LISTED = 10;
@@ -36,7 +35,3 @@ export function comparisonLines(report: TallyReportV1, color: boolean): string[]
   }
   return lines;
 }
-
-export const comparisonSink: RunSink = function comparison(_summary, { report, log, color }) {
-  if (report) for (const line of comparisonLines(report, color)) log(line);
-};

@@ -1,4 +1,3 @@
-import { comparisonSink } from "./comparison.js";
 import { gatesSink } from "./gates.js";
 import { githubSink } from "./github.js";
 import { jsonReportSink } from "./json-file.js";
@@ -9,7 +8,7 @@ import { terminalSink } from "./terminal.js";
 export { runSinks, type RunSink, type SinkContext, type SinkResult, type Terminal } from "./sink.js";
 export { junitPropertySink, JUNIT_PROPERTY } from "./junit-property.js";
 export { terminalSink } from "./terminal.js";
-export { comparisonSink, comparisonLines } from "./comparison.js";
+export { comparisonLines } from "./comparison.js";
 export { githubSink } from "./github.js";
 export { jsonReportSink } from "./json-file.js";
 export { gatesSink } from "./gates.js";
@@ -19,4 +18,4 @@ export { gatesSink } from "./gates.js";
  * turn, so they are on the results before jest-junit (listed after Tally's reporter) writes. The gates
  * come last: their verdict is the last thing the terminal shows.
  */
-export const SINKS: readonly RunSink[] = [junitPropertySink, terminalSink, comparisonSink, jsonReportSink, githubSink, gatesSink];
+export const SINKS: readonly RunSink[] = [junitPropertySink, terminalSink, jsonReportSink, githubSink, gatesSink];
