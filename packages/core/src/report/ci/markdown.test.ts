@@ -92,7 +92,7 @@ describe("jobSummaryMarkdown", () => {
   });
 
   test("the measures table: pass rate, then each key in order with its mean and count", () => {
-    const md = jobSummaryMarkdown(report([experiment()]));
+    const md = jobSummaryMarkdown(report([experiment({ baseline: null })]));
     const i = md.indexOf("| measure | mean | n |");
     expect(i).toBeGreaterThan(-1);
     expect(md.slice(i).split("\n").slice(0, 5)).toEqual([
@@ -104,16 +104,33 @@ describe("jobSummaryMarkdown", () => {
     ]);
   });
 
+  test("with a baseline, the measures table has its means and the Δ; a key it lacks gets dashes", () => {
+    const md = jobSummaryMarkdown(
+      report([experiment({ baseline: { name: "base", id: "exp-0", url: null, passRate: 1, scores: { quality: 0.9 } } })]),
+    );
+    const i = md.indexOf("| measure | mean | baseline | Δ | n |");
+    expect(i).toBeGreaterThan(-1);
+    expect(md.slice(i).split("\n").slice(0, 5)).toEqual([
+      "| measure | mean | baseline | Δ | n |",
+      "| --- | --- | --- | --- | --- |",
+      "| pass rate | 0.667 | 1 | −0.333 | 3 |",
+      "| exact | 1 | — | — | 1 |",
+      "| quality | 0.700 | 0.900 | −0.200 | 3 |",
+    ]);
+  });
+
   test("a pass rate of no test is a dash", () => {
     const md = jobSummaryMarkdown(
-      report([experiment({ passRate: null, scores: {}, tests: [tst("todo", "pending", { runId: null, exampleId: null })] })]),
+      report([
+        experiment({ passRate: null, scores: {}, baseline: null, tests: [tst("todo", "pending", { runId: null, exampleId: null })] }),
+      ]),
     );
-    expect(md).toMatch(/^\| pass rate \| — \| \d+ \|$/m);
+    expect(md).toContain("| pass rate | — | 0 |");
   });
 
   test("the pass rate's n counts the tests it is a rate of (passed and failed), not the skipped ones", () => {
     const tests = [tst("a", "passed"), tst("b", "failed"), tst("c", "skipped", { runId: null }), tst("d", "pending", { runId: null })];
-    const md = jobSummaryMarkdown(report([experiment({ passRate: 0.5, scores: {}, tests })]));
+    const md = jobSummaryMarkdown(report([experiment({ passRate: 0.5, scores: {}, tests, baseline: null })]));
     expect(md).toContain("| pass rate | 0.500 | 2 |");
   });
 
@@ -226,7 +243,7 @@ describe("jobSummaryMarkdown", () => {
     const second = md.indexOf("### `local-suite:gh-1234-1`");
     expect(first).toBeGreaterThan(-1);
     expect(second).toBeGreaterThan(first);
-    expect(md.match(/\| measure \| mean \| n \|/g)).toHaveLength(2);
+    expect(md.match(/\| measure \| mean \| (baseline \| Δ \| )?n \|/g)).toHaveLength(2);
   });
 
   test("a `|`, a newline or a `<` in a cell cannot break its table row", () => {
@@ -241,7 +258,7 @@ describe("jobSummaryMarkdown", () => {
     const regression = rows(md).find((r) => r.includes("says"))!;
     expect(regression).toBe("| says &lt;b>hi&lt;/b> \\| bye then more | evals/a\\|b.eval.ts | tone\\|x | 1 | 0.500 | −0.500 |");
     expect(cellsOf(regression)).toHaveLength(6);
-    expect(cellsOf(rows(md).find((r) => r.includes("a\\|b"))!)).toEqual(["a\\|b", "0.500", "1"]);
+    expect(cellsOf(rows(md).find((r) => r.includes("a\\|b"))!)).toEqual(["a\\|b", "0.500", "—", "—", "1"]);
     expect(md).not.toContain("<b>");
   });
 

@@ -37,10 +37,22 @@ function section(exp: Experiment): string[] {
     "",
   );
   const keys = Object.keys(exp.scores).sort();
-  lines.push("| measure | mean | n |", "| --- | --- | --- |");
   const ran = exp.tests.filter((t) => t.status === "passed" || t.status === "failed").length;
-  lines.push(`| pass rate | ${num(exp.passRate)} | ${ran} |`);
-  for (const k of keys) lines.push(`| ${cell(k)} | ${num(exp.scores[k]!.mean)} | ${exp.scores[k]!.count} |`);
+  if (base) {
+    // With a baseline: its mean and the change beside each of this run's.
+    const vs = (now: number | null, then: number | null | undefined) =>
+      then === null || then === undefined ? "— | —" : `${num(then)} | ${now === null ? "—" : signed(now - then)}`;
+    lines.push("| measure | mean | baseline | Δ | n |", "| --- | --- | --- | --- | --- |");
+    lines.push(`| pass rate | ${num(exp.passRate)} | ${vs(exp.passRate, base.passRate)} | ${ran} |`);
+    for (const k of keys) {
+      const s = exp.scores[k]!;
+      lines.push(`| ${cell(k)} | ${num(s.mean)} | ${vs(s.mean, base.scores?.[k])} | ${s.count} |`);
+    }
+  } else {
+    lines.push("| measure | mean | n |", "| --- | --- | --- |");
+    lines.push(`| pass rate | ${num(exp.passRate)} | ${ran} |`);
+    for (const k of keys) lines.push(`| ${cell(k)} | ${num(exp.scores[k]!.mean)} | ${exp.scores[k]!.count} |`);
+  }
   lines.push("");
   if (base) {
     if (exp.regressions.length === 0) lines.push("No regressions.", "");
