@@ -115,7 +115,8 @@ describe("CI reports", () => {
     // GitHub: workflow commands on stdout, and the job summary.
     expect(second.stdout).toContain(`::notice title=Tally experiment::${exp!.name} `);
     expect(second.stdout).toContain(`::error title=Tally gate::mean quality 0.4 < 0.95 (${exp!.name})`);
-    expect(second.stdout).toMatch(/::warning file=[^,]*quality\.test\.mjs,title=Tally regression::ci-suite > case 2: pass 1 → 0/);
+    // The test's line: the ls.test call in the generated file (line 5), where GitHub puts the annotation.
+    expect(second.stdout).toMatch(/::warning file=[^,]*quality\.test\.mjs,line=5,title=Tally regression::ci-suite > case 2: pass 1 → 0/);
     const md = readFileSync(summaryFile, "utf8");
     expect(md).toContain(`### [${exp!.name}](`);
     expect(md).toContain(`**Regressions (${CASES + 1})**`);

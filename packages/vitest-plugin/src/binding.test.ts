@@ -49,6 +49,12 @@ describe("bindingOf", () => {
     ]);
   });
 
+  it("gives a test its line when Vitest located it (includeTaskLocation, which the plugin turns on in GitHub Actions)", () => {
+    const located = { ...testCase("qa > one", "passed", meta("r1")), location: { line: 7, column: 3 } };
+    const [file] = bindingOf([testModule("/p/a.test.ts", [located, testCase("qa > two", "passed")])]).files;
+    expect(file!.tests.map((t) => t.line)).toEqual([7, undefined]);
+  });
+
   it("owes an ack only for a file whose tests recorded runs", () => {
     const binding = bindingOf([testModule("/p/plain.test.ts", [testCase("x", "passed")]), testModule("/p/empty.test.ts", [])]);
     expect(binding.files.map((f) => f.expectsAck)).toEqual([false, false]);

@@ -13,6 +13,8 @@ export interface BindingTestCase {
   meta(): TaskMeta;
   result(): Pick<TestResult, "state">;
   diagnostic(): Pick<TestDiagnostic, "duration"> | undefined;
+  /** Set when the config has `includeTaskLocation` (the plugin turns it on). */
+  readonly location?: TestCase["location"];
 }
 
 /** What the binding reads of a TestModule (the rest of it through a guard: see `nameOf`). */
@@ -30,6 +32,7 @@ function boundFile(mod: BindingTestModule): BoundFile {
     name: tc.fullName,
     state: tc.result().state,
     durationMs: tc.diagnostic()?.duration,
+    ...(tc.location?.line ? { line: tc.location.line } : {}),
     tracked: readTallyMeta(tc.meta()),
     // Vitest's JUnit reporter writes the test's annotations as its properties.
     setProperty: (name: string, value: string) => void annotate(tc, name, value),

@@ -18,7 +18,7 @@ const REGISTERED = Symbol.for("tally.vitest.registered");
  */
 export interface TallyPlugin {
   name: "tally";
-  config(): { test: { server: { deps: { external: RegExp[] } } } };
+  config(): { test: { includeTaskLocation?: boolean; server: { deps: { external: RegExp[] } } } };
   configureVitest(context: { vitest: Vitest; project: TestProject }): void;
 }
 
@@ -27,7 +27,14 @@ export function tally(options: TallyOptions = {}): TallyPlugin {
     name: "tally",
     // Externals go in through Vite's `config` hook: Vitest builds its module resolver from the
     // config before `configureVitest` runs, so an entry added there is never seen (measured on 4.1).
-    config: () => ({ test: { server: { deps: { external: [tallyFiles()] } } } }),
+    // On GitHub Actions, each test's line for the annotations (`::warning file=…,line=…`); Vitest
+    // warns that locating every test has a cost, so only where something reads it.
+    config: () => ({
+      test: {
+        ...(process.env.GITHUB_ACTIONS === "true" ? { includeTaskLocation: true } : {}),
+        server: { deps: { external: [tallyFiles()] } },
+      },
+    }),
     configureVitest({ vitest, project }) {
       const shim = writeSetupShim(project.config.root);
       const setupFiles: string[] = project.config.setupFiles;

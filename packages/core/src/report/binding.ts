@@ -35,6 +35,8 @@ export interface BoundTest {
   name: string;
   state: ReportedTest["state"];
   durationMs?: number;
+  /** Where the test is declared in its file, when the runner says (Vitest). */
+  line?: number;
   /** Times it ran (retries). With "acks", each attempt recorded its own run; the last one counts. */
   attempts?: number;
   /** The run it recorded, when the runner carries it ("tests"). */
@@ -103,6 +105,7 @@ function reported(file: string, t: BoundTest, run: TrackedTest | undefined): Rep
     experimentName: run?.experimentName,
     feedback: run?.feedback,
     durationMs: t.durationMs,
+    ...(t.line ? { line: t.line } : {}),
   };
 }
 

@@ -71,6 +71,8 @@ export interface ReportBaseline {
 export interface ReportChange {
   test: string;
   file: string;
+  /** The test's line in its file, where the runner knows it (Vitest). */
+  line?: number;
   key: string;
   before: number;
   after: number;
@@ -81,6 +83,8 @@ export type ReportTestStatus = "passed" | "failed" | "skipped" | "pending";
 export interface ReportTest {
   name: string;
   file: string;
+  /** The test's line in its file, where the runner knows it (Vitest). */
+  line?: number;
   status: ReportTestStatus;
   exampleId: string | null;
   runId: string | null;

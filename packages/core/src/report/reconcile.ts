@@ -13,6 +13,8 @@ export interface ReportedTest extends Partial<TrackedTest> {
   file: string;
   state: "passed" | "failed" | "skipped" | "pending";
   durationMs?: number;
+  /** Where the test is declared in its file, when the runner says (Vitest). */
+  line?: number;
 }
 
 export interface MissingRun {

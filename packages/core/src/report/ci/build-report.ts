@@ -66,6 +66,7 @@ function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined)
     return {
       name: t.name,
       file: t.file,
+      ...(t.line ? { line: t.line } : {}),
       status: t.state,
       exampleId: (t.runId && c?.exampleOf.get(t.runId)) || null,
       runId: t.runId ?? null,
@@ -80,6 +81,7 @@ function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined)
     (list ?? []).map((r) => ({
       test: byExample.get(r.exampleId)?.name ?? r.test,
       file: byExample.get(r.exampleId)?.file ?? "",
+      ...(byExample.get(r.exampleId)?.line ? { line: byExample.get(r.exampleId)!.line } : {}),
       key: r.key,
       before: r.before,
       after: r.after,

@@ -317,6 +317,11 @@ describe("workflowCommands", () => {
     expect(commands).toHaveLength(1);
   });
 
+  test("a regression with its test's line points the annotation at that line", () => {
+    const commands = workflowCommands(report([experiment({ regressions: [{ ...change("a", "pass", 1, 0), line: 12 }] })]));
+    expect(commands.at(-1)).toMatch(/^::warning file=[^,]+,line=12,title=Tally regression::a: pass 1 → 0/);
+  });
+
   test("a regression without a file has no file property", () => {
     const commands = workflowCommands(report([experiment({ regressions: [change("gone", "pass", 1, 0, "")] })]));
     expect(commands.at(-1)).toBe("::warning title=Tally regression::gone: pass 1 → 0 (ci-suite:gh-1234-1)");

@@ -110,7 +110,7 @@ export function workflowCommands(report: TallyReportV1): string[] {
   for (const g of report.gates) if (!g.ok) out.push(`::error title=Tally gate::${escapeData(g.message)}`);
   for (const exp of report.experiments) {
     for (const r of exp.regressions) {
-      const where = r.file ? `file=${escapeProperty(r.file)},` : "";
+      const where = r.file ? `file=${escapeProperty(r.file)},${r.line ? `line=${r.line},` : ""}` : "";
       out.push(
         `::warning ${where}title=${escapeProperty("Tally regression")}::${escapeData(`${r.test}: ${r.key} ${num(r.before)} → ${num(r.after)} (${exp.name})`)}`,
       );
