@@ -112,11 +112,10 @@ export function baselineMeans(outcomes: readonly TestOutcome[]): { passRate: num
   };
 }
 
-export function buildReport(input: ReportInput): TallyReportV1 {
-  const byName = new Map(input.compared.map((c) => [c.name, c]));
-  const experiments = input.summary.experiments.map((e) => experimentOf(e, byName.get(e.name)));
-  const gates = judgeGates(
-    input.gates,
+/** The gates judged on a report's experiments (a run's, or the merge of its shards'). */
+export function judgeReport(gates: GateOptions, experiments: readonly Experiment[]): TallyReportV1["gates"] {
+  return judgeGates(
+    gates,
     experiments.map((e) => ({
       name: e.name,
       passRate: e.passRate ?? 0,
@@ -125,5 +124,10 @@ export function buildReport(input: ReportInput): TallyReportV1 {
       delivered: { runs: e.delivered.runs, expected: e.delivered.expected },
     })),
   );
-  return { version: 1, run: input.run, experiments, gates };
+}
+
+export function buildReport(input: ReportInput): TallyReportV1 {
+  const byName = new Map(input.compared.map((c) => [c.name, c]));
+  const experiments = input.summary.experiments.map((e) => experimentOf(e, byName.get(e.name)));
+  return { version: 1, run: input.run, experiments, gates: judgeReport(input.gates, experiments) };
 }

@@ -1,5 +1,6 @@
-import { type GateOptions, judgeGates } from "../../compare/gates.js";
+import type { GateOptions } from "../../compare/gates.js";
 import { meansByKey } from "../../compare/means.js";
+import { judgeReport } from "./build-report.js";
 import type { ReportChange, ReportExperiment, ReportTest, TallyReportV1 } from "../json-report.js";
 
 // Pure: the reports of one run's shards (one CI job each, one shared experiment per dataset) as the
@@ -36,16 +37,7 @@ export function mergeReports(shards: readonly ShardReport[], gates: GateOptions)
       git: runs.find((r) => r.git)?.git ?? null,
     },
     experiments,
-    gates: judgeGates(
-      gates,
-      experiments.map((e) => ({
-        name: e.name,
-        passRate: e.passRate ?? 0,
-        scores: e.scores,
-        regressions: e.regressions.length,
-        delivered: { runs: e.delivered.runs, expected: e.delivered.expected },
-      })),
-    ),
+    gates: judgeReport(gates, experiments),
   };
 }
 
