@@ -21,6 +21,23 @@ export function mergeReports(shards: readonly ShardReport[], gates: GateOptions)
     const which = [...keys].map(([k, files]) => `${k} (${files.join(", ")})`).join("; ");
     throw new Error(`tally report merge: the reports are of different runs: ${which}. Merge the shards of one run (one TALLY_RUN_ID).`);
   }
+  // Shards never share a test: one that two files report is the same shard given twice, or a merged
+  // report among its own shards, and its delivery would be counted twice.
+  const seen = new Map<string, string>();
+  for (const s of shards) {
+    for (const e of s.report.experiments) {
+      for (const t of e.tests) {
+        const key = `${e.name}\u0000${testKey(t)}`;
+        const other = seen.get(key);
+        if (other !== undefined && other !== s.file) {
+          throw new Error(
+            `tally report merge: ${other} and ${s.file} both report "${t.name}" of ${e.name}: the same shard twice, or a merged report among its shards?`,
+          );
+        }
+        seen.set(key, s.file);
+      }
+    }
+  }
   const runs = shards.map((s) => s.report.run);
   const byName = new Map<string, ReportExperiment[]>();
   for (const s of shards) for (const e of s.report.experiments) byName.set(e.name, [...(byName.get(e.name) ?? []), e]);
