@@ -133,7 +133,7 @@ export class LocalBackend implements Backend {
   async sendRuns(batch: RunsBatch): Promise<RunsDelivered> {
     return this.call("sendRuns", () => {
       const { ops, attachments } = asIngested(batch.ops);
-      const feedback = batch.feedback.map((f) => normalizeFeedback(plain(f), f.id));
+      const feedback = batch.feedback.map((f) => normalizeFeedback(f, f.id));
       this.store.runs.ingest(ops, attachments, feedback);
       return { notes: [] };
     });
@@ -206,6 +206,7 @@ export class LocalBackend implements Backend {
       method: req.method.toUpperCase(),
       path: url.pathname,
       query: url.searchParams,
+      search: url.search,
       headers,
       body: async () => body,
     });
@@ -285,16 +286,18 @@ function asUploaded(examples: ExampleRecord[]): Record<string, unknown>[] {
 }
 
 /**
- * Run ops as /runs/multipart parses them: validated (ids are uuids), plain JSON, and one op per
+ * Run ops as /runs/multipart parses them: validated (ids are uuids) and one op per
  * create or update of an id (a later part of the same op overrides the earlier one's fields, as
- * later parts of a body do); attachments travel beside the ops as bytes.
+ * later parts of a body do); attachments travel beside the ops as bytes. Runs and feedback need no
+ * trip through JSON here: what reaches the port was parsed from JSON (by the collector, or from the
+ * spool), and the normalizers copy what they change.
  */
 function asIngested(batch: RunOp[]): { ops: RunOp[]; attachments: RunAttachment[] } {
   const byKey = new Map<string, RunOp>();
   const ops: RunOp[] = [];
   const attachments: RunAttachment[] = [];
   for (const op of batch) {
-    const run = normalizeRun(plain(op.run), op.run?.id);
+    const run = normalizeRun(op.run, op.run?.id);
     const key = `${op.kind}.${run.id}`;
     const prev = byKey.get(key);
     if (prev) {

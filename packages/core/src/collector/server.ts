@@ -187,9 +187,8 @@ async function proxy(deps: CollectorDeps, req: HttpRequest): Promise<HttpRespons
   }
   // The in-process store builds the URLs it hands out (attachments) from this: they must lead back here.
   if (deps.backend.kind === "local" && req.headers.host) headers["x-forwarded-host"] = req.headers.host;
-  const search = req.query.size > 0 ? `?${req.query.toString()}` : "";
   try {
-    const reply = await deps.backend.forward({ method: req.method, path: req.path + search, headers, body });
+    const reply = await deps.backend.forward({ method: req.method, path: req.path + req.search, headers, body });
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(reply.headers)) {
       if (!HOP_BY_HOP.has(k) && k !== "content-encoding") out[k] = v;

@@ -30,6 +30,7 @@ export function fromNodeRequest(req: IncomingMessage, bodyLimitBytes: number = D
     method: (req.method ?? "GET").toUpperCase(),
     path: url.pathname,
     query: url.searchParams,
+    search: url.search,
     headers,
     body: () => (body ??= collectBody(req, bodyLimitBytes)),
   };

@@ -34,7 +34,7 @@ describe("Router", () => {
 
 function request(method: string, path: string, body = ""): HttpRequest {
   const url = new URL(path, "http://x");
-  return { method, path: url.pathname, query: url.searchParams, headers: {}, body: async () => Buffer.from(body) };
+  return { method, path: url.pathname, query: url.searchParams, search: url.search, headers: {}, body: async () => Buffer.from(body) };
 }
 
 describe("Router.dispatch", () => {

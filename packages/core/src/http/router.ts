@@ -14,6 +14,8 @@ export interface HttpRequest {
   /** The path without the query string, still %-encoded. */
   path: string;
   query: URLSearchParams;
+  /** The query as sent (`?a=b`, or ""), for passing a request on without re-encoding it. */
+  search: string;
   headers: Readonly<Record<string, string | undefined>>;
   /** The body's bytes as sent (Content-Encoding not undone); read at most once by the transport. */
   body(): Promise<Buffer>;

@@ -1,6 +1,7 @@
 // The run's JSON report, version 1: what `reportFile` writes and `tally report merge` reads. Its JSON
 // Schema ships in the package (schema/report.v1.json, export "@tally/core/schema/report.v1.json");
 // this type mirrors it, and a test validates reports against it. A change of shape is a new version.
+import { isRecord } from "../wire/json-object.js";
 
 export interface TallyReportV1 {
   version: 1;
@@ -97,24 +98,22 @@ export interface ReportGate {
   message: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
 /**
  * A light structural check (not the schema): enough to tell a Tally report from another JSON file, or
  * from a report of another version, before reading it.
  */
 export function isTallyReport(value: unknown): value is TallyReportV1 {
-  if (!isObject(value) || value.version !== 1) return false;
+  if (!isRecord(value) || value.version !== 1) return false;
   const { run, experiments, gates } = value;
-  if (!isObject(run) || typeof run.key !== "string" || typeof run.startedAt !== "string" || typeof run.endedAt !== "string") return false;
+  if (!isRecord(run) || typeof run.key !== "string" || typeof run.startedAt !== "string" || typeof run.endedAt !== "string") return false;
   if (!Array.isArray(gates) || !Array.isArray(experiments)) return false;
   return experiments.every(
     (e) =>
-      isObject(e) &&
+      isRecord(e) &&
       typeof e.name === "string" &&
       typeof e.dataset === "string" &&
-      isObject(e.delivered) &&
-      isObject(e.scores) &&
+      isRecord(e.delivered) &&
+      isRecord(e.scores) &&
       Array.isArray(e.tests) &&
       Array.isArray(e.regressions) &&
       Array.isArray(e.improvements),

@@ -1,3 +1,4 @@
+import { scoreValue } from "../compare/outcomes.js";
 import type { ExperimentSummary, RunSummary } from "./reconcile.js";
 
 // Pure rendering of the end-of-run report: one table per experiment, then the delivery lines.
@@ -106,7 +107,7 @@ function renderTable(
   for (const t of exp.tests) {
     const scores = keys.map((k, i) => {
       const f = (t.feedback ?? []).filter((x) => x.key === k).at(-1);
-      const v = toNumber(f?.score);
+      const v = scoreValue(f?.score);
       if (v === undefined) return "";
       sums[i]!.total += v;
       sums[i]!.n++;
@@ -142,17 +143,13 @@ function renderTable(
   return out;
 }
 
-function toNumber(v: unknown): number | undefined {
-  if (typeof v === "boolean") return v ? 1 : 0;
-  if (typeof v === "number" && Number.isFinite(v)) return v;
-  return undefined;
-}
-
-function fmt(v: number): string {
+/** A number as the terminal shows it: integers as they are, else two decimals. */
+export function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(2);
 }
 
-function signed(v: number): string {
+/** A change as the terminal shows it: `+0.12`, `−0.60`, `±0` (rounded to what is shown first). */
+export function signed(v: number): string {
   const r = Math.round(v * 100) / 100;
   return r > 0 ? `+${fmt(r)}` : r < 0 ? `−${fmt(-r)}` : "±0";
 }

@@ -56,22 +56,24 @@ export interface ResolvedOptions {
   gates: GateOptions;
 }
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
-  "dataset",
-  "experimentPrefix",
-  "metadata",
-  "description",
-  "dir",
-  "drainTimeoutMs",
-  "drainStallMs",
-  "flushTimeoutMs",
-  "local",
-  "tables",
-  "baseline",
-  "regressionThreshold",
-  "reportFile",
-  "gates",
-]);
+// Every option of TallyOptions, once: the compiler fails when one is added there and not here.
+const OPTION_NAMES: Record<keyof TallyOptions, true> = {
+  dataset: true,
+  experimentPrefix: true,
+  metadata: true,
+  description: true,
+  dir: true,
+  drainTimeoutMs: true,
+  drainStallMs: true,
+  flushTimeoutMs: true,
+  local: true,
+  tables: true,
+  baseline: true,
+  regressionThreshold: true,
+  reportFile: true,
+  gates: true,
+};
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(Object.keys(OPTION_NAMES));
 
 /** A misspelt option would otherwise be ignored in silence (a gate that never fails, say). */
 function checkOptions(opts: TallyOptions): void {

@@ -1,8 +1,8 @@
 import type { Comparison } from "../../compare/diff.js";
 import { meanOf, meansByKey } from "../../compare/means.js";
-import type { TestOutcome } from "../../compare/outcomes.js";
+import { scoreValue, type TestOutcome } from "../../compare/outcomes.js";
 import { type GateOptions, judgeGates } from "../../compare/gates.js";
-import type { ReportBaseline, TallyReportV1 } from "../json-report.js";
+import type { ReportBaseline, ReportTest, TallyReportV1 } from "../json-report.js";
 import type { ExperimentSummary, ReportedTest, RunSummary } from "../reconcile.js";
 
 // Pure: the run's one summary, the comparison of each experiment with its baseline and the gates,
@@ -29,16 +29,11 @@ export interface ReportInput {
 
 type Experiment = TallyReportV1["experiments"][number];
 
-function scoreOf(v: number | boolean | null): number | undefined {
-  if (typeof v === "boolean") return v ? 1 : 0;
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-}
-
 /** A test's scores: every feedback key but `pass` (that is its status), averaged when repeated. */
 export function testScores(t: ReportedTest): Record<string, number> {
   const rows: Array<Record<string, number>> = [];
   for (const f of t.feedback ?? []) {
-    const v = scoreOf(f.score);
+    const v = scoreValue(f.score);
     if (f.key !== "pass" && v !== undefined) rows.push({ [f.key]: v });
   }
   return meanOf(rows);
@@ -59,8 +54,18 @@ export function outcomesOfTests(tests: readonly ReportedTest[], exampleOf: (runI
   return out;
 }
 
+/** The tests a pass rate is over: those that passed or failed (not skipped, not pending). */
+export function ranOf(tests: readonly ReportTest[]): ReportTest[] {
+  return tests.filter((t) => t.status === "passed" || t.status === "failed");
+}
+
+/** Passed over passed and failed; null when none ran. */
+export function passRateOf(tests: readonly ReportTest[]): number | null {
+  const ran = ranOf(tests);
+  return ran.length > 0 ? ran.filter((t) => t.status === "passed").length / ran.length : null;
+}
+
 function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined): Experiment {
-  const ran = exp.tests.filter((t) => t.state === "passed" || t.state === "failed");
   const tests = exp.tests.map((t) => {
     const s = testScores(t);
     return {
@@ -92,7 +97,7 @@ function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined)
     url: exp.url ?? null,
     dataset: exp.dataset,
     delivered: { runs: exp.delivered, expected: exp.expected, spans: exp.spans, feedback: exp.feedback },
-    passRate: ran.length > 0 ? ran.filter((t) => t.state === "passed").length / ran.length : null,
+    passRate: passRateOf(tests),
     scores,
     baseline: c?.baseline ?? null,
     regressions: changes(c?.comparison?.regressions),

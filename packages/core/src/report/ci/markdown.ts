@@ -1,4 +1,5 @@
 import type { TallyReportV1 } from "../json-report.js";
+import { ranOf } from "./build-report.js";
 
 // The GitHub job summary of a run, from its JSON report: pure, one section per experiment.
 
@@ -37,7 +38,7 @@ function section(exp: Experiment): string[] {
     "",
   );
   const keys = Object.keys(exp.scores).sort();
-  const ran = exp.tests.filter((t) => t.status === "passed" || t.status === "failed").length;
+  const ran = ranOf(exp.tests).length;
   if (base) {
     // With a baseline: its mean and the change beside each of this run's.
     const vs = (now: number | null, then: number | null | undefined) =>

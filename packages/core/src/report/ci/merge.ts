@@ -1,6 +1,6 @@
 import type { GateOptions } from "../../compare/gates.js";
 import { meansByKey } from "../../compare/means.js";
-import { judgeReport } from "./build-report.js";
+import { judgeReport, passRateOf } from "./build-report.js";
 import type { ReportChange, ReportExperiment, ReportTest, TallyReportV1 } from "../json-report.js";
 
 // Pure: the reports of one run's shards (one CI job each, one shared experiment per dataset) as the
@@ -73,7 +73,6 @@ function mergeExperiment(parts: ReportExperiment[]): ReportExperiment {
     parts.flatMap((p) => p.tests),
     testKey,
   );
-  const ran = tests.filter((t) => t.status === "passed" || t.status === "failed");
   const scores = meansByKey(tests.map((t) => t.scores));
   const base = parts.find((p) => p.baseline)?.baseline ?? null;
   const sum = (f: (p: ReportExperiment) => number) => parts.reduce((n, p) => n + f(p), 0);
@@ -88,7 +87,7 @@ function mergeExperiment(parts: ReportExperiment[]): ReportExperiment {
       spans: sum((p) => p.delivered.spans),
       feedback: sum((p) => p.delivered.feedback),
     },
-    passRate: ran.length > 0 ? ran.filter((t) => t.status === "passed").length / ran.length : null,
+    passRate: passRateOf(tests),
     scores,
     // Each shard's baseline means cover only the examples it ran: the merged report names the
     // baseline and leaves the means out rather than show one shard's as the run's.

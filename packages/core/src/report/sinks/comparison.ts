@@ -1,12 +1,11 @@
 import type { TallyReportV1 } from "../json-report.js";
-import { colors } from "../render.js";
+import { colors, fmt, signed } from "../render.js";
 
-// On the terminal (terminal.ts, and `tally report merge`), after the delivery lines: each experiment against its baseline (named), the change of its
-// pass rate and mean scores, and its regressions (the first ten, then a count).
+// On the terminal (terminal.ts, and `tally report merge`), after the delivery lines: each experiment
+// against its baseline (named), the change of its pass rate and mean scores, and its regressions (the
+// first ten, then a count). Numbers are written as the tables write them (render.ts).
 
 const MAX_LISTED = 10;
-const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
-const signed = (v: number) => (v > 0 ? `+${fmt(v)}` : v < 0 ? `−${fmt(-v)}` : "±0");
 
 export function comparisonLines(report: TallyReportV1, color: boolean): string[] {
   const c = colors(color);
