@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: Jest hands the preset its config, globals and results untyped (the preset does not depend on Jest's type packages)
 import type { FinishedRun, RunBinding, TallyOptions, TallyRun } from "@tally/core" with { "resolution-mode": "import" };
+import { trackingEnabled } from "@tally/core/worker";
 import { resolve } from "node:path";
 
 // The main-process half on Jest, shared by globalSetup, the reporter and globalTeardown (they run in
@@ -9,7 +10,8 @@ import { resolve } from "node:path";
 // reports, and globalTeardown finishes it if no Tally reporter did.
 
 interface State {
-  starting?: Promise<TallyRun>;
+  /** Resolves to no run when test tracking is off. */
+  starting?: Promise<TallyRun | undefined>;
   finished?: Promise<FinishedRun | undefined>;
 }
 
@@ -25,8 +27,10 @@ export function log(line: string): void {
 /** Imported lazily: @tally/core is ESM, and this package is loaded by Jest with require. */
 export const core = () => import("@tally/core");
 
-export function ensureRun(rootDir: string, options: TallyOptions): Promise<TallyRun> {
+export function ensureRun(rootDir: string, options: TallyOptions): Promise<TallyRun | undefined> {
   const s = state();
+  // Tracking off: no run, and nothing of core's run machinery (or the local store) is even loaded.
+  if (!trackingEnabled()) return (s.starting ??= Promise.resolve(undefined));
   s.starting ??= (async () => {
     const { startTallyRun } = await core();
     const run = await startTallyRun({
@@ -59,6 +63,7 @@ export async function finishRun(binding: RunBinding): Promise<FinishedRun | unde
   }
   s.finished = (async () => {
     const run = await s.starting!;
+    if (!run) return undefined;
     const { WORKER_ENV } = await core();
     try {
       return await run.finish(binding);

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: Jest hands the preset its config, globals and results untyped (the preset does not depend on Jest's type packages)
-import { installWorker, lsMatchers } from "@tally/core/worker";
+import { installWorker, lsMatchers, trackingEnabled } from "@tally/core/worker";
 import { dirname } from "node:path";
 
 // setupFilesAfterEnv: runs in every test file's module registry before the file. It points every
@@ -20,13 +20,16 @@ function fromProject(spec: string): any {
   }
 }
 
-const langsmith = fromProject("langsmith");
-const traceable = fromProject("langsmith/traceable");
-const rt = installWorker({
-  Client: langsmith.Client,
-  traceable: traceable.traceable,
-  getCurrentRunTree: traceable.getCurrentRunTree,
-  ROOT: traceable.ROOT,
-});
 expect.extend(lsMatchers);
-afterAll(() => rt.flushAndAck(testPath), rt.flushTimeoutMs);
+// Tracking off: no run to report to, so no runtime, and langsmith is not loaded into every test file.
+if (trackingEnabled()) {
+  const langsmith = fromProject("langsmith");
+  const traceable = fromProject("langsmith/traceable");
+  const rt = installWorker({
+    Client: langsmith.Client,
+    traceable: traceable.traceable,
+    getCurrentRunTree: traceable.getCurrentRunTree,
+    ROOT: traceable.ROOT,
+  });
+  afterAll(() => rt.flushAndAck(testPath), rt.flushTimeoutMs);
+}

@@ -1,14 +1,16 @@
 import type { TallyOptions } from "@tally/core";
+import { trackingEnabled } from "@tally/core/worker";
 import type { TestProject, Vitest } from "vitest/node";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { TallyReporter } from "./reporter.js";
 import { writeSetupShim } from "./setup-shim.js";
 
 // `plugins: [tally(options)]`. Registration goes through `configureVitest` (Vitest ≥ 3.1): the
 // setup file is put first in each project's setupFiles, and one reporter instance joins the user's
 // reporters (never replacing `default`, surviving `--reporter=…` on the command line).
+// With LANGSMITH_TEST_TRACKING=false there is no run: the setup file only hands the `ls` API the user's
+// `vitest` (no langsmith), and no reporter joins (nothing of the run's machinery is even loaded).
 
 const REGISTERED = Symbol.for("tally.vitest.registered");
 
@@ -19,7 +21,7 @@ const REGISTERED = Symbol.for("tally.vitest.registered");
 export interface TallyPlugin {
   name: "tally";
   config(): { test: { includeTaskLocation?: boolean; server: { deps: { external: RegExp[] } } } };
-  configureVitest(context: { vitest: Vitest; project: TestProject }): void;
+  configureVitest(context: { vitest: Vitest; project: TestProject }): Promise<void>;
 }
 
 export function tally(options: TallyOptions = {}): TallyPlugin {
@@ -35,14 +37,17 @@ export function tally(options: TallyOptions = {}): TallyPlugin {
         server: { deps: { external: [tallyFiles()] } },
       },
     }),
-    configureVitest({ vitest, project }) {
-      const shim = writeSetupShim(project.config.root);
+    async configureVitest({ vitest, project }) {
+      const tracked = trackingEnabled(process.env);
+      const shim = writeSetupShim(project.config.root, tracked);
       const setupFiles: string[] = project.config.setupFiles;
       if (!setupFiles.includes(shim)) setupFiles.unshift(shim);
       // Once per Vitest instance: with `projects`, this hook runs per project, and the config file
       // may even be evaluated again per project, so a module-level flag would not do.
-      if (!Reflect.has(vitest, REGISTERED)) {
+      if (tracked && !Reflect.has(vitest, REGISTERED)) {
         Reflect.set(vitest, REGISTERED, true);
+        // Loaded here, not with the config: the reporter brings all of @tally/core (~40 ms).
+        const { TallyReporter } = await import("./reporter.js");
         // First in the list: reporters run in order up to their first await, so the annotations Tally
         // completes at the start of onTestRunEnd are there when the JUnit reporter reads them.
         vitest.config.reporters.unshift(new TallyReporter(options));

@@ -4,6 +4,7 @@ import {
   runSinks,
   SINKS,
   startTallyRun,
+  trackingEnabled,
   WORKER_ENV,
   type RunEnd,
   type TallyOptions,
@@ -38,7 +39,8 @@ export class TallyReporter implements Reporter {
   }
 
   async onTestRunStart(): Promise<void> {
-    if (this.merging) return;
+    // Tracking off: no run (the plugin does not add this reporter then; this is for direct use).
+    if (this.merging || !trackingEnabled()) return;
     if (this.run) await this.run.abort();
     this.run = await startTallyRun({
       root: this.vitest?.config.root ?? process.cwd(),

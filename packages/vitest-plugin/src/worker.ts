@@ -21,8 +21,7 @@ export function installVitestWorker(mods: VitestWorkerModules): void {
     projectRequire: mods.projectRequire,
   };
   const rt = installWorker(langsmith);
-  Reflect.set(globalThis, VITEST_MODULE_KEY, mods.vitest);
-  mods.vitest.expect.extend(lsMatchers);
+  installVitestUntracked(mods.vitest);
   // Registered by the first setup file, so with Vitest's default `sequence.hooks: "stack"` it runs
   // after every other afterAll of the file (including the test file's own). No declared parameters:
   // Vitest ≥ 4.1 parses the first one as a fixture pattern; the file comes from `arguments`.
@@ -30,6 +29,12 @@ export function installVitestWorker(mods: VitestWorkerModules): void {
     // biome-ignore lint/complexity/noArguments: a declared parameter would be read as a fixture pattern.
     return rt.flushAndAck(filepathOf([...arguments]));
   }, rt.flushTimeoutMs);
+}
+
+/** What the `ls` API needs of a worker, tracked or not: the user's `vitest`, and the ls matchers on its expect. */
+export function installVitestUntracked(vitest: VitestModule): void {
+  Reflect.set(globalThis, VITEST_MODULE_KEY, vitest);
+  vitest.expect.extend(lsMatchers);
 }
 
 /** The test file an afterAll runs for: the suite Vitest passes (a file is a suite with `filepath`). */

@@ -8,3 +8,11 @@ export const WORKER_ENV = {
   prefix: "TALLY_EXPERIMENT_PREFIX",
   flushTimeout: "TALLY_FLUSH_TIMEOUT_MS",
 } as const;
+
+/**
+ * Test tracking is on unless the user turned it off the way `langsmith/vitest` users do. Off, Tally
+ * starts nothing: no run in the main process, no runtime (and no langsmith) in the workers.
+ */
+export function trackingEnabled(env: Record<string, string | undefined> = process.env): boolean {
+  return env.LANGSMITH_TEST_TRACKING !== "false";
+}

@@ -121,7 +121,5 @@ export function endpointOf(env: Env): string {
   return env.LANGSMITH_ENDPOINT || env.LANGCHAIN_ENDPOINT || "https://api.smith.langchain.com";
 }
 
-/** Test tracking is on unless the user turned it off the way `langsmith/vitest` users do. */
-export function trackingEnabled(env: Env): boolean {
-  return env.LANGSMITH_TEST_TRACKING !== "false";
-}
+// Read by the workers too: one definition, beside the rest of what a worker reads of its environment.
+export { trackingEnabled } from "../protocol/worker-env.js";
