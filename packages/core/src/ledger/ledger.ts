@@ -1,4 +1,4 @@
-import type { TestRegistration } from "../protocol/examples.js";
+import type { DeclaredTests, TestRegistration } from "../protocol/examples.js";
 import type { WorkerAck } from "../protocol/tracked-test.js";
 import type { FeedbackRecord, RunOp } from "../wire/types.js";
 
@@ -19,6 +19,14 @@ export interface RunEntry {
   error?: string;
 }
 
+/** A tracked test a worker declared at collection (its file's hint), and the experiment it records into. */
+export interface DeclaredTest {
+  file: string;
+  name: string;
+  dataset: string;
+  experimentName: string;
+}
+
 export interface FeedbackEntry {
   id: string;
   runId?: string | null;
@@ -32,11 +40,17 @@ export class Ledger {
   readonly feedback = new Map<string, FeedbackEntry>();
   readonly tests = new Map<string, TestRegistration>();
   readonly acks: WorkerAck[] = [];
+  /** What workers declared they would run: a file whose worker dies names the tests it never reported. */
+  readonly declared: DeclaredTest[] = [];
   /** Requests the collector turned away (malformed, unserialisable): shown at the end. */
   readonly problems: string[] = [];
 
   noteTest(t: TestRegistration): void {
     this.tests.set(t.runId, t);
+  }
+
+  declare(d: DeclaredTests, dataset: string, experimentName: string): void {
+    for (const name of d.tests) this.declared.push({ file: d.file, name, dataset, experimentName });
   }
 
   noteRun(op: RunOp): RunEntry {

@@ -1,7 +1,7 @@
 import { isUuid } from "../wire/ids.js";
 import { isRecord } from "../wire/json-object.js";
 import { RunPayloadError } from "../wire/runs.js";
-import type { ExampleHint } from "./examples.js";
+import type { DeclaredExample, ExampleHint } from "./examples.js";
 import type { AckedTest, WorkerAck } from "./tracked-test.js";
 
 // Tally's own worker → collector bodies, checked at the edge. A malformed one is answered 422 and
@@ -24,12 +24,16 @@ export function checkExampleHint(v: unknown, where = "example hint"): asserts v 
   if (missing.length > 0) throw new RunPayloadError(`${where} has no valid ${missing.join(", ")}`);
 }
 
-export function parseExampleHints(json: unknown): ExampleHint[] {
+export function parseExampleHints(json: unknown): DeclaredExample[] {
   if (!Array.isArray(json)) throw new RunPayloadError("example hints must be a JSON array");
   json.forEach((h, i) => {
     checkExampleHint(h, `example hint ${i}`);
+    const d = (h as DeclaredExample).declared;
+    if (d !== undefined && !(isRecord(d) && isString(d.file) && Array.isArray(d.tests) && d.tests.every(isString))) {
+      throw new RunPayloadError(`example hint ${i} has no valid declared {file, tests}`);
+    }
   });
-  return json as ExampleHint[];
+  return json as DeclaredExample[];
 }
 
 /** An ack as a worker posts it; the collector stamps `at` when it arrives. */

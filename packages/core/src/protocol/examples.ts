@@ -17,10 +17,27 @@ export interface ExampleHint {
   metadata?: Record<string, unknown> | null;
 }
 
+/**
+ * A hint as a worker posts it: with the tests of its file that declare the example, so that the main
+ * process can name the ones a worker that dies never reported (Jest keeps no result of such a file).
+ */
+export interface DeclaredExample extends ExampleHint {
+  declared?: DeclaredTests;
+}
+
+export interface DeclaredTests {
+  /** The test file, as the file's ack names it (an absolute path). */
+  file: string;
+  /** The tests (one per repetition), named as the worker names them (`TestRegistration.fullName`). */
+  tests: string[];
+}
+
 /** A test's run and the example it belongs to; carried inside the run itself. */
 export interface TestRegistration extends ExampleHint {
   /** The test's root run id; also the placeholder `reference_example_id` its runs carry. */
   runId: string;
   name: string;
   file?: string;
+  /** The test as the worker names it: the runner's full name where it says (Jest), else the title. */
+  fullName?: string;
 }

@@ -26,23 +26,29 @@ export function declareTests(api: ApiState) {
         const rt = getRuntime();
         return (identity = { ...identify(params, suite, rt), rt });
       };
+      // The tests this declaration makes, named now: the runner's describe titles are known only now.
+      const fullNames = Array.from({ length: reps }, (_, r) => {
+        const testName = repetitionTitle(name, r, reps);
+        return api.binding.fullNameOf?.(testName) ?? testName;
+      });
+      const file = testFileOf(api);
       if (!skipped && !suite?.skipped) {
         const { tracked, dataset, experiment, rt, example, notes } = declared();
         if (tracked && dataset && experiment) {
           // (The full name is looked up only when there is something to say.)
           if (notes.length > 0) noteConversions(rt!, api.binding.fullNameOf?.(name) ?? name, "inputs", notes);
-          rt!.hintExample(example(dataset, experiment));
+          rt!.hintExample({ ...example(dataset, experiment), ...(file ? { declared: { file, tests: fullNames } } : {}) });
         }
       }
       for (let r = 0; r < reps; r++) {
         const testName = repetitionTitle(name, r, reps);
-        const fullName = api.binding.fullNameOf?.(testName) ?? testName;
+        const fullName = fullNames[r]!;
         // No declared parameter: Jest would take one as a `done` callback. Vitest passes its context anyway.
         method(
           testName,
           function (this: unknown) {
             // biome-ignore lint/complexity/noArguments: a declared parameter would make Jest wait for `done`.
-            return runTest(api, { ctx: arguments[0], name, fullName, repetition: r, declared: declared(), fn });
+            return runTest(api, { ctx: arguments[0], name, fullName, file, repetition: r, declared: declared(), fn });
           },
           timeout,
         );
@@ -103,4 +109,17 @@ export function declareTests(api: ApiState) {
   );
 
   return { test, describe };
+}
+
+/**
+ * The test file being collected, as its ack names it: Vitest and Jest both keep it in the expect
+ * state (`testPath`) while a file is collected and run.
+ */
+function testFileOf(api: ApiState): string | undefined {
+  try {
+    const path: unknown = api.binding.methods().expect?.getState?.()?.testPath;
+    return typeof path === "string" && path !== "" ? path : undefined;
+  } catch {
+    return undefined;
+  }
 }
