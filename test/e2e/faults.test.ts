@@ -54,10 +54,21 @@ describe.each(RUNNERS)("%s", (runner) => {
       const { down, after, thenOutput } = await runBackendDown(runner, then);
       const output = down.result.stdout + down.result.stderr;
       expect(down.delivery.runs, output.slice(-3000)).toBe(0);
+      // One line per reason, not one per test: what waits, why, and how to send it. (The proxy drops
+      // connections: "connection dropped"; nothing listening would read "connection refused".)
+      const n = down.expected;
       expect(output).toMatch(
-        new RegExp(`the runs of ${down.expected} tests \\(\\d+ records\\) could not be sent yet and are kept in \\S+spool`),
+        new RegExp(
+          `tally: backend unreachable \\([a-z ]+\\): ${n} runs, ${n * 4} spans, ${n * 2} feedback kept in the spool — run \`npx tally flush\``,
+        ),
       );
-      expect(output).toContain("npx tally flush");
+      expect(output).toMatch(/tally: {3}spool: \S+spool/);
+      expect(output).toMatch(
+        new RegExp(
+          `tally: {3}${n} missing runs: not sent yet, kept in the spool \\(backend unreachable \\([a-z ]+\\)\\): .* and ${n - 3} more`,
+        ),
+      );
+      expect(output).not.toContain("missing run:");
       expect(down.spoolLeft).toBe(1);
       expect(down.keyInFiles, "the API key is in no file Tally wrote").toEqual([]);
       expect(output.includes(SECRET_KEY)).toBe(false);

@@ -24,7 +24,7 @@ async function setup() {
   const registry = new ExperimentRegistry({ backend: to, metadata: {}, retryForMs: 5000 });
   const spool = Spool.create(mkdtempSync(join(tmpdir(), "collector-")), { pid: 1, runKey: "r", startedAt: "", backend: "x" });
   const sender = new Scheduler({ spool, backend: to, registry, ledger });
-  const collector = await startCollector({ token: "run-token", spool, sender, ledger, registry, backend: to });
+  const collector = await startCollector({ token: "run-token", spool, sender, ledger, backend: to });
   closers.push(async () => {
     sender.stop();
     await collector.close();
@@ -270,4 +270,25 @@ test("everything else is passed through to the backend with the real key, which 
   const text = await res.text();
   expect(JSON.parse(text)[0].name).toBe("read-me");
   expect(text).not.toContain("real-secret-key");
+});
+
+test("the tests a hint says declare its example go to the ledger (to name them if their worker dies), not the spool", async () => {
+  const { collector, spool, ledger } = await setup();
+  const hint = {
+    dataset: "d",
+    experiment: { name: "d:run", id: "00000000-0000-4000-8000-000000000001" },
+    inputs: { q: 1 },
+    inputsHash: "h1",
+    outputsHash: "h2",
+  };
+  const declared = { file: "/p/evals/a.test.ts", tests: ["d case, run 1", "d case, run 2"] };
+  expect((await post(collector.url, "/_tally/examples", [{ ...hint, declared }])).status).toBe(202);
+  expect(ledger.declared).toEqual(declared.tests.map((name) => ({ file: declared.file, name, dataset: "d", experimentName: "d:run" })));
+  expect(
+    Spool.open(spool.dir)
+      .all()
+      .map(({ seq: _, ...body }) => body),
+  ).toEqual([{ t: "example", example: hint }]);
+  const bad = await post(collector.url, "/_tally/examples", [{ ...hint, declared: { file: "/p/a.test.ts", tests: "one" } }]);
+  expect(bad.status).toBe(422);
 });

@@ -14,7 +14,7 @@ export const COLLECTOR_INFO = {
   },
   batch_ingest_config: {
     use_multipart_endpoint: false,
-    size_limit: 100,
+    size_limit: 400,
     size_limit_bytes: 20 * 1024 * 1024,
     scale_up_qsize_trigger: 1000,
     scale_up_nthreads_limit: 16,

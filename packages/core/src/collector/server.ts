@@ -1,7 +1,6 @@
 import { listen, nodeListener } from "../http/node.js";
 import { HttpError, Reply, Router, toResponse, type HttpRequest, type HttpResponse } from "../http/router.js";
 import type { Backend } from "../backend/port.js";
-import type { ExperimentRegistry } from "../delivery/registry.js";
 import type { Scheduler } from "../delivery/scheduler.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { parseAck, parseExampleHints } from "../protocol/bodies.js";
@@ -34,7 +33,6 @@ export interface CollectorDeps {
   spool: Spool;
   sender: Scheduler;
   ledger: Ledger;
-  registry: ExperimentRegistry;
   backend: Backend;
 }
 
@@ -118,10 +116,12 @@ function collectorRoutes(deps: CollectorDeps): Router<Ctx> {
       // Sent when a worker collects its ls.test()s, so examples are uploaded while the file runs; the
       // test's own registration arrives later, inside its run.
       const hints = parseExampleHints(await jsonOf(req));
-      const recs = deps.spool.append(hints.map((example) => ({ t: "example" as const, example })));
+      // Which tests declare each example is the ledger's (to name them if their worker dies), not the spool's.
+      const recs = deps.spool.append(hints.map(({ declared: _, ...example }) => ({ t: "example" as const, example })));
+      for (const h of hints) if (h.declared) deps.ledger.declare(h.declared, h.dataset, h.experiment.name);
       afterAnswer(() => {
         deps.sender.push(recs);
-        for (const h of hints) void deps.registry.ensure(h.dataset, h.experiment).catch(() => undefined);
+        for (const h of hints) deps.sender.prepare(h.dataset, h.experiment);
       });
       return new Reply(202, { accepted: hints.length });
     })
@@ -172,7 +172,7 @@ function noteTests(deps: CollectorDeps, tests: TestRegistration[]): void {
   for (const t of tests) {
     deps.ledger.noteTest(t);
     // Start resolving the experiment now, so it is ready by the time the runs come in.
-    void deps.registry.ensure(t.dataset, t.experiment).catch(() => undefined);
+    deps.sender.prepare(t.dataset, t.experiment);
   }
 }
 

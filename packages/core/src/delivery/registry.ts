@@ -80,13 +80,17 @@ export class ExperimentRegistry {
   }
 }
 
-/** `call`, tried again with backoff (honouring Retry-After) while it fails transiently, until `deadline`. */
+/**
+ * `call`, tried again with backoff (honouring Retry-After) while the backend answers with a transient
+ * error, until `deadline`. A backend that does not answer at all is the caller's to retry (its
+ * circuit decides when), so that its failures are counted there.
+ */
 async function retrying<T>(call: () => Promise<T>, deadline: number): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await call();
     } catch (err) {
-      if (!(err instanceof BackendError) || !err.retryable) throw err;
+      if (!(err instanceof BackendError) || !err.retryable || err.status === undefined) throw err;
       const wait = backoffMs(attempt, err.retryAfterMs);
       if (Date.now() + wait > deadline) throw err;
       await sleep(wait);

@@ -324,3 +324,75 @@ test("an advertised encoding the backend then refuses with 415 falls back to the
   expect(ingest.slice(lastZstd + 1).every((s) => s.encoding === "gzip")).toBe(true);
   for (const r of recs) expect(server.store.feedback.list({ runs: [r.runId] })).toHaveLength(1);
 });
+
+/** A backend that takes the connection and drops it without an answer, counting the attempts. */
+async function droppingBackend() {
+  let attempts = 0;
+  const server = createServer((req) => {
+    attempts++;
+    req.socket.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  closers.push(() => new Promise((r) => server.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, attempts: () => attempts };
+}
+
+test("a backend that cannot be reached: a few attempts, then one probe now and then; the drain ends at once; the spool keeps it all", async () => {
+  const down = await droppingBackend();
+  const { sender, spool } = await setup(down.url);
+  const tests = Array.from({ length: 40 }, (_, i) => testRecords(`down-ds-${i % 2}`));
+  for (const t of tests) sender.push(spool.append(t.records));
+  // Workers keep going for a while: the sender must not hammer the backend meanwhile.
+  await new Promise((r) => setTimeout(r, 1_500));
+  const during = down.attempts();
+  expect(during, "attempts while the run goes on").toBeLessThanOrEqual(12);
+  expect(sender.circuit.open).toBe(true);
+
+  const started = Date.now();
+  const p = await sender.drain(Date.now() + 30_000, undefined, 10_000);
+  expect(Date.now() - started, "the drain gives up after one more try").toBeLessThan(1_000);
+  expect(down.attempts() - during).toBeLessThanOrEqual(2);
+  expect(p.unreachable).toBe("connection dropped");
+  expect(p.pending).toBe(tests.length * 4);
+  expect(spool.pendingCount()).toBe(tests.length * 4);
+});
+
+test("the circuit closes when the backend comes back: everything lands", async () => {
+  const server = await startServer();
+  closers.push(() => server.close());
+  let refused = 0;
+  const proxyUrl = await proxyTo(server.url, (req) => {
+    if (refused >= 8) return false;
+    refused++;
+    req.socket.destroy();
+    return true;
+  });
+  const { sender, spool } = await setup(proxyUrl);
+  const { recs, all } = threeTests("comeback-ds");
+  sender.push(spool.append(all));
+  // Down for the first attempts (the circuit opens), reachable again before the run ends.
+  while (refused < 8) await new Promise((r) => setTimeout(r, 20));
+  expect(sender.circuit.open).toBe(true);
+  const p = await sender.drain(Date.now() + 20_000);
+  expect(p).toMatchObject({ pending: 0, rejected: 0, unreachable: undefined });
+  expect(sender.circuit.open).toBe(false);
+  for (const r of recs) expect(server.store.runs.get(r.runId)).toBeDefined();
+});
+
+test("more records than the window: the rest waits in the spool file and is read back, in order, all delivered", async () => {
+  const { server, sender, spool } = await setup(undefined, { sender: { window: 10, maxBatchOps: 4 } });
+  const tests = Array.from({ length: 30 }, () => testRecords("window-ds"));
+  for (const t of tests) sender.push(spool.append(t.records));
+  const held = (sender as unknown as { queue: unknown[] }).queue.length;
+  expect(held, "records held in memory").toBeLessThanOrEqual(10);
+  expect(sender.progress().pending).toBe(120);
+  const p = await sender.drain(Date.now() + 20_000);
+  expect(p).toMatchObject({ pending: 0, rejected: 0 });
+  for (const t of tests) {
+    const root = server.store.runs.get(t.runId)!;
+    expect(root.reference_example_id, "mapped to its example, never the placeholder").not.toBe(t.runId);
+    expect(server.store.runs.get(t.childId)).toBeDefined();
+    expect(server.store.feedback.list({ runs: [t.runId] })).toHaveLength(1);
+  }
+  expect(spool.removeIfComplete()).toBe(true);
+});

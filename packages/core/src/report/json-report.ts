@@ -51,6 +51,14 @@ export interface ReportDelivered {
   expected: number;
   spans: number;
   feedback: number;
+  /** Tests whose run did not land, each with why (kept in the spool, refused, never reported). */
+  missing?: ReportMissing[];
+}
+
+export interface ReportMissing {
+  test: string;
+  file: string;
+  reason: string;
 }
 
 export interface ReportScore {

@@ -21,7 +21,20 @@ export interface MissingRun {
   test: string;
   file: string;
   reason: string;
+  /** Declared, and its worker died before any run of it reached the collector (shown per file). */
+  unreported?: boolean;
 }
+
+/** A test a worker declared and died before reporting: no run of it reached the collector. */
+export interface UnreportedTest {
+  name: string;
+  /** As the report names the file. */
+  file: string;
+  dataset: string;
+  experimentName: string;
+}
+
+export const UNREPORTED_REASON = "its worker died before reporting it";
 
 export interface ExperimentSummary {
   dataset: string;
@@ -43,6 +56,10 @@ export interface RunSummary {
   waiting: number;
   /** Tests whose run is among them (received, not yet accepted by the backend). */
   waitingTests: number;
+  /** The waiting records by kind: root runs, their spans, feedback. */
+  waitingParts?: { runs: number; spans: number; feedback: number };
+  /** Why they wait, e.g. "backend unreachable (connection refused)". */
+  waitingReason?: string;
   problems: string[];
   /** A `--merge-reports` summary: built from test meta, delivery was checked by each shard. */
   merged?: boolean;
@@ -57,6 +74,7 @@ export function reconcile(
   ledger: Ledger,
   experiments: ResolvedExperiment[],
   waitingHint: string | undefined,
+  unreported: readonly UnreportedTest[] = [],
 ): RunSummary {
   const byName = new Map<string, ExperimentSummary>();
   let waitingTests = 0;
@@ -70,6 +88,12 @@ export function reconcile(
     }
     if (isWaiting(run)) waitingTests++;
     s.missing.push({ test: t.name, file: t.file, reason: whyMissing(run, waitingHint) });
+  }
+  // Expected and not delivered, though no test of the runner's stands for them.
+  for (const u of unreported) {
+    const s = summaryOf(byName, u.dataset, u.experimentName, experiments);
+    s.expected++;
+    s.missing.push({ test: u.name, file: u.file, reason: UNREPORTED_REASON, unreported: true });
   }
 
   const experimentRunIds = new Set<string>();
@@ -96,15 +120,18 @@ export function reconcile(
     if (s) s.feedback++;
   }
 
-  let waiting = 0;
-  for (const r of ledger.runs.values()) if (!isDelivered(r) && !r.error) waiting++;
-  for (const f of ledger.feedback.values()) if (!f.delivered && !f.error) waiting++;
+  const waitingParts = { runs: 0, spans: 0, feedback: 0 };
+  for (const r of ledger.runs.values()) if (!isDelivered(r) && !r.error) waitingParts[ledger.isRoot(r) ? "runs" : "spans"]++;
+  for (const f of ledger.feedback.values()) if (!f.delivered && !f.error) waitingParts.feedback++;
+  const waiting = waitingParts.runs + waitingParts.spans + waitingParts.feedback;
 
   return {
     experiments: [...byName.values()],
     otherRuns: { delivered: otherDelivered, received: otherReceived, byProject },
     waiting,
     waitingTests,
+    waitingParts,
+    ...(waiting > 0 && waitingHint ? { waitingReason: waitingHint } : {}),
     problems: [...ledger.problems, ...ledger.acks.flatMap((a) => a.problems)],
   };
 }
@@ -133,15 +160,24 @@ function experimentOf(
   experiments: ResolvedExperiment[],
 ): ExperimentSummary | undefined {
   if (!t.runId || !t.dataset || !t.experimentName) return undefined;
-  const { dataset, experimentName: name } = t;
+  const s = summaryOf(byName, t.dataset, t.experimentName, experiments);
+  s.tests.push(t);
+  s.expected++;
+  return s;
+}
+
+function summaryOf(
+  byName: Map<string, ExperimentSummary>,
+  dataset: string,
+  name: string,
+  experiments: ResolvedExperiment[],
+): ExperimentSummary {
   let s = byName.get(name);
   if (!s) {
     const url = experiments.find((e) => e.name === name || e.dataset === dataset)?.url;
     s = { dataset, name, url, tests: [], expected: 0, delivered: 0, spans: 0, feedback: 0, missing: [] };
     byName.set(name, s);
   }
-  s.tests.push(t);
-  s.expected++;
   return s;
 }
 

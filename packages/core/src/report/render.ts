@@ -30,9 +30,8 @@ export function renderReport(summary: RunSummary, opts: RenderOptions = {}): str
     return lines;
   }
   for (const exp of summary.experiments) lines.push(deliveryLine(exp, c));
-  for (const exp of summary.experiments) {
-    for (const m of exp.missing) lines.push(c.red(`tally:   missing run: ${m.file} > ${m.test}: ${m.reason}`));
-  }
+  for (const exp of summary.experiments) lines.push(...missingLines({ ...exp, missing: exp.missing.filter((m) => !m.unreported) }, c));
+  lines.push(...unreportedLines(summary.experiments, c));
   const other = summary.otherRuns;
   if (other.received > 0) {
     const where = Object.entries(other.byProject)
@@ -43,6 +42,8 @@ export function renderReport(summary: RunSummary, opts: RenderOptions = {}): str
   for (const p of summary.problems) lines.push(c.yellow(`tally: ${p}`));
   return lines;
 }
+
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 
 /** Where the run went, for the lines after the report. */
 export interface RunEndContext {
@@ -71,11 +72,14 @@ export function renderRunEnd(summary: RunSummary, run: RunEndContext, opts: Rend
     );
   }
   if (run.spoolDir) {
-    const tests = summary.waitingTests;
-    const what =
-      tests > 0 ? `the runs of ${tests} test${tests === 1 ? "" : "s"} (${summary.waiting} records)` : `${summary.waiting} records`;
-    lines.push(c.yellow(`tally: ${what} could not be sent yet and are kept in ${run.spoolDir}`));
-    lines.push(c.yellow(`tally: send them with \`npx tally flush\` once the backend is reachable (the next run also sends them)`));
+    const w = summary.waitingParts;
+    const what = w ? `${count(w.runs, "run")}, ${count(w.spans, "span")}, ${w.feedback} feedback` : `${summary.waiting} records`;
+    lines.push(
+      c.yellow(
+        `tally: ${summary.waitingReason ?? "not sent yet"}: ${what} kept in the spool — run \`npx tally flush\` once the backend is reachable (the next run also sends them)`,
+      ),
+    );
+    lines.push(c.yellow(`tally:   spool: ${run.spoolDir}`));
   }
   for (const l of run.leftBehind ?? []) {
     if (l.left === 0) lines.push(c.dim(`tally: also delivered the ${l.waiting} records an earlier run left in ${l.dir}`));
@@ -85,6 +89,46 @@ export function renderRunEnd(summary: RunSummary, run: RunEndContext, opts: Rend
           `tally: ${l.left} of the ${l.waiting} records an earlier run left in ${l.dir} still wait${l.lastError ? ` (${l.lastError})` : ""}`,
         ),
       );
+  }
+  return lines;
+}
+
+/** Tests named on a died worker's line before the count says how many more. */
+const NAMED_UNREPORTED = 3;
+
+/**
+ * One line per file whose worker died with tests it never reported: their count and the first few
+ * (`reportFile` lists them all, under each experiment's missing runs).
+ */
+export function unreportedLines(experiments: readonly ExperimentSummary[], c = colors(false)): string[] {
+  const byFile = new Map<string, string[]>();
+  for (const exp of experiments) {
+    for (const m of exp.missing) if (m.unreported) byFile.set(m.file, [...(byFile.get(m.file) ?? []), m.test]);
+  }
+  return [...byFile].map(([file, tests]) => {
+    const named = tests.slice(0, NAMED_UNREPORTED).join(", ") + (tests.length > NAMED_UNREPORTED ? ", …" : "");
+    return c.red(`tally: worker for ${file} died before reporting: ${count(tests.length, "test")} (${named})`);
+  });
+}
+
+/** Missing runs listed one by one while few share a reason; one line per reason beyond that. */
+const LISTED = 3;
+
+function missingLines(exp: ExperimentSummary, c: ReturnType<typeof colors>): string[] {
+  const byReason = new Map<string, ExperimentSummary["missing"]>();
+  for (const m of exp.missing) byReason.set(m.reason, [...(byReason.get(m.reason) ?? []), m]);
+  const lines: string[] = [];
+  for (const [reason, list] of byReason) {
+    if (list.length <= LISTED) {
+      for (const m of list) lines.push(c.red(`tally:   missing run: ${m.file} > ${m.test}: ${m.reason}`));
+      continue;
+    }
+    const first = list.slice(0, LISTED).map((m) => `${m.file} > ${m.test}`);
+    lines.push(
+      c.red(
+        `tally:   ${list.length} missing runs: ${reason}: ${first.join(", ")} and ${list.length - LISTED} more (\`reportFile\` lists them all)`,
+      ),
+    );
   }
   return lines;
 }
@@ -113,7 +157,8 @@ function renderTable(
       sums[i]!.n++;
       return fmt(v);
     });
-    const status = t.state === "passed" ? "✓ pass" : t.state === "failed" ? "✗ fail" : "- skip";
+    // Pending: the runner has no result of it (its worker died, say); that is not a skip.
+    const status = t.state === "passed" ? "✓ pass" : t.state === "failed" ? "✗ fail" : t.state === "pending" ? "? no result" : "- skip";
     rows.push([truncateMiddle(tableName(t.name, exp.dataset), MAX_NAME), status, ...scores]);
   }
   const avg = ["average", "", ...sums.map((s) => (s.n ? fmt(s.total / s.n) : ""))];

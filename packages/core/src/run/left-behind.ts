@@ -49,5 +49,5 @@ export async function resend(spool: Spool, backend: Backend, deadline: number, s
   const p = await sender.drain(deadline, undefined, stallMs);
   sender.stop();
   if (p.pending === 0) spool.removeIfComplete();
-  return { dir: spool.dir, waiting, left: p.pending, lastError: p.lastError };
+  return { dir: spool.dir, waiting, left: p.pending, lastError: p.unreachable ? `backend unreachable (${p.unreachable})` : p.lastError };
 }

@@ -113,7 +113,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
   const leftBehind = claimLeftBehind(join(options.dir, "spool"), (b) => b === to.spoolKey);
   const resending = Promise.all(leftBehind.map(({ spool: s }) => resend(s, to, Date.now() + options.drainTimeoutMs, options.drainStallMs)));
   const token = `tally-${randomBytes(24).toString("hex")}`;
-  const collector: Collector = await startCollector({ token, spool, sender, ledger, registry, backend: to });
+  const collector: Collector = await startCollector({ token, spool, sender, ledger, backend: to });
   log(colors(!!start.color).dim(`tally: recording to ${backend} · run ${runKey.key} (${runKey.source})`));
   for (const { spool: s } of leftBehind) {
     log(colors(!!start.color).dim(`tally: also sending ${s.pending().length} records an earlier run left in ${s.dir}`));
@@ -199,10 +199,13 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
       sender.push(spool.append([...datasets.values()].map(closeFor)));
       const p = await sender.drain(deadline, progress, options.drainStallMs);
       const earlier = await resending;
-      const hint = p.lastError ? `backend: ${p.lastError}` : undefined;
-      const joined = joinBinding(binding, ledger.acks, start.root);
-      const summary = reconcile(joined.tests, ledger, registry.all(), hint);
+      const hint = p.unreachable ? `backend unreachable (${p.unreachable})` : p.lastError ? `backend: ${p.lastError}` : undefined;
+      const joined = joinBinding(binding, ledger.acks, start.root, { declared: ledger.declared, registered: ledger.tests.values() });
+      const summary = reconcile(joined.tests, ledger, registry.all(), hint, joined.unreported);
+      // A file with tests its worker never reported has its own line (the worker died before reporting).
+      const named = new Set(joined.unreported.map((u) => u.file));
       for (const file of joined.unacked) {
+        if (named.has(file)) continue;
         summary.problems.push(`${file}: the worker stopped before its final flush acknowledged (crash, timeout, bail or a load error)`);
       }
       const report = await ciReport(summary, git);

@@ -1,4 +1,15 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { SpoolBody, SpoolRecord } from "./records.js";
 
@@ -7,6 +18,8 @@ import type { SpoolBody, SpoolRecord } from "./records.js";
 // process. It is a folder per test run: `records.jsonl` (append-only) and `done.log` (the sequence
 // numbers the backend accepted, or rejected for good). `write()` goes through the page cache, which
 // outlives the process; an fsync per request would cost more than the whole loopback round trip.
+// A run's own spool keeps no record in memory once written: the sender holds a bounded window of
+// them and reads the rest back from the file (`readFrom`) when it has room.
 
 const RECORDS = "records.jsonl";
 const DONE = "done.log";
@@ -25,7 +38,11 @@ export class Spool {
   readonly dir: string;
   private nextSeq = 1;
   private readonly done = new Set<number>();
-  private records: SpoolRecord[] = [];
+  /** Every record, for a spool re-opened to be sent again; undefined for a run's own spool. */
+  private records: SpoolRecord[] | undefined;
+  /** Bytes in records.jsonl, and where each append began: [first seq, byte offset]. */
+  private size = 0;
+  private readonly marks: Array<[number, number]> = [];
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -44,6 +61,7 @@ export class Spool {
   /** Re-open a spool left behind (backend down, main process killed) to send what it still holds. */
   static open(dir: string): Spool {
     const spool = new Spool(dir);
+    spool.records = [];
     const lines = readFileSync(join(dir, RECORDS), "utf8").split("\n");
     for (const line of lines) {
       if (!line) continue;
@@ -104,9 +122,62 @@ export class Spool {
   append(bodies: SpoolBody[]): SpoolRecord[] {
     if (bodies.length === 0) return [];
     const recs = bodies.map((b) => ({ ...b, seq: this.nextSeq++ }) as SpoolRecord);
-    appendFileSync(join(this.dir, RECORDS), `${recs.map((r) => JSON.stringify(r)).join("\n")}\n`);
-    this.records.push(...recs);
+    const text = `${recs.map((r) => JSON.stringify(r)).join("\n")}\n`;
+    appendFileSync(join(this.dir, RECORDS), text);
+    this.marks.push([recs[0]!.seq, this.size]);
+    this.size += Buffer.byteLength(text);
+    this.records?.push(...recs);
     return recs;
+  }
+
+  /** The sequence number the next record will get. */
+  get next(): number {
+    return this.nextSeq;
+  }
+
+  /**
+   * Up to `max` records from sequence number `seq` on, read back from the file: what the sender
+   * left on disk while its window was full.
+   */
+  readFrom(seq: number, max: number): SpoolRecord[] {
+    if (this.records) return this.records.filter((r) => r.seq >= seq).slice(0, max);
+    const out: SpoolRecord[] = [];
+    let offset = this.markBefore(seq);
+    const fd = openSync(join(this.dir, RECORDS), "r");
+    try {
+      const chunk = Buffer.alloc(1 << 20);
+      let rest = "";
+      while (out.length < max && offset < this.size) {
+        const n = readSync(fd, chunk, 0, Math.min(chunk.length, this.size - offset), offset);
+        if (n <= 0) break;
+        offset += n;
+        const lines = (rest + chunk.toString("utf8", 0, n)).split("\n");
+        rest = lines.pop()!;
+        for (const line of lines) {
+          if (!line) continue;
+          const rec = JSON.parse(line) as SpoolRecord;
+          if (rec.seq >= seq && out.length < max) out.push(rec);
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return out;
+  }
+
+  /** The byte offset of the append that holds `seq` (binary search over the appends' marks). */
+  private markBefore(seq: number): number {
+    let lo = 0;
+    let hi = this.marks.length - 1;
+    let at = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.marks[mid]![0] <= seq) {
+        at = this.marks[mid]![1];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return at;
   }
 
   markDone(seqs: number[]): void {
@@ -119,17 +190,24 @@ export class Spool {
     return this.done.has(seq);
   }
 
+  /** Every record of a re-opened spool (a run's own spool keeps none in memory: use `readFrom`). */
   all(): readonly SpoolRecord[] {
-    return this.records;
+    return this.records ?? this.readFrom(1, Number.POSITIVE_INFINITY);
   }
 
   pending(): SpoolRecord[] {
-    return this.records.filter((r) => !this.done.has(r.seq));
+    return this.all().filter((r) => !this.done.has(r.seq));
+  }
+
+  /** Records not yet done (sent, or refused for good). */
+  pendingCount(): number {
+    if (this.records) return this.records.filter((r) => !this.done.has(r.seq)).length;
+    return this.nextSeq - 1 - this.done.size;
   }
 
   /** Removes the folder once everything in it reached the backend. */
   removeIfComplete(): boolean {
-    if (this.pending().length > 0) return false;
+    if (this.pendingCount() > 0) return false;
     rmSync(this.dir, { recursive: true, force: true });
     return true;
   }

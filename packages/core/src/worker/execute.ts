@@ -2,6 +2,7 @@
 import { uuid7 } from "../wire/ids.js";
 import { toJsonSafe } from "../wire/json-safe.js";
 import { TALLY_EXTRA, type TallyRunExtra } from "../protocol/run-extra.js";
+import { trackingEnabled } from "../protocol/worker-env.js";
 import type { ApiState, TestEndInfo } from "./api-state.js";
 import { recordFeedback } from "./feedback.js";
 import { noteConversions, type Identity } from "./identity.js";
@@ -22,6 +23,8 @@ export interface TestRun {
   ctx: any;
   name: string;
   fullName: string;
+  /** The test file, where the runner says (see declare.ts). */
+  file?: string;
   repetition: number;
   declared: Declaration;
   fn: LsTestFn;
@@ -29,7 +32,7 @@ export interface TestRun {
 
 export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
   runtimeOrWarn(api);
-  const { ctx, name, fullName, repetition, declared, fn } = run;
+  const { ctx, name, fullName, file, repetition, declared, fn } = run;
   const { rt, id, inputs, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example, suite } = declared;
   if (!dataset || !experiment) {
     throw new Error(
@@ -90,7 +93,11 @@ export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
     }
   }
 
-  const registration = { ...example(dataset, experiment), name };
+  // Named as the file's hint named it: a file whose worker dies is told apart into the tests that
+  // registered a run and those never reported.
+  const registration = { ...example(dataset, experiment), name, fullName, ...(file ? { file } : {}) };
+  // The collector has the file's declarations before any of its tests can die.
+  await rt.hintsSent();
   let passed = false;
   let error: unknown;
   const body = (_run: unknown, _inputs: KVMap) =>
@@ -147,7 +154,8 @@ export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
 
 function runtimeOrWarn(api: ApiState): WorkerRuntime | undefined {
   const rt = getRuntime();
-  if (!rt && !api.warned) {
+  // With tracking off the runner's setup installs no runtime on purpose (nothing to record).
+  if (!rt && !api.warned && trackingEnabled()) {
     api.warned = true;
     console.warn(
       `tally: this worker has no Tally runtime, so ls.test() runs without recording. ` +

@@ -47,7 +47,9 @@ export function createUpstream(cfg: UpstreamConfig): Upstream {
     try {
       return await fetch(apiUrl + path, init);
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      // fetch rejects with a TypeError whose cause says why (ECONNREFUSED…), or a TimeoutError.
+      const why = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = why?.code ?? why?.message ?? (err as Error).name;
       throw new BackendError(`${method} ${path}: backend unreachable (${cause})`, undefined, undefined, true);
     }
   }

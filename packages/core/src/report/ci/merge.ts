@@ -86,6 +86,7 @@ function mergeExperiment(parts: ReportExperiment[]): ReportExperiment {
       expected: sum((p) => p.delivered.expected),
       spans: sum((p) => p.delivered.spans),
       feedback: sum((p) => p.delivered.feedback),
+      ...(parts.some((p) => p.delivered.missing?.length) ? { missing: parts.flatMap((p) => p.delivered.missing ?? []) } : {}),
     },
     passRate: passRateOf(tests),
     scores,

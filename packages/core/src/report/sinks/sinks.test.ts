@@ -64,7 +64,8 @@ describe("the sinks", () => {
     await runSinks([terminalSink], endOf(s, { where: spooled }).end, withTables.terminal);
     expect(withTables.lines.join("\n")).toMatch(/one\s+✓ pass/);
     expect(withTables.lines).toContain('tally: 1/1 runs · 0 spans · 0 feedback delivered to "qa:1"');
-    expect(withTables.lines.at(-2)).toContain("kept in /p/.tally/spool/x");
+    expect(withTables.lines.at(-2)).toContain("kept in the spool — run `npx tally flush`");
+    expect(withTables.lines.at(-1)).toContain("spool: /p/.tally/spool/x");
 
     const without = terminal();
     await runSinks([terminalSink], endOf(s, { tables: false }).end, without.terminal);
