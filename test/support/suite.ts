@@ -4,6 +4,8 @@ import { join } from "node:path";
 // Generates a realistic eval suite into a folder: N files × M tests, each test calling a small
 // traced "app" (app → retrieve, generate → format: 4 child spans) and logging a correctness score.
 // The same suite runs under Tally, under the official `langsmith/vitest`, or untracked (baseline).
+// The app imports `traceable` from langsmith as a user's app does, in every flavour: whether it
+// records anything is up to the environment (the benchmark's baseline runs with tracing off).
 
 export type SuiteFlavour = "tally" | "official" | "baseline";
 
@@ -191,8 +193,9 @@ const generate = traceable(async (q, docs) => { await pause(); return format("an
 export const app = traceable(async (q) => generate(q, await retrieve(q)), { name: "app" });
 `;
 
-// The baseline: the same test bodies with no tracking at all. (Jest would take a declared parameter
-// of the test function as a `done` callback: its wrapper declares none.)
+// The baseline: the same test bodies on the plain runner, with no plugin and no tracking at all; this
+// stand-in `ls` imports nothing from langsmith (only the app does). (Jest would take a declared
+// parameter of the test function as a `done` callback: its wrapper declares none.)
 const baselineLs = (head: string, call: string) => `${head}
 function wrap(m) { return (name, p, fn, to) => m(name, ${call}, to); }
 export const test = Object.assign(wrap(t), { concurrent: wrap(t.concurrent) });
