@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: Jest hands the preset its config, globals and results untyped (the preset does not depend on Jest's type packages)
 import type { FinishedRun, RunBinding, TallyOptions, TallyRun } from "@tally/core" with { "resolution-mode": "import" };
 import { trackingEnabled } from "@tally/core/worker";
+import { enableCompileCache } from "node:module";
 import { resolve } from "node:path";
 
 // The main-process half on Jest, shared by globalSetup, the reporter and globalTeardown (they run in
@@ -32,6 +33,8 @@ export function ensureRun(rootDir: string, options: TallyOptions): Promise<Tally
   // Tracking off: no run, and nothing of core's run machinery (or the local store) is even loaded.
   if (!trackingEnabled()) return (s.starting ??= Promise.resolve(undefined));
   s.starting ??= (async () => {
+    // @tally/core compiles from Node's on-disk cache after the first run (see compileCacheEnv).
+    enableCompileCache?.();
     const { startTallyRun } = await core();
     const run = await startTallyRun({
       root: rootDir,

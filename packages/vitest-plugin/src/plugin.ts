@@ -1,7 +1,7 @@
 import type { TallyOptions } from "@tally/core";
 import { trackingEnabled } from "@tally/core/worker";
 import type { TestProject, Vitest } from "vitest/node";
-import { createRequire } from "node:module";
+import { createRequire, enableCompileCache } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeSetupShim } from "./setup-shim.js";
@@ -46,7 +46,9 @@ export function tally(options: TallyOptions = {}): TallyPlugin {
       // may even be evaluated again per project, so a module-level flag would not do.
       if (tracked && !Reflect.has(vitest, REGISTERED)) {
         Reflect.set(vitest, REGISTERED, true);
-        // Loaded here, not with the config: the reporter brings all of @tally/core (~40 ms).
+        // Loaded here, not with the config: the reporter brings all of @tally/core (~40 ms), compiled
+        // from Node's on-disk cache after the first run (see compileCacheEnv in @tally/core).
+        enableCompileCache?.();
         const { TallyReporter } = await import("./reporter.js");
         // First in the list: reporters run in order up to their first await, so the annotations Tally
         // completes at the start of onTestRunEnd are there when the JUnit reporter reads them.

@@ -21,7 +21,7 @@ import {
   RunPayloadError,
 } from "../wire/runs.js";
 import type { FeedbackRecord, RunOp } from "../wire/types.js";
-import { COLLECTOR_INFO } from "./info.js";
+import { COLLECTOR_INFO } from "../protocol/collector-info.js";
 
 // The collector is the worker's "LangSmith": every langsmith client in a worker is pointed at it.
 // It binds loopback only, refuses anything without the run's token, appends what it receives to the

@@ -43,6 +43,9 @@ export interface DeliveryProgress {
   wire: WireStats;
 }
 
+/** How long records just pushed wait for company before they are sent (see push). */
+const LINGER_MS = 25;
+
 export class Scheduler {
   private queue: SpoolRecord[] = [];
   private readonly inflight = new Set<number>();
@@ -105,7 +108,11 @@ export class Scheduler {
       if (r.t === "test") this.noteTest(r.test);
       this.queue.push(r);
     }
-    this.kick();
+    // A short wait before sending what a worker just handed over: it lands when a test file ends,
+    // right when the runner wants this thread to start the next file's worker; encoding it can
+    // wait that long (and more joins it). A full batch, or a run that is ending, goes at once.
+    if (this.eager || this.queue.length >= this.opts.maxBatchOps) this.kick();
+    else this.kickAfter(LINGER_MS);
   }
 
   /** Records waiting in the spool file only. */

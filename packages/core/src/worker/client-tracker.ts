@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { COLLECTOR_INFO } from "../protocol/collector-info.js";
 import type { LangsmithClientLike, LangsmithModules } from "./langsmith-types.js";
+import { postToCollector } from "./loopback.js";
 
 // Every langsmith client in the worker, Tally's and any the user's code makes, must (a) send to the
 // collector and (b) be flushed before the worker is stopped. Clients cannot be enumerated, so the
@@ -34,8 +36,8 @@ export class ClientTracker {
   private generation = 0;
 
   constructor(
-    private readonly collectorUrl: string,
-    private readonly token: string,
+    readonly collectorUrl: string,
+    readonly token: string,
   ) {}
 
   private commonJs: { require: NodeJS.Require; client: string; runTrees: string } | undefined;
@@ -125,21 +127,58 @@ export class ClientTracker {
       (proto[TRACKED] as { tracker: ClientTracker }).tracker = this;
       return;
     }
-    const holder = { tracker: this as ClientTracker };
+    const holder: Holder = { tracker: this as ClientTracker };
     proto[TRACKED] = holder;
+    patchTransportOn(proto, holder);
     const multipart = proto.multipartIngestRuns;
     for (const name of METHODS) {
       const original = proto[name];
       if (typeof original !== "function") continue;
       proto[name] = function (this: LangsmithClientLike, ...args: unknown[]) {
         holder.tracker.register(this);
-        // The collector asks for JSON batches (see collector/info.ts), which cannot carry attachments.
+        // The collector asks for JSON batches (see protocol/collector-info.ts), which cannot carry attachments.
         const viaMultipart = name === "batchIngestRuns" && typeof multipart === "function" && hasAttachments(args[0]);
         const out = ((viaMultipart ? multipart : original) as (...a: unknown[]) => unknown).apply(this, args);
         return out instanceof Promise ? holder.tracker.track(out, WORK_METHODS.has(name)) : out;
       };
     }
   }
+}
+
+/**
+ * How a client pointed at the collector reaches it: the body the SDK prepared and serialised goes
+ * out through node:http (see loopback.ts), and the collector's /info is known without asking. Both
+ * methods have this shape from langsmith 0.3 to 0.12; anything else (another endpoint, an option
+ * that names one) goes the SDK's own way.
+ */
+type Holder = { tracker: ClientTracker };
+type Body = string | Uint8Array | ArrayBuffer | Blob;
+
+function patchTransportOn(proto: Record<string | symbol, unknown>, holder: Holder): void {
+  const postBatch = proto._postBatchIngestRuns;
+  if (typeof postBatch === "function") {
+    proto._postBatchIngestRuns = async function (this: LangsmithClientLike, body: Body, options?: { apiUrl?: string; apiKey?: string }) {
+      const { collectorUrl, token } = holder.tracker;
+      const bytes = collectorUrl && (options?.apiUrl ?? this.apiUrl) === collectorUrl ? await bytesOf(body) : undefined;
+      if (bytes === undefined) return postBatch.call(this, body, options);
+      await postToCollector(collectorUrl, token, "/runs/batch", bytes);
+    };
+  }
+  const serverInfo = proto._getServerInfo;
+  if (typeof serverInfo === "function") {
+    proto._getServerInfo = function (this: LangsmithClientLike) {
+      const { collectorUrl } = holder.tracker;
+      return collectorUrl && this.apiUrl === collectorUrl ? Promise.resolve(COLLECTOR_INFO) : serverInfo.call(this);
+    };
+  }
+}
+
+/** The body as bytes, if it is one of the shapes the SDK serialises to; undefined otherwise. */
+async function bytesOf(body: Body): Promise<string | Uint8Array | undefined> {
+  if (typeof body === "string" || body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (typeof Blob !== "undefined" && body instanceof Blob) return new Uint8Array(await body.arrayBuffer());
+  return undefined;
 }
 
 /** Whether a batch (`{ runCreates, runUpdates }`) has a run with attachments. */

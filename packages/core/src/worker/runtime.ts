@@ -3,6 +3,7 @@ import { trackingEnabled, WORKER_ENV } from "../protocol/worker-env.js";
 import type { WorkerAckBody } from "../protocol/bodies.js";
 import type { AckedTest } from "../protocol/tracked-test.js";
 import type { DeclaredExample } from "../protocol/examples.js";
+import { postToCollector } from "./loopback.js";
 import { ClientTracker } from "./client-tracker.js";
 import type { LangsmithClientLike, LangsmithModules } from "./langsmith-types.js";
 import { WorkerPlugins, type WorkerPlugin } from "./plugins.js";
@@ -111,13 +112,7 @@ export function installWorker(
   };
 
   async function post(path: string, body: unknown): Promise<unknown> {
-    const res = await fetch(`${url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-api-key": token! },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`tally collector answered ${res.status} to ${path}: ${(await res.text()).slice(0, 200)}`);
-    return res.json();
+    return JSON.parse(await postToCollector(url!, token!, path, JSON.stringify(body)));
   }
 
   let hints: DeclaredExample[] = [];

@@ -1,4 +1,5 @@
-// What the collector tells a worker's langsmith client about "the server". Runs go as one JSON
+// What the collector tells a worker's langsmith client about "the server" (its /info; workers also
+// hand it to their clients directly, so that none asks). Runs go as one JSON
 // /runs/batch body: the SDK's multipart body is built from a Blob per field of every run, which costs
 // a worker 10-20 ms a file for ~50 runs, against ~5 ms for the JSON body (measured on the bench
 // suite). Batches that carry attachments still go multipart (see ClientTracker). zstd and gzip are off
