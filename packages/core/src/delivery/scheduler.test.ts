@@ -325,6 +325,15 @@ test("an advertised encoding the backend then refuses with 415 falls back to the
   for (const r of recs) expect(server.store.feedback.list({ runs: [r.runId] })).toHaveLength(1);
 });
 
+/** A port nothing listens on: every connection is refused. */
+async function refusedPort(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return `http://127.0.0.1:${port}`;
+}
+
 /** A backend that takes the connection and drops it without an answer, counting the attempts. */
 async function droppingBackend() {
   let attempts = 0;
@@ -348,13 +357,24 @@ test("a backend that cannot be reached: a few attempts, then one probe now and t
   expect(during, "attempts while the run goes on").toBeLessThanOrEqual(12);
   expect(sender.circuit.open).toBe(true);
 
-  const started = Date.now();
+  // Dropped connections may be a flaky network: the end gives it three more probes before it gives up.
   const p = await sender.drain(Date.now() + 30_000, undefined, 10_000);
-  expect(Date.now() - started, "the drain gives up after one more try").toBeLessThan(1_000);
-  expect(down.attempts() - during).toBeLessThanOrEqual(2);
+  expect(down.attempts() - during).toBeLessThanOrEqual(4);
   expect(p.unreachable).toBe("connection dropped");
   expect(p.pending).toBe(tests.length * 4);
   expect(spool.pendingCount()).toBe(tests.length * 4);
+});
+
+test("nothing listening (connection refused): the run's end gives up after one more try", async () => {
+  const { sender, spool } = await setup(await refusedPort());
+  const tests = Array.from({ length: 10 }, () => testRecords("refused-ds"));
+  for (const t of tests) sender.push(spool.append(t.records));
+  while (!sender.circuit.open) await new Promise((r) => setTimeout(r, 20));
+  const started = Date.now();
+  const p = await sender.drain(Date.now() + 30_000, undefined, 10_000);
+  expect(Date.now() - started).toBeLessThan(500);
+  expect(p.unreachable).toBe("connection refused");
+  expect(p.pending).toBe(tests.length * 4);
 });
 
 test("the circuit closes when the backend comes back: everything lands", async () => {

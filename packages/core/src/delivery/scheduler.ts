@@ -111,7 +111,8 @@ export class Scheduler {
     // A short wait before sending what a worker just handed over: it lands when a test file ends,
     // right when the runner wants this thread to start the next file's worker; encoding it can
     // wait that long (and more joins it). A full batch, or a run that is ending, goes at once.
-    if (this.eager || this.queue.length >= this.opts.maxBatchOps) this.kick();
+    // Examples declared at collection gate their runs: they never wait.
+    if (this.eager || this.queue.length >= this.opts.maxBatchOps || recs.some((r) => r.t === "example")) this.kick();
     else this.kickAfter(LINGER_MS);
   }
 
