@@ -28,12 +28,42 @@ export interface RegistryOptions {
 export class ExperimentRegistry {
   private readonly pending = new Map<string, Promise<ResolvedExperiment>>();
   private readonly resolved = new Map<string, ResolvedExperiment>();
+  private readonly datasetsPending = new Map<string, Promise<string>>();
+  private readonly datasetIds = new Map<string, string>();
 
   constructor(private readonly opts: RegistryOptions) {}
 
   /** The experiment of `dataset` if already resolved, without waiting. */
   peek(dataset: string): ResolvedExperiment | undefined {
     return this.resolved.get(dataset);
+  }
+
+  /**
+   * The dataset's id once known, which is before its experiment is: examples need only the
+   * dataset, so they go upstream while the experiment is being created (one round trip less).
+   */
+  peekDataset(dataset: string): string | undefined {
+    return this.datasetIds.get(dataset);
+  }
+
+  /** The dataset's id, got or created (once; a failed attempt is forgotten so the next one retries). */
+  datasetId(dataset: string): Promise<string> {
+    let p = this.datasetsPending.get(dataset);
+    if (!p) {
+      const deadline = Date.now() + this.opts.retryForMs;
+      p = retrying(() => this.opts.backend.ensureDataset(dataset), deadline).then(
+        (ds) => {
+          this.datasetIds.set(dataset, ds.id);
+          return ds.id;
+        },
+        (err: unknown) => {
+          this.datasetsPending.delete(dataset);
+          throw err;
+        },
+      );
+      this.datasetsPending.set(dataset, p);
+    }
+    return p;
   }
 
   all(): ResolvedExperiment[] {
@@ -62,14 +92,14 @@ export class ExperimentRegistry {
 
   private async resolve(dataset: string, experiment: { name: string; id: string }): Promise<ResolvedExperiment> {
     const { backend } = this.opts;
+    const datasetId = await this.datasetId(dataset);
     const deadline = Date.now() + this.opts.retryForMs;
-    const ds = await retrying(() => backend.ensureDataset(dataset), deadline);
     const exp = await retrying(
       () =>
         backend.openExperiment({
           id: experiment.id,
           name: experiment.name,
-          datasetId: ds.id,
+          datasetId,
           description: this.opts.description ?? `Tally run of dataset "${dataset}"`,
           metadata: this.opts.metadata,
           startTime: new Date().toISOString(),

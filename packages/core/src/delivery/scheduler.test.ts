@@ -416,3 +416,37 @@ test("more records than the window: the rest waits in the spool file and is read
   }
   expect(spool.removeIfComplete()).toBe(true);
 });
+
+test("examples go upstream while the experiment is still being created (they need only the dataset)", async () => {
+  const server = await startServer();
+  closers.push(() => server.close());
+  const arrivals: Array<{ path: string; at: number }> = [];
+  const started = Date.now();
+  // A proxy that notes when each request arrives and holds the experiment's creation for 600 ms.
+  const proxy = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    arrivals.push({ path: `${req.method} ${req.url}`, at: Date.now() - started });
+    if (req.method === "POST" && req.url?.startsWith("/sessions")) await new Promise((r) => setTimeout(r, 600));
+    const up = await fetch(server.url + req.url, {
+      method: req.method,
+      headers: req.headers as Record<string, string>,
+      body: chunks.length ? Buffer.concat(chunks) : undefined,
+    });
+    res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" });
+    res.end(Buffer.from(await up.arrayBuffer()));
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  closers.push(() => new Promise((r) => proxy.close(() => r())));
+  const { sender, spool } = await setup(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+  const { recs, all } = threeTests("parallel-ds");
+  sender.push(spool.append(all));
+  const p = await sender.drain(Date.now() + 10_000);
+  expect(p).toMatchObject({ pending: 0, rejected: 0 });
+  const session = arrivals.find((a) => a.path.startsWith("POST /sessions"))!;
+  const examples = arrivals.find((a) => /examples/.test(a.path) && a.path.startsWith("POST"))!;
+  expect(examples.at, "the examples did not wait for the experiment").toBeLessThan(session.at + 400);
+  const runs = arrivals.find((a) => a.path.startsWith("POST /runs"))!;
+  expect(runs.at, "runs still wait for the experiment").toBeGreaterThanOrEqual(session.at + 600);
+  for (const r of recs) expect(server.store.runs.get(r.runId)?.reference_example_id).not.toBe(r.runId);
+});

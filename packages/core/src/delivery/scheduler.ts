@@ -334,9 +334,11 @@ export class Scheduler {
       if (this.inflight.has(rec.seq) || this.held.has(rec.seq) || rec.t === "close") continue;
       const hint = exampleOf(rec);
       if (hint) {
-        const exp = this.resolve(hint.dataset, hint.experiment);
-        if (!exp) continue;
-        const key = this.exampleKey(exp, hint);
+        // Examples need only their dataset: they go while the experiment is still being created.
+        this.resolve(hint.dataset, hint.experiment);
+        const datasetId = this.opts.registry.peekDataset(hint.dataset);
+        if (!datasetId) continue;
+        const key = this.exampleKey(datasetId, hint);
         const uploaded = this.uploaded.get(key);
         if (uploaded) {
           // Already sent (hinted when the test was collected): only the run's mapping is new.
@@ -375,12 +377,12 @@ export class Scheduler {
   }
 
   /** The example id a hint or registration stands for (the official integration's scheme). */
-  private exampleIdOf(exp: ResolvedExperiment, hint: ExampleHint): string {
-    return hint.exampleId ?? exampleId(exp.datasetId, hint.inputsHash, hint.outputsHash);
+  private exampleIdOf(datasetId: string, hint: ExampleHint): string {
+    return hint.exampleId ?? exampleId(datasetId, hint.inputsHash, hint.outputsHash);
   }
 
-  private exampleKey(exp: ResolvedExperiment, hint: ExampleHint): string {
-    return `${exp.datasetId}/${this.exampleIdOf(exp, hint)}`;
+  private exampleKey(datasetId: string, hint: ExampleHint): string {
+    return `${datasetId}/${this.exampleIdOf(datasetId, hint)}`;
   }
 
   private examplesPending(dataset: string): boolean {
@@ -401,6 +403,13 @@ export class Scheduler {
       return undefined;
     }
     this.resolving.add(dataset);
+    // The dataset is known a round trip before its experiment: its examples can go then.
+    if (!this.opts.registry.peekDataset(dataset)) {
+      this.opts.registry.datasetId(dataset).then(
+        () => this.kick(),
+        () => undefined,
+      );
+    }
     this.opts.registry.ensure(dataset, experiment).then(
       () => {
         this.resolving.delete(dataset);
@@ -467,15 +476,15 @@ export class Scheduler {
   }
 
   private async sendExamples(dataset: string, recs: SpoolRecord[]): Promise<void> {
-    const exp = this.opts.registry.peek(dataset)!;
+    const datasetId = this.opts.registry.peekDataset(dataset)!;
     const examples = new Map<string, ExampleRecord>();
     for (const rec of recs) {
       const hint = exampleOf(rec);
       if (!hint) continue;
-      const id = this.exampleIdOf(exp, hint);
+      const id = this.exampleIdOf(datasetId, hint);
       examples.set(id, {
         id,
-        dataset_id: exp.datasetId,
+        dataset_id: datasetId,
         inputs: hint.inputs,
         outputs: hint.referenceOutputs ?? {},
         metadata: hint.metadata ?? undefined,
@@ -483,15 +492,15 @@ export class Scheduler {
         created_at: new Date().toISOString(),
       });
     }
-    const keys = [...examples.keys()].map((id) => `${exp.datasetId}/${id}`);
+    const keys = [...examples.keys()].map((id) => `${datasetId}/${id}`);
     for (const k of keys) this.uploading.add(k);
     try {
-      const { asOf } = await this.opts.backend.upsertExamples(exp.datasetId, [...examples.values()]);
+      const { asOf } = await this.opts.backend.upsertExamples(datasetId, [...examples.values()]);
       if (asOf && (!this.datasetVersion.has(dataset) || asOf > this.datasetVersion.get(dataset)!)) {
         this.datasetVersion.set(dataset, asOf);
       }
-      for (const k of keys) this.uploaded.set(k, k.slice(exp.datasetId.length + 1));
-      for (const rec of recs) if (rec.t === "test") this.exampleOf.set(rec.test.runId, this.exampleIdOf(exp, rec.test));
+      for (const k of keys) this.uploaded.set(k, k.slice(datasetId.length + 1));
+      for (const rec of recs) if (rec.t === "test") this.exampleOf.set(rec.test.runId, this.exampleIdOf(datasetId, rec.test));
     } finally {
       for (const k of keys) this.uploading.delete(k);
     }
