@@ -353,7 +353,7 @@ export class Scheduler {
       if (!this.ready(rec)) continue;
       if (runs.length >= maxBatchOps! || bytes > maxBatchBytes!) continue;
       runs.push(rec);
-      bytes += approxSize(rec);
+      bytes += this.opts.spool.sizeOf(rec) ?? approxSize(rec);
     }
     if (known.length > 0) {
       for (const [rec, id] of known) if (rec.t === "test") this.exampleOf.set(rec.test.runId, id);
@@ -533,8 +533,9 @@ function isPermanent(err: unknown): boolean {
   return err instanceof BackendError && !err.retryable && err.status !== 404;
 }
 
+/** For records read back from the spool file (the spool knows the size of those it wrote). */
 function approxSize(rec: SpoolRecord): number {
-  // Good enough to keep batches under the backend's byte limit without serialising twice.
+  // Good enough to keep batches under the backend's byte limit.
   if (rec.t === "run")
     return JSON.stringify(rec.op.run).length + (rec.op.attachments ?? []).reduce((n, a) => n + (a.data.length * 3) / 4, 0);
   if (rec.t === "feedback") return 512;

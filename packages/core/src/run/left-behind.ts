@@ -49,5 +49,6 @@ export async function resend(spool: Spool, backend: Backend, deadline: number, s
   const p = await sender.drain(deadline, undefined, stallMs);
   sender.stop();
   if (p.pending === 0) spool.removeIfComplete();
+  else spool.close();
   return { dir: spool.dir, waiting, left: p.pending, lastError: p.unreachable ? `backend unreachable (${p.unreachable})` : p.lastError };
 }

@@ -215,6 +215,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
       const report = await ciReport(summary, git);
       await shutdown();
       const complete = spool.removeIfComplete();
+      if (!complete) spool.close();
       return {
         summary,
         where: { local, backend, spoolDir: complete ? undefined : spool.dir, leftBehind: earlier },

@@ -1,15 +1,4 @@
-import {
-  appendFileSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { SpoolBody, SpoolRecord } from "./records.js";
 
@@ -43,6 +32,10 @@ export class Spool {
   /** Bytes in records.jsonl, and where each append began: [first seq, byte offset]. */
   private size = 0;
   private readonly marks: Array<[number, number]> = [];
+  /** Open for appending (once: opening the file per request cost more than writing to it). */
+  private fds: { records?: number; done?: number } = {};
+  /** Each record's JSON length, for the sender's batch sizes (records read back have none). */
+  private readonly sizes = new WeakMap<SpoolRecord, number>();
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -122,8 +115,11 @@ export class Spool {
   append(bodies: SpoolBody[]): SpoolRecord[] {
     if (bodies.length === 0) return [];
     const recs = bodies.map((b) => ({ ...b, seq: this.nextSeq++ }) as SpoolRecord);
-    const text = `${recs.map((r) => JSON.stringify(r)).join("\n")}\n`;
-    appendFileSync(join(this.dir, RECORDS), text);
+    const lines = recs.map((r) => JSON.stringify(r));
+    for (let i = 0; i < recs.length; i++) this.sizes.set(recs[i]!, lines[i]!.length);
+    const text = `${lines.join("\n")}\n`;
+    this.fds.records ??= openSync(join(this.dir, RECORDS), "a");
+    writeSync(this.fds.records, text);
     this.marks.push([recs[0]!.seq, this.size]);
     this.size += Buffer.byteLength(text);
     this.records?.push(...recs);
@@ -182,7 +178,8 @@ export class Spool {
 
   markDone(seqs: number[]): void {
     if (seqs.length === 0) return;
-    appendFileSync(join(this.dir, DONE), `${seqs.join(",")}\n`);
+    this.fds.done ??= openSync(join(this.dir, DONE), "a");
+    writeSync(this.fds.done, `${seqs.join(",")}\n`);
     for (const s of seqs) this.done.add(s);
   }
 
@@ -205,9 +202,21 @@ export class Spool {
     return this.nextSeq - 1 - this.done.size;
   }
 
+  /** The JSON length of a record this spool appended (undefined for one read back from the file). */
+  sizeOf(rec: SpoolRecord): number | undefined {
+    return this.sizes.get(rec);
+  }
+
+  /** Closes the files kept open for appending (appending again reopens them). */
+  close(): void {
+    for (const fd of Object.values(this.fds)) if (fd !== undefined) closeSync(fd);
+    this.fds = {};
+  }
+
   /** Removes the folder once everything in it reached the backend. */
   removeIfComplete(): boolean {
     if (this.pendingCount() > 0) return false;
+    this.close();
     rmSync(this.dir, { recursive: true, force: true });
     return true;
   }
