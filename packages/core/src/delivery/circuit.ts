@@ -51,7 +51,8 @@ export class Circuit {
 
   /** How long until the next probe may go (0 when closed). */
   waitMs(): number {
-    return this.open ? Math.max(0, this.nextProbeAt - this.clock()) : 0;
+    // Whole milliseconds, rounded up: a timer set for the fraction could fire a hair too early.
+    return this.open ? Math.max(0, Math.ceil(this.nextProbeAt - this.clock())) : 0;
   }
 
   /** The next probe may go now (the run is ending: one last try, not a wait). */

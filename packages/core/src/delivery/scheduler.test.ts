@@ -72,13 +72,13 @@ async function recordingProxy(target: string, intercept: (seen: Omit<Seen, "stat
 
 /**
  * A proxy in front of `target`: `answer` may answer a request itself (it has been read whole) and
- * return true; every other request is forwarded.
+ * return true, or hold it a while; every other request is forwarded.
  */
-async function proxyTo(target: string, answer: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<string> {
+async function proxyTo(target: string, answer: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>): Promise<string> {
   const proxy = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    if (answer(req, res)) return;
+    if (await answer(req, res)) return;
     const up = await fetch(target + req.url, {
       method: req.method,
       headers: req.headers as Record<string, string>,
@@ -423,22 +423,12 @@ test("examples go upstream while the experiment is still being created (they nee
   const arrivals: Array<{ path: string; at: number }> = [];
   const started = Date.now();
   // A proxy that notes when each request arrives and holds the experiment's creation for 600 ms.
-  const proxy = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+  const proxyUrl = await proxyTo(server.url, async (req) => {
     arrivals.push({ path: `${req.method} ${req.url}`, at: Date.now() - started });
     if (req.method === "POST" && req.url?.startsWith("/sessions")) await new Promise((r) => setTimeout(r, 600));
-    const up = await fetch(server.url + req.url, {
-      method: req.method,
-      headers: req.headers as Record<string, string>,
-      body: chunks.length ? Buffer.concat(chunks) : undefined,
-    });
-    res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" });
-    res.end(Buffer.from(await up.arrayBuffer()));
+    return false;
   });
-  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
-  closers.push(() => new Promise((r) => proxy.close(() => r())));
-  const { sender, spool } = await setup(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+  const { sender, spool } = await setup(proxyUrl);
   const { recs, all } = threeTests("parallel-ds");
   sender.push(spool.append(all));
   const p = await sender.drain(Date.now() + 10_000);

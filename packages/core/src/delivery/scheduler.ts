@@ -235,7 +235,13 @@ export class Scheduler {
       if (wait > 0) await this.pause(wait);
       if (this.stopped) return;
       // While the backend is unreachable only one loop goes on (the probe); a success kicks the rest.
-      if (!this.circuit.admit()) return;
+      if (!this.circuit.admit()) {
+        // Not this loop's turn: another holds the probe (its outcome kicks again), or the probe's
+        // time is still ahead, and then a timer must bring a loop back, or nothing would.
+        const wait = this.circuit.waitMs();
+        if (wait > 0) this.kickAfter(wait);
+        return;
+      }
       let batch: Batch | undefined;
       try {
         batch = this.take();
