@@ -30,7 +30,13 @@ export function renderReport(summary: RunSummary, opts: RenderOptions = {}): str
     return lines;
   }
   for (const exp of summary.experiments) lines.push(deliveryLine(exp, c));
-  for (const exp of summary.experiments) lines.push(...missingLines({ ...exp, missing: exp.missing.filter((m) => !m.unreported) }, c));
+  for (const exp of summary.experiments)
+    lines.push(
+      ...missingLines(
+        exp.missing.filter((m) => !m.unreported),
+        c,
+      ),
+    );
   lines.push(...unreportedLines(summary.experiments, c));
   const other = summary.otherRuns;
   if (other.received > 0) {
@@ -93,8 +99,8 @@ export function renderRunEnd(summary: RunSummary, run: RunEndContext, opts: Rend
   return lines;
 }
 
-/** Tests named on a died worker's line before the count says how many more. */
-const NAMED_UNREPORTED = 3;
+/** Tests named on a line that stands for many (a died worker's, a reason's) before the rest are counted. */
+const NAMED = 3;
 
 /**
  * One line per file whose worker died with tests it never reported: their count and the first few
@@ -106,27 +112,25 @@ export function unreportedLines(experiments: readonly ExperimentSummary[], c = c
     for (const m of exp.missing) if (m.unreported) byFile.set(m.file, [...(byFile.get(m.file) ?? []), m.test]);
   }
   return [...byFile].map(([file, tests]) => {
-    const named = tests.slice(0, NAMED_UNREPORTED).join(", ") + (tests.length > NAMED_UNREPORTED ? ", …" : "");
+    const named = tests.slice(0, NAMED).join(", ") + (tests.length > NAMED ? ", …" : "");
     return c.red(`tally: worker for ${file} died before reporting: ${count(tests.length, "test")} (${named})`);
   });
 }
 
 /** Missing runs listed one by one while few share a reason; one line per reason beyond that. */
-const LISTED = 3;
-
-function missingLines(exp: ExperimentSummary, c: ReturnType<typeof colors>): string[] {
+function missingLines(missing: ExperimentSummary["missing"], c: ReturnType<typeof colors>): string[] {
   const byReason = new Map<string, ExperimentSummary["missing"]>();
-  for (const m of exp.missing) byReason.set(m.reason, [...(byReason.get(m.reason) ?? []), m]);
+  for (const m of missing) byReason.set(m.reason, [...(byReason.get(m.reason) ?? []), m]);
   const lines: string[] = [];
   for (const [reason, list] of byReason) {
-    if (list.length <= LISTED) {
+    if (list.length <= NAMED) {
       for (const m of list) lines.push(c.red(`tally:   missing run: ${m.file} > ${m.test}: ${m.reason}`));
       continue;
     }
-    const first = list.slice(0, LISTED).map((m) => `${m.file} > ${m.test}`);
+    const first = list.slice(0, NAMED).map((m) => `${m.file} > ${m.test}`);
     lines.push(
       c.red(
-        `tally:   ${list.length} missing runs: ${reason}: ${first.join(", ")} and ${list.length - LISTED} more (\`reportFile\` lists them all)`,
+        `tally:   ${list.length} missing runs: ${reason}: ${first.join(", ")} and ${list.length - NAMED} more (\`reportFile\` lists them all)`,
       ),
     );
   }

@@ -31,10 +31,12 @@ export function declareTests(api: ApiState) {
         const testName = repetitionTitle(name, r, reps);
         return api.binding.fullNameOf?.(testName) ?? testName;
       });
-      const file = testFileOf(api);
+      // Asked of the runner only for a test that records (the hint names it; so does its run).
+      let file: string | undefined;
       if (!skipped && !suite?.skipped) {
         const { tracked, dataset, experiment, rt, example, notes } = declared();
         if (tracked && dataset && experiment) {
+          file = testFileOf(api);
           // (The full name is looked up only when there is something to say.)
           if (notes.length > 0) noteConversions(rt!, api.binding.fullNameOf?.(name) ?? name, "inputs", notes);
           rt!.hintExample({ ...example(dataset, experiment), ...(file ? { declared: { file, tests: fullNames } } : {}) });

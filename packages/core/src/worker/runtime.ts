@@ -1,3 +1,4 @@
+import { COLLECTOR_INFO } from "../protocol/collector-info.js";
 import { TALLY_ROUTES } from "../protocol/routes.js";
 import { trackingEnabled, WORKER_ENV } from "../protocol/worker-env.js";
 import type { WorkerAckBody } from "../protocol/bodies.js";
@@ -192,8 +193,8 @@ export function installWorker(
 
 /** How long a finished test's run may wait in the worker for company, at most (a crash loses no more). */
 const FLUSH_EVERY_MS = 100;
-/** Operations queued that are worth a request of their own at once (the collector's batch size). */
-const FLUSH_AT_OPS = 400;
+/** Operations queued that are worth a request of their own at once: the batch size the collector asks for. */
+const FLUSH_AT_OPS = COLLECTOR_INFO.batch_ingest_config.size_limit;
 
 /** Operations waiting in a langsmith client's queue (internal, so read defensively: 0 if unknown). */
 function queuedOps(client: unknown): number {
