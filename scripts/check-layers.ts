@@ -11,7 +11,7 @@ const root = resolve(import.meta.dirname, "..");
 const CORE_FLOORS: string[][] = [
   ["ports.ts", "wire"],
   ["identity", "http"],
-  ["protocol"],
+  ["protocol", "cache"],
   ["spool", "ledger", "worker"],
   ["backend"],
   ["delivery", "compare"],

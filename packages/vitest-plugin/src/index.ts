@@ -32,6 +32,7 @@ const binding: RunnerBinding = {
       experimentName: info.experimentName,
       experimentId: info.experimentId,
       feedback: info.feedback,
+      ...(info.cache ? { cache: info.cache } : {}),
     };
     if (ctx?.task) ctx.task.meta.tally = meta;
   },

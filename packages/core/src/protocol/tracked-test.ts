@@ -15,6 +15,15 @@ export interface TrackedTest {
   experimentName: string;
   experimentId: string;
   feedback: FeedbackScore[];
+  /** The test's model calls answered by the cache, recorded, and missed (only when it made any). */
+  cache?: CacheCounts;
+}
+
+/** A test's (or an experiment's) model calls through the cache. */
+export interface CacheCounts {
+  hit: number;
+  miss: number;
+  recorded: number;
 }
 
 /**

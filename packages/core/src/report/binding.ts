@@ -216,6 +216,7 @@ function reported(file: string, t: BoundTest, run: TrackedTest | undefined): Rep
     dataset: run?.dataset,
     experimentName: run?.experimentName,
     feedback: run?.feedback,
+    ...(run?.cache ? { cache: run.cache } : {}),
     durationMs: t.durationMs,
     ...(t.line ? { line: t.line } : {}),
   };
@@ -230,5 +231,6 @@ function fromAck(file: string, a: AckedTest): ReportedTest {
     dataset: a.dataset,
     experimentName: a.experimentName,
     feedback: a.feedback,
+    ...(a.cache ? { cache: a.cache } : {}),
   };
 }

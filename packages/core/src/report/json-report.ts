@@ -2,6 +2,7 @@
 // Schema ships in the package (schema/report.v1.json, export "@tally/core/schema/report.v1.json");
 // this type mirrors it, and a test validates reports against it. A change of shape is a new version.
 import { isRecord } from "../wire/json-object.js";
+import type { CacheCounts } from "../protocol/tracked-test.js";
 
 export interface TallyReportV1 {
   version: 1;
@@ -43,6 +44,8 @@ export interface ReportExperiment {
   regressions: ReportChange[];
   improvements: ReportChange[];
   tests: ReportTest[];
+  /** The model-call cache over the experiment's tests; absent when the cache was off. */
+  cache?: CacheCounts;
 }
 
 export interface ReportDelivered {
@@ -98,6 +101,8 @@ export interface ReportTest {
   exampleId: string | null;
   runId: string | null;
   scores: Record<string, number>;
+  /** The test's model calls through the cache; absent when it made none (or the cache was off). */
+  cache?: CacheCounts;
 }
 
 export interface ReportGate {

@@ -1,5 +1,6 @@
 import { scoreValue } from "../compare/outcomes.js";
 import type { ExperimentSummary, RunSummary } from "./reconcile.js";
+import { cacheCell, cacheSentence, cacheTotals } from "./cache-counts.js";
 
 // Pure rendering of the end-of-run report: one table per experiment, then the delivery lines.
 // Returns lines; the runner-specific reporter decides where they go.
@@ -29,7 +30,11 @@ export function renderReport(summary: RunSummary, opts: RenderOptions = {}): str
     }
     return lines;
   }
-  for (const exp of summary.experiments) lines.push(deliveryLine(exp, c));
+  for (const exp of summary.experiments) {
+    lines.push(deliveryLine(exp, c));
+    const cache = cacheTotals(exp.tests);
+    if (cache) lines.push((cache.miss > 0 ? c.yellow : c.dim)(`tally:   ${cacheSentence(cache)}`));
+  }
   for (const exp of summary.experiments)
     lines.push(
       ...missingLines(
@@ -149,7 +154,8 @@ function renderTable(
   baseline?: { name: string; scores?: Record<string, number> },
 ): string[] {
   const keys = [...new Set(exp.tests.flatMap((t) => (t.feedback ?? []).map((f) => f.key)))].filter((k) => k !== "pass").slice(0, MAX_KEYS);
-  const header = ["Test", "Status", ...keys];
+  const cached = exp.tests.some((t) => t.cache);
+  const header = ["Test", "Status", ...keys, ...(cached ? ["Cache"] : [])];
   const rows: string[][] = [];
   const sums = keys.map(() => ({ total: 0, n: 0 }));
   for (const t of exp.tests) {
@@ -163,15 +169,17 @@ function renderTable(
     });
     // Pending: the runner has no result of it (its worker died, say); that is not a skip.
     const status = t.state === "passed" ? "✓ pass" : t.state === "failed" ? "✗ fail" : t.state === "pending" ? "? no result" : "- skip";
-    rows.push([truncateMiddle(tableName(t.name, exp.dataset), MAX_NAME), status, ...scores]);
+    rows.push([truncateMiddle(tableName(t.name, exp.dataset), MAX_NAME), status, ...scores, ...(cached ? [cacheCell(t.cache)] : [])]);
   }
-  const avg = ["average", "", ...sums.map((s) => (s.n ? fmt(s.total / s.n) : ""))];
+  const tail = cached ? [""] : [];
+  const avg = ["average", "", ...sums.map((s) => (s.n ? fmt(s.total / s.n) : "")), ...tail];
   const before = (k: string) => baseline?.scores?.[k];
   const delta = baseline
     ? [
         "Δ vs baseline",
         "",
         ...keys.map((k, i) => (sums[i]!.n && before(k) !== undefined ? signed(sums[i]!.total / sums[i]!.n - before(k)!) : "")),
+        ...tail,
       ]
     : undefined;
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length), avg[i]!.length, delta?.[i]?.length ?? 0));

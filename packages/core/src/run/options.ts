@@ -1,4 +1,5 @@
 import { type GateOptions, validateGates } from "../compare/gates.js";
+import { CACHE_ENV, type CacheMode, type CacheSettings, cacheSettingsFromEnv, parseCacheHosts, parseCacheMode } from "../cache/settings.js";
 
 /** Options of `tally(options)` (Vitest) and the Jest preset; every one has an environment twin. */
 export interface TallyOptions {
@@ -37,6 +38,19 @@ export interface TallyOptions {
   reportFile?: string;
   /** Conditions the run must meet, judged after delivery; a failing one fails the run (exit code 1). */
   gates?: GateOptions;
+  /**
+   * The model-call cache: `"off"` (default), `"auto"` (answer from the cache, record what it lacks),
+   * `"record"` (always call, store the answer), `"replay"` (never call; a call the cache lacks fails its
+   * test). Env: TALLY_CACHE.
+   */
+  cache?: CacheMode;
+  /** Where cache entries live (commit it). Default: `<root>/.tally-cache`. Env: TALLY_CACHE_DIR. */
+  cacheDir?: string;
+  /**
+   * The hosts (`host` or `host:port`, `*` for one label) whose calls are cached. Default: the model
+   * providers' APIs, and the hosts of OPENAI_BASE_URL and ANTHROPIC_BASE_URL. Env: TALLY_CACHE_HOSTS.
+   */
+  cacheHosts?: string[];
 }
 
 export interface ResolvedOptions {
@@ -54,6 +68,7 @@ export interface ResolvedOptions {
   regressionThreshold: number | Record<string, number>;
   reportFile?: string;
   gates: GateOptions;
+  cache: CacheSettings;
 }
 
 // Every option of TallyOptions, once: the compiler fails when one is added there and not here.
@@ -72,6 +87,9 @@ const OPTION_NAMES: Record<keyof TallyOptions, true> = {
   regressionThreshold: true,
   reportFile: true,
   gates: true,
+  cache: true,
+  cacheDir: true,
+  cacheHosts: true,
 };
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(Object.keys(OPTION_NAMES));
 
@@ -110,7 +128,21 @@ export function resolveOptions(root: string, opts: TallyOptions = {}, env: Env =
     regressionThreshold: opts.regressionThreshold ?? 0,
     reportFile: opts.reportFile ?? (env.TALLY_REPORT_FILE || undefined),
     gates: validateGates(opts.gates ?? {}),
+    cache: resolveCache(root, opts, env),
   };
+}
+
+/** Options over environment, checked before any test runs. */
+function resolveCache(root: string, opts: TallyOptions, env: Env): CacheSettings {
+  const merged: Env = { ...env };
+  if (opts.cache !== undefined) merged[CACHE_ENV.mode] = parseCacheMode(String(opts.cache), "the cache option");
+  if (opts.cacheDir !== undefined) merged[CACHE_ENV.dir] = opts.cacheDir;
+  if (opts.cacheHosts !== undefined) {
+    if (!Array.isArray(opts.cacheHosts))
+      throw new Error(`tally: cacheHosts must be an array of "host" or "host:port", got ${JSON.stringify(opts.cacheHosts)}`);
+    merged[CACHE_ENV.hosts] = parseCacheHosts(opts.cacheHosts, "cacheHosts").join(",");
+  }
+  return cacheSettingsFromEnv(merged, root);
 }
 
 export function apiKeyOf(env: Env): string | undefined {

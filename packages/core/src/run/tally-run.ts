@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startCollector, type Collector } from "../collector/server.js";
 import { experimentIdentity } from "../identity/experiment.js";
 import { deriveRunKey, type RunKey } from "../identity/run-key.js";
@@ -21,6 +22,7 @@ import type { TallyReportV1 } from "../report/json-report.js";
 import { connectBackend } from "./backend.js";
 import { endpointOf, resolveOptions, type ResolvedOptions, type TallyOptions } from "./options.js";
 import { WORKER_ENV } from "../protocol/worker-env.js";
+import { CACHE_ENV, type CacheSettings } from "../cache/settings.js";
 
 // One test run, runner-agnostic: picks the backend, opens the spool, starts the collector and the
 // sender, hands workers what they need (environment variables), and at the end drains, closes the
@@ -131,6 +133,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
     [WORKER_ENV.flushTimeout]: String(options.flushTimeoutMs),
     ...(options.dataset ? { [WORKER_ENV.dataset]: options.dataset } : {}),
     ...(options.experimentPrefix ? { [WORKER_ENV.prefix]: options.experimentPrefix } : {}),
+    ...cacheEnv(options.cache),
   };
 
   /** The run's JSON report: each experiment against its baseline, and the gates, judged after delivery. */
@@ -232,6 +235,18 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
 
 function datasetExperiment(options: ResolvedOptions, runKey: string) {
   return experimentIdentity(options.dataset!, runKey, options.experimentPrefix);
+}
+
+/** The cache's settings as the workers read them; off, the workers hear nothing of it. */
+function cacheEnv(cache: CacheSettings): Record<string, string> {
+  if (cache.mode === "off") return {};
+  return {
+    [CACHE_ENV.mode]: cache.mode,
+    [CACHE_ENV.dir]: cache.dir,
+    [CACHE_ENV.hosts]: cache.hosts.join(","),
+    [CACHE_ENV.maxEntryBytes]: String(cache.maxEntryBytes),
+    [CACHE_ENV.module]: fileURLToPath(new URL("../cache/intercept.js", import.meta.url)),
+  };
 }
 
 /**

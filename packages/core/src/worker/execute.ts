@@ -8,8 +8,9 @@ import { recordFeedback } from "./feedback.js";
 import { noteConversions, type Identity } from "./identity.js";
 import type { LangsmithClientLike } from "./langsmith-types.js";
 import type { KVMap, LsTestFn, TestMetadata } from "./ls-types.js";
-import type { WorkerTest } from "./plugins.js";
-import { getRuntime, type WorkerRuntime } from "./runtime.js";
+import type { CacheCounts } from "../protocol/tracked-test.js";
+import type { TestFinish, WorkerPlugins, WorkerTest } from "./plugins.js";
+import { annotateRun, getRuntime, type WorkerRuntime } from "./runtime.js";
 import { testContext, type TestState } from "./test-context.js";
 
 // Running one registered test (one repetition of a declaration): its root run, its outputs, and
@@ -82,7 +83,14 @@ export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
     let passed = false;
     let error: unknown;
     try {
-      const returned = await testContext.run(state, () => fn(args as any));
+      const returned = await testContext.run(state, () =>
+        callTest(
+          () => fn(args as any),
+          plugins,
+          seen,
+          () => undefined,
+        ),
+      );
       passed = true;
       return returned;
     } catch (err) {
@@ -100,10 +108,19 @@ export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
   await rt.hintsSent();
   let passed = false;
   let error: unknown;
+  let cache: CacheCounts | undefined;
   const body = (_run: unknown, _inputs: KVMap) =>
     testContext.run(state, async () => {
       try {
-        const returned = await fn(args as any);
+        const returned = await callTest(
+          () => fn(args as any),
+          plugins,
+          seen,
+          (finish) => {
+            if (finish.metadata) annotateRun(rt.langsmith.getCurrentRunTree(true), finish.metadata);
+            cache = finish.cache;
+          },
+        );
         passed = true;
         const outputs = toJsonSafe<KVMap | undefined>(toOutputs(returned, state));
         noteConversions(rt, fullName, "outputs", outputs.notes);
@@ -145,11 +162,47 @@ export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
   } finally {
     rt.tracker.adoptCommonJs();
     const feedback = state.feedback.map(({ key, score }) => ({ key, score }));
-    const info: TestEndInfo = { runId, fullName, dataset, experimentName: experiment.name, experimentId: experiment.id, feedback, passed };
+    const info: TestEndInfo = {
+      runId,
+      fullName,
+      dataset,
+      experimentName: experiment.name,
+      experimentId: experiment.id,
+      feedback,
+      passed,
+      ...(cache ? { cache } : {}),
+    };
     rt.reportTest(info);
     await api.binding.onTestEnd?.(ctx, info);
     if (plugins) await plugins.testEnd(seen, { passed, error });
   }
+}
+
+/**
+ * Runs the test function, then (with plugins) their `beforeTestEnd` in the same context: what they
+ * add is applied, and an error of theirs fails a test that passed.
+ */
+async function callTest(
+  call: () => unknown,
+  plugins: WorkerPlugins | undefined,
+  seen: WorkerTest,
+  apply: (finish: TestFinish) => void,
+): Promise<unknown> {
+  if (!plugins) return call();
+  let returned: unknown;
+  let threw = false;
+  let error: unknown;
+  try {
+    returned = await call();
+  } catch (err) {
+    threw = true;
+    error = err;
+  }
+  const finish = await plugins.beforeTestEnd(seen, { passed: !threw, error });
+  apply(finish);
+  if (threw) throw error;
+  if (finish.error) throw finish.error;
+  return returned;
 }
 
 function runtimeOrWarn(api: ApiState): WorkerRuntime | undefined {

@@ -1,3 +1,4 @@
+import type { CacheCounts } from "../protocol/tracked-test.js";
 import type { KVMap } from "./ls-types.js";
 
 // The worker runtime's one plug-in point: features that need to see every `ls.test` run and to
@@ -25,6 +26,16 @@ export interface WorkerTest {
   referenceOutputs?: KVMap;
 }
 
+/** What plugins add to a test as it ends, inside its run (see `beforeTestEnd`). */
+export interface TestFinish {
+  /** Merged into the test run's metadata. */
+  metadata?: KVMap;
+  /** Fails the test with this error (a test that already failed keeps its own). */
+  error?: Error;
+  /** The test's model calls through the cache, for the end-of-run report. */
+  cache?: CacheCounts;
+}
+
 export interface WorkerTestResult {
   /** The test function returned (or resolved) without throwing. */
   passed: boolean;
@@ -38,6 +49,8 @@ export interface PluginRuntime {
   readonly runKey: string;
   /** A problem to name at the end of the run (the file's ack carries it). */
   noteProblem(message: string): void;
+  /** Merges metadata into the span the calling code runs in (no-op outside a traced span). */
+  annotateCurrentSpan(metadata: KVMap): void;
 }
 
 export interface WorkerPluginContext {
@@ -56,13 +69,18 @@ export interface WorkerPlugin {
   setup?(ctx: WorkerPluginContext): void | Promise<void>;
   /** Before the test function, outside its run. */
   onTestStart?(test: WorkerTest): void | Promise<void>;
+  /**
+   * When the test function has returned or thrown, still inside its run: what the plugin adds to the
+   * run, and an error that fails the test. Untracked tests get it too (metadata goes nowhere).
+   */
+  beforeTestEnd?(test: WorkerTest, result: WorkerTestResult): TestFinish | undefined | Promise<TestFinish | undefined>;
   /** After the test has been reported; also when it failed. */
   onTestEnd?(test: WorkerTest, result: WorkerTestResult): void | Promise<void>;
   /** Before each file's ack, after the langsmith queues have drained; returns problems to report. */
   flush?(): Promise<string[]>;
 }
 
-type Hook = "setup" | "onTestStart" | "onTestEnd" | "flush";
+type Hook = "setup" | "onTestStart" | "beforeTestEnd" | "onTestEnd" | "flush";
 
 /** The plugins set up on one runtime, called in the order they were added. */
 export class WorkerPlugins {
@@ -90,6 +108,28 @@ export class WorkerPlugins {
     for (const { plugin, ready } of this.entries) {
       if (plugin.onTestStart && (await ready)) await this.call(plugin, "onTestStart", () => plugin.onTestStart!(test));
     }
+  }
+
+  /** Every plugin's additions, merged: metadata merged, the first error, counts summed. */
+  async beforeTestEnd(test: WorkerTest, result: WorkerTestResult): Promise<TestFinish> {
+    const out: TestFinish = {};
+    for (const { plugin, ready } of this.entries) {
+      if (!plugin.beforeTestEnd || !(await ready)) continue;
+      let got: TestFinish | undefined;
+      await this.call(plugin, "beforeTestEnd", async () => {
+        got = await plugin.beforeTestEnd!(test, result);
+      });
+      if (!got) continue;
+      if (got.metadata) out.metadata = { ...out.metadata, ...got.metadata };
+      out.error ??= got.error;
+      if (got.cache) {
+        const c = (out.cache ??= { hit: 0, miss: 0, recorded: 0 });
+        c.hit += got.cache.hit;
+        c.miss += got.cache.miss;
+        c.recorded += got.cache.recorded;
+      }
+    }
+    return out;
   }
 
   async testEnd(test: WorkerTest, result: WorkerTestResult): Promise<void> {

@@ -9,6 +9,7 @@ import { ClientTracker } from "./client-tracker.js";
 import type { LangsmithClientLike, LangsmithModules } from "./langsmith-types.js";
 import { WorkerPlugins, type WorkerPlugin } from "./plugins.js";
 import { testContext } from "./test-context.js";
+import { modelCachePlugin } from "./model-cache.js";
 
 // The worker half of a run. Installed once per worker by the runner's setup file, before any test
 // file is loaded: it points every langsmith client at the collector, and gives the `ls` API what it
@@ -32,6 +33,8 @@ export interface WorkerRuntime {
   hintsSent(): Promise<void>;
   /** A problem to name at the end of the run (the file's ack carries it). */
   noteProblem(message: string): void;
+  /** Merges metadata into the span the calling code runs in (see PluginRuntime). */
+  annotateCurrentSpan(metadata: Record<string, unknown>): void;
   /** Notes a tracked test that ran; the file's ack carries the list to the main process. */
   reportTest(t: AckedTest): void;
   /** The plugins set up on this runtime (see plugins.ts and registerWorkerPlugin). */
@@ -42,6 +45,14 @@ export interface WorkerRuntime {
 export interface InstallOptions {
   /** Registered as by registerWorkerPlugin. */
   plugins?: WorkerPlugin[];
+}
+
+/** Merges metadata into a run tree's (what langsmith sends with the run's end); no-op without one. */
+export function annotateRun(run: unknown, metadata: Record<string, unknown>): void {
+  if (!run || typeof run !== "object") return;
+  const r = run as { extra?: Record<string, unknown> };
+  const extra = r.extra ?? {};
+  r.extra = { ...extra, metadata: { ...(extra.metadata as Record<string, unknown> | undefined), ...metadata } };
 }
 
 const KEY = Symbol.for("tally.worker-runtime");
@@ -163,6 +174,9 @@ export function installWorker(
     noteProblem(message) {
       notes.push(message);
     },
+    annotateCurrentSpan(metadata) {
+      annotateRun(langsmith.getCurrentRunTree(true), metadata);
+    },
     reportTest(t) {
       if (!url || !token) return;
       ranTests.push(t);
@@ -188,6 +202,9 @@ export function installWorker(
   };
   g[KEY] = runtime;
   for (const plugin of registered.values()) plugins.add(plugin);
+  // The model-call cache is built in, but set up only when it is on: off, nothing of it is loaded.
+  const cache = modelCachePlugin(env);
+  if (cache) plugins.add(cache);
   return runtime;
 }
 

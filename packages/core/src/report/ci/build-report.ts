@@ -3,6 +3,7 @@ import { meanOf, meansByKey } from "../../compare/means.js";
 import { scoreValue, type TestOutcome } from "../../compare/outcomes.js";
 import { type GateOptions, judgeGates } from "../../compare/gates.js";
 import type { ReportBaseline, ReportTest, TallyReportV1 } from "../json-report.js";
+import { cacheTotals } from "../cache-counts.js";
 import type { ExperimentSummary, ReportedTest, RunSummary } from "../reconcile.js";
 
 // Pure: the run's one summary, the comparison of each experiment with its baseline and the gates,
@@ -76,8 +77,10 @@ function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined)
       exampleId: (t.runId && c?.exampleOf.get(t.runId)) || null,
       runId: t.runId ?? null,
       scores: s,
+      ...(t.cache ? { cache: t.cache } : {}),
     };
   });
+  const cache = cacheTotals(tests);
   const scores = meansByKey(tests.map((t) => t.scores));
   // The runner's tests by example, for naming a regression with the test and file the runner knows.
   const byExample = new Map<string, (typeof tests)[number]>();
@@ -109,6 +112,7 @@ function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined)
     regressions: changes(c?.comparison?.regressions),
     improvements: changes(c?.comparison?.improvements),
     tests,
+    ...(cache ? { cache } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { GateOptions } from "../../compare/gates.js";
 import { meansByKey } from "../../compare/means.js";
 import { judgeReport, passRateOf } from "./build-report.js";
+import { cacheTotals } from "../cache-counts.js";
 import type { ReportChange, ReportExperiment, ReportTest, TallyReportV1 } from "../json-report.js";
 
 // Pure: the reports of one run's shards (one CI job each, one shared experiment per dataset) as the
@@ -76,6 +77,7 @@ function mergeExperiment(parts: ReportExperiment[]): ReportExperiment {
   const scores = meansByKey(tests.map((t) => t.scores));
   const base = parts.find((p) => p.baseline)?.baseline ?? null;
   const sum = (f: (p: ReportExperiment) => number) => parts.reduce((n, p) => n + f(p), 0);
+  const cache = cacheTotals(tests);
   return {
     name: first.name,
     id: parts.find((p) => p.id)?.id ?? null,
@@ -102,5 +104,6 @@ function mergeExperiment(parts: ReportExperiment[]): ReportExperiment {
       changeKey,
     ),
     tests,
+    ...(cache ? { cache } : {}),
   };
 }

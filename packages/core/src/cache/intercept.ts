@@ -1,0 +1,195 @@
+import { BatchInterceptor } from "@mswjs/interceptors";
+import { ClientRequestInterceptor } from "@mswjs/interceptors/ClientRequest";
+import { FetchInterceptor } from "@mswjs/interceptors/fetch";
+import { type CacheEntry, ENTRY_VERSION, isEventStream, keptResponseHeaders, responseOf } from "./entry.js";
+import { cacheKey, cacheUrl, canonicalBody, type CanonicalBody, utf8 } from "./key.js";
+import { type CacheSettings, matchesHost } from "./settings.js";
+import { CacheStore } from "./store.js";
+import type { CacheHooks, ModelCache } from "./hooks.js";
+
+// The worker half of the cache: outgoing HTTP(S) through `fetch` and `node:http(s)` is intercepted
+// (by @mswjs/interceptors, which the openai, anthropic, ai and LangChain clients all go through), and a
+// call to a cached host is answered from its entry or passed on and recorded.
+//
+// One per realm and never removed: Jest gives every test file a module registry of its own, so this
+// module is loaded outside it (see worker/model-cache.ts) and each file's runtime attaches its hooks.
+
+interface Recording {
+  key: string;
+  host: string;
+  method: string;
+  url: string;
+  body: CanonicalBody;
+  testId?: string;
+  testName?: string;
+  hooks: CacheHooks;
+}
+
+const KEY = Symbol.for("tally.model-cache");
+
+/** The cache of this realm, installed on first use with these settings. */
+export function installModelCache(settings: CacheSettings): ModelCache {
+  const g = globalThis as unknown as Record<symbol, ModelCache | undefined>;
+  return (g[KEY] ??= createModelCache(settings));
+}
+
+function createModelCache(settings: CacheSettings): ModelCache {
+  const store = new CacheStore(settings.dir);
+  let hooks: CacheHooks | undefined;
+  const recordings = new Map<string, Recording>();
+  const inFlight = new Map<Promise<void>, string | undefined>();
+
+  const interceptor = new BatchInterceptor({
+    name: "tally-model-cache",
+    interceptors: [new ClientRequestInterceptor(), new FetchInterceptor()],
+  });
+
+  interceptor.on("request", async ({ request, requestId, controller }) => {
+    const h = hooks;
+    if (!h || settings.mode === "off") return;
+    const url = new URL(request.url);
+    if (!matchesHost(settings.hosts, url.host)) return;
+    const bytes = new Uint8Array(await request.clone().arrayBuffer());
+    const body = canonicalBody(bytes, request.headers.get("content-type"));
+    const key = cacheKey(request.method, request.url, body, h.variant?.());
+    const test = h.currentTest();
+    const call = { method: request.method, url: cacheUrl(request.url), key };
+
+    if (settings.mode !== "record") {
+      const found = store.read(url.host, key);
+      if ("entry" in found) {
+        store.noteUse(h.runKey, key);
+        h.markSpan("hit");
+        h.onCall(test?.id, { ...call, outcome: "hit" });
+        controller.respondWith(responseOf(found.entry, { "x-tally-cache": "hit" }));
+        return;
+      }
+      const unusable = "corrupt" in found ? `cache entry ${found.file} is unusable (${found.corrupt})` : undefined;
+      if (settings.mode === "replay") {
+        const problem = unusable
+          ? `${unusable}; in replay mode that fails the call ${request.method} ${call.url} (key ${key})`
+          : `no cache entry for ${request.method} ${call.url} (key ${key}) in ${settings.dir}; TALLY_CACHE=replay never calls the model: record it with TALLY_CACHE=auto`;
+        h.markSpan("miss");
+        h.onCall(test?.id, { ...call, outcome: "miss", problem, fatal: true });
+        controller.respondWith(missResponse(problem));
+        return;
+      }
+      // auto: an unusable entry is a miss; recording the call replaces it.
+      if (unusable) h.onCall(test?.id, { ...call, outcome: "miss", problem: `${unusable}: recorded again` });
+    }
+    recordings.set(requestId, {
+      key,
+      host: url.host,
+      method: request.method,
+      url: call.url,
+      body,
+      testId: test?.id,
+      testName: test?.name,
+      hooks: h,
+    });
+    h.markSpan("recorded");
+  });
+
+  interceptor.on("response", ({ response, requestId, responseType }) => {
+    const rec = recordings.get(requestId);
+    if (!rec) return;
+    recordings.delete(requestId);
+    if (responseType === "mock") return;
+    // Read beside the caller: a streamed answer reaches the test as it arrives.
+    const copy = response.clone();
+    const done = record(copy, rec).then(
+      (problem) =>
+        rec.hooks.onCall(rec.testId, { outcome: problem ? "miss" : "recorded", method: rec.method, url: rec.url, key: rec.key, problem }),
+      (err) =>
+        rec.hooks.onCall(rec.testId, {
+          outcome: "miss",
+          method: rec.method,
+          url: rec.url,
+          key: rec.key,
+          problem: `not stored: ${(err as Error).message}`,
+        }),
+    );
+    inFlight.set(done, rec.testId);
+    void done.finally(() => inFlight.delete(done));
+  });
+
+  /** Stores the answer; returns why it was not stored, or undefined. */
+  async function record(res: Response, rec: Recording): Promise<string | undefined> {
+    const what = `${rec.method} ${rec.url}`;
+    if (res.status < 200 || res.status > 299) {
+      await res.body?.cancel();
+      return `${what} answered ${res.status}: not stored (only successful answers are)`;
+    }
+    const streamed = isEventStream(res.headers);
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    if (res.body) {
+      const reader = res.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > settings.maxEntryBytes) {
+          await reader.cancel();
+          return `the answer to ${what} is over ${settings.maxEntryBytes} bytes (TALLY_CACHE_MAX_ENTRY_BYTES): not stored`;
+        }
+        chunks.push(value);
+      }
+    }
+    const response: CacheEntry["response"] = { status: res.status, statusText: res.statusText, headers: keptResponseHeaders(res.headers) };
+    const whole = Buffer.concat(chunks);
+    const text = utf8(whole);
+    if (streamed && text !== undefined) response.chunks = chunksAsText(chunks);
+    else if (text !== undefined) Object.assign(response, { body: text, bodyEncoding: "utf8" });
+    else Object.assign(response, { body: whole.toString("base64"), bodyEncoding: "base64" });
+    const entry: CacheEntry = {
+      version: ENTRY_VERSION,
+      key: rec.key,
+      request: { method: rec.method, url: rec.url, body: rec.body },
+      response,
+      recordedAt: new Date().toISOString(),
+      ...(rec.testName ? { test: rec.testName } : {}),
+    };
+    store.write(rec.host, entry);
+    store.noteUse(rec.hooks.runKey, rec.key);
+    return undefined;
+  }
+
+  interceptor.apply();
+  return {
+    settings,
+    attach(h) {
+      hooks = h;
+    },
+    async settled(testId) {
+      const mine = [...inFlight].filter(([, id]) => testId === undefined || id === testId).map(([p]) => p);
+      await Promise.all(mine);
+    },
+  };
+}
+
+/**
+ * Chunks as text, each whole: a network read may end inside a multi-byte character, which then
+ * moves to the next chunk so that every stored chunk is valid UTF-8.
+ */
+function chunksAsText(chunks: Uint8Array[]): string[] {
+  const decoder = new TextDecoder();
+  const out: string[] = [];
+  for (const c of chunks) {
+    const text = decoder.decode(c, { stream: true });
+    if (text) out.push(text);
+  }
+  const rest = decoder.decode();
+  if (rest) out.push(rest);
+  return out;
+}
+
+/**
+ * What a call gets when replay mode has no entry for it. 404, not 5xx or a network error: the
+ * provider SDKs retry those (with back-off), and would hide this message behind "connection error".
+ * Shaped so the openai and anthropic SDKs both show the message.
+ */
+function missResponse(message: string): Response {
+  const body = { type: "error", error: { type: "tally_cache_miss", message }, message };
+  return new Response(JSON.stringify(body), { status: 404, headers: { "content-type": "application/json", "x-tally-cache": "miss" } });
+}

@@ -1,0 +1,95 @@
+import type * as Vm from "node:vm";
+import type { CacheCall, CacheOutcome, ModelCache } from "../cache/hooks.js";
+import { CACHE_ENV, cacheSettingsFromEnv } from "../cache/settings.js";
+import type { CacheCounts } from "../protocol/tracked-test.js";
+import type { WorkerPlugin, WorkerPluginContext } from "./plugins.js";
+
+// The model-call cache, as a worker plugin: it attaches this runtime to the worker's one interceptor
+// (cache/intercept.ts), counts each test's calls, marks its run, and fails a test that missed in
+// replay mode. The interceptor is loaded outside the runner's module registry: Jest gives each test
+// file a registry of its own (and one that cannot load the interceptor's ES modules), while the
+// `node:http` it patches is the process's one.
+
+type InterceptModule = { installModelCache(settings: ReturnType<typeof cacheSettingsFromEnv>): ModelCache };
+
+interface TestCalls {
+  counts: CacheCounts;
+  fatal?: string;
+}
+
+/** The plugin when the environment turns the cache on, else undefined. */
+export function modelCachePlugin(env: NodeJS.ProcessEnv): WorkerPlugin | undefined {
+  const mode = env[CACHE_ENV.mode];
+  if (!mode || mode === "off") return undefined;
+  let cache: ModelCache | undefined;
+  const calls = new Map<string, TestCalls>();
+
+  return {
+    name: "model-cache",
+    setup(ctx: WorkerPluginContext) {
+      const settings = cacheSettingsFromEnv(env, process.cwd());
+      if (settings.mode === "off") return;
+      const path = env[CACHE_ENV.module];
+      if (!path) throw new Error(`${CACHE_ENV.mode}=${mode} needs the Tally plugin (Vitest) or preset (Jest) to start the run`);
+      cache = loadOutsideRegistry<InterceptModule>(path).installModelCache(settings);
+      // Jest: this file's realm has a `fetch` of its own, copied before the interceptor patched the process's.
+      const outerFetch = outerGlobal().fetch;
+      if (globalThis.fetch !== outerFetch) globalThis.fetch = outerFetch;
+      cache.attach({
+        runKey: ctx.runtime.runKey,
+        currentTest() {
+          const t = ctx.currentTest();
+          return t && { id: t.runId, name: t.fullName };
+        },
+        markSpan(outcome: CacheOutcome) {
+          ctx.runtime.annotateCurrentSpan({ tally_cache: outcome });
+        },
+        onCall(testId: string | undefined, call: CacheCall) {
+          if (call.problem && !call.fatal) ctx.runtime.noteProblem(`model cache: ${call.problem}`);
+          if (!testId) {
+            if (call.fatal) ctx.runtime.noteProblem(`model cache: ${call.problem} (outside any test)`);
+            return;
+          }
+          let t = calls.get(testId);
+          if (!t) calls.set(testId, (t = { counts: { hit: 0, miss: 0, recorded: 0 } }));
+          t.counts[call.outcome]++;
+          if (call.fatal) t.fatal ??= call.problem;
+        },
+      });
+    },
+    async beforeTestEnd(test) {
+      if (!cache) return undefined;
+      // A recording still being read (a stream the test did not finish) belongs to this test.
+      await cache.settled(test.runId);
+      const t = calls.get(test.runId);
+      calls.delete(test.runId);
+      if (!t) return undefined;
+      return {
+        metadata: { tally_cache: testOutcome(t.counts) },
+        cache: t.counts,
+        ...(t.fatal ? { error: new Error(`tally cache: ${t.fatal}`) } : {}),
+      };
+    },
+    async flush() {
+      await cache?.settled();
+      return [];
+    },
+  };
+}
+
+/** A test's mark: "miss" if any call missed, else "recorded" if any was recorded, else "hit". */
+export function testOutcome(c: CacheCounts): CacheOutcome {
+  return c.miss > 0 ? "miss" : c.recorded > 0 ? "recorded" : "hit";
+}
+
+/** The process's own global object (in Jest, not the test file's sandbox). */
+function outerGlobal(): typeof globalThis {
+  const vm = process.getBuiltinModule("node:vm") as typeof Vm;
+  return vm.runInThisContext("globalThis") as typeof globalThis;
+}
+
+/** Node's own `require` (which loads ES modules too, Node ≥ 22.12), not the runner's. */
+function loadOutsideRegistry<T>(path: string): T {
+  const { createRequire } = outerGlobal().process.getBuiltinModule("node:module") as typeof import("node:module");
+  return createRequire(path)(path) as T;
+}
