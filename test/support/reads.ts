@@ -12,6 +12,8 @@ export interface Run {
   inputs?: Record<string, unknown> | null;
   outputs: Record<string, unknown> | null;
   error: string | null;
+  run_type?: string;
+  extra?: { metadata?: Record<string, unknown> } | null;
   attachments?: Record<string, { presigned_url: string; mime_type: string }>;
 }
 

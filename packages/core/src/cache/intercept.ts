@@ -33,7 +33,8 @@ export function installModelCache(settings: CacheSettings): ModelCache {
   return (g[KEY] ??= createModelCache(settings));
 }
 
-function createModelCache(settings: CacheSettings): ModelCache {
+/** A cache of its own (tests); `installModelCache` is what workers use. Patches globals until disposed. */
+export function createModelCache(settings: CacheSettings): ModelCache & { dispose(): void } {
   const store = new CacheStore(settings.dir);
   let hooks: CacheHooks | undefined;
   const recordings = new Map<string, Recording>();
@@ -164,6 +165,9 @@ function createModelCache(settings: CacheSettings): ModelCache {
     async settled(testId) {
       const mine = [...inFlight].filter(([, id]) => testId === undefined || id === testId).map(([p]) => p);
       await Promise.all(mine);
+    },
+    dispose() {
+      interceptor.dispose();
     },
   };
 }

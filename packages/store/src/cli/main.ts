@@ -1,10 +1,11 @@
-// The `tally` command: `tally server`, `tally ui`, `tally flush`. The runner packages' `tally` bins
-// run this.
+// The `tally` command: `tally server`, `tally ui`, `tally flush`, `tally report`, `tally cache`. The
+// runner packages' `tally` bins run this.
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_PORTS, flushSpools, reportMerge } from "@tally/core";
 import { openLocalBackend } from "../backend.js";
 import { startServer } from "../server/app.js";
+import { cache } from "./cache.js";
 import { type RunningUi, StoreNotFoundError, startUi } from "../viewer/index.js";
 
 const HELP = `tally — LangSmith evals as tests, trustworthy in parallel
@@ -20,15 +21,23 @@ Usage:
   tally report merge [--out FILE] [--gates JSON] REPORT.json...
       Merge the JSON reports of one run's CI shards, write the job summary (on GitHub Actions)
       and judge the gates (or TALLY_GATES): exit code 1 when one fails.
+  tally cache stats [--cache-dir DIR] [--json]
+      What the model-call cache holds: entries and size per host, the runs that used it.
+  tally cache prune --since RUN|last [--dry-run] [--cache-dir DIR]
+      Drop the cache entries no run has used since run RUN started (entries recorded since stay).
+  tally cache clear [--cache-dir DIR]
+      Remove every cache entry and the cache's usage log.
 
 Options:
-  --dir DIR   Tally's data folder (default: ./.tally, or TALLY_DIR)
-  -h, --help  This help
+  --dir DIR        Tally's data folder (default: ./.tally, or TALLY_DIR)
+  --cache-dir DIR  The model-call cache (default: ./.tally-cache, or TALLY_CACHE_DIR)
+  -h, --help       This help
 `;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "report") return report(rest);
+  if (command === "cache") return cache(rest);
   const { values } = parseArgs({
     args: rest,
     options: {
