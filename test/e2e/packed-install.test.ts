@@ -7,7 +7,8 @@ import { startBackend, type Backend } from "../support/backend.js";
 import { expectDelivered, openLocalStore } from "../support/checks.js";
 import { createPackedProject, run, userEnv, type PackedProject } from "../support/packed-project.js";
 import { REPO, type ProcessResult } from "../support/run-vitest.js";
-import { generateSuite, type GeneratedSuite } from "../support/suite.js";
+import { generateSuite, type GeneratedSuite, writeTallyTestFile } from "../support/suite.js";
+import { startOpenAiStandin } from "../support/model-standins.ts";
 
 // The packages as a user gets them: packed with `pnpm pack` (prepack builds them), installed with
 // plain npm into fresh projects outside the repository together with the registry's langsmith and
@@ -81,6 +82,40 @@ async function expectRemoteRun(r: ProcessResult, suite: GeneratedSuite): Promise
   expect(out, "the key never shows up in output").not.toContain("fake-key");
 }
 
+/**
+ * The model-call cache from an npm install (its interceptor is loaded outside the runner's module
+ * registry, from node_modules): a run records two calls to a stand-in provider, and a run in replay
+ * mode answers them with the provider stopped.
+ */
+async function expectCacheRoundTrip(project: PackedProject, runner: "vitest" | "jest", command: string[]): Promise<void> {
+  const standin = await startOpenAiStandin();
+  try {
+    const suite = generateSuite(join(project.dir, "cache"), { flavour: "tally", runner, files: 0, tests: 0, dataset: `packed-cache-${runner}` });
+    const call = (q: string) =>
+      `(await (await fetch(process.env.OPENAI_BASE_URL + "/chat/completions", { method: "POST", headers: { authorization: "Bearer sk-x", "content-type": "application/json" }, body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "${q}" }] }) })).json()).choices[0].message.content`;
+    writeTallyTestFile(
+      suite,
+      runner,
+      "calls",
+      `ls.describe("packed-cache", () => {
+  ls.test("one", { inputs: { q: 1 } }, async () => ({ answer: ${call("one")} }));
+  ls.test("two", { inputs: { q: 2 } }, async () => ({ answer: ${call("two")} }));
+});`,
+    );
+    const env = (mode: string) => userEnv({ OPENAI_BASE_URL: standin.url, TALLY_CACHE: mode });
+    const recorded = await run("npx", command, suite.dir, env("auto"));
+    expect(recorded.code, recorded.stdout + recorded.stderr).toBe(0);
+    expect(recorded.stdout + recorded.stderr).toContain("model calls: 0 from the cache, 2 recorded, 0 missed");
+    expect(standin.requests).toHaveLength(2);
+    await standin.close();
+    const replayed = await run("npx", command, suite.dir, env("replay"));
+    expect(replayed.code, replayed.stdout + replayed.stderr).toBe(0);
+    expect(replayed.stdout + replayed.stderr).toContain("model calls: 2 from the cache, 0 recorded, 0 missed");
+  } finally {
+    await standin.close();
+  }
+}
+
 test("the tarballs carry real versions of their workspace dependencies", () => {
   const version = (name: string) => (JSON.parse(readFromTarball(packed[name]!.tarball, "package.json")) as { version: string }).version;
   const deps = (name: string) =>
@@ -116,6 +151,10 @@ describe("vitest 5.1 project installed from the tarballs", () => {
     expect(help.code, help.stdout + help.stderr).toBe(0);
     expect(help.stdout).toContain("tally flush");
   });
+
+  test("the model-call cache records and replays", async () => {
+    await expectCacheRoundTrip(await vitestProject, "vitest", ["--no", "--", "vitest", "run"]);
+  });
 });
 
 describe("jest 30.5 project installed from the tarballs", () => {
@@ -132,6 +171,10 @@ describe("jest 30.5 project installed from the tarballs", () => {
     });
     const env = userEnv({ LANGSMITH_API_KEY: "fake-key", LANGSMITH_ENDPOINT: backend.url });
     await expectRemoteRun(await run("npx", ["--no", "--", "jest", "--ci", "--maxWorkers=2"], suite.dir, env), suite);
+  });
+
+  test("the model-call cache records and replays", async () => {
+    await expectCacheRoundTrip(await jestProject, "jest", ["--no", "--", "jest", "--ci", "--maxWorkers=2"]);
   });
 
   test("the preset brings the tally command", async () => {

@@ -120,7 +120,7 @@ function printRuns(runs: CacheStats["runs"], out: Out): void {
 function prune(store: CacheStore, since: string | undefined, dryRun: boolean, out: Out, err: Out): number {
   if (since === undefined || since === "") {
     const runs = cacheStats(store).runs;
-    err('tally cache prune: pass --since RUN (a run key from the usage log) or --since last (the newest run):');
+    err("tally cache prune: pass --since RUN (a run key from the usage log) or --since last (the newest run):");
     err("  entries no run has used since that run started are dropped; those recorded since then are kept.");
     if (runs.length === 0) err(`  No run has used the cache in ${store.dir} yet: there is nothing to prune against.`);
     else {

@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     allowPositionals: false,
   });
   const dir = resolve(values.dir ?? process.env.TALLY_DIR ?? ".tally");
-  if (!command || values.help || command === "help") {
+  if (!command || values.help || command === "help" || command === "--help" || command === "-h") {
     process.stdout.write(HELP);
     return command ? 0 : 1;
   }
