@@ -60,7 +60,12 @@ export function pruneCache(store: CacheStore, since: string, dryRun = false): Pr
 }
 
 function runsOf(usage: Map<string, Map<string, number>>): CacheStats["runs"] {
-  const runs = [...usage].map(([runKey, used]) => ({ runKey, first: Math.min(...used.values()), used: used.size }));
+  const runs = [...usage].map(([runKey, used]) => {
+    // A loop, not Math.min(...): a run of many entries would overflow the call's arguments.
+    let first = Number.POSITIVE_INFINITY;
+    for (const at of used.values()) if (at < first) first = at;
+    return { runKey, first, used: used.size };
+  });
   runs.sort((a, b) => a.first - b.first);
   return runs
     .filter((r) => Number.isFinite(r.first))

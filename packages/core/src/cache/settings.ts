@@ -1,3 +1,5 @@
+import { resolve } from "node:path";
+
 // What the model-call cache does in a run: one definition for the main process (options, env) and
 // the workers (env only: they inherit the main process's environment).
 
@@ -92,7 +94,7 @@ export function cacheSettingsFromEnv(env: Env, cwd: string): CacheSettings {
   const max = Number(env[CACHE_ENV.maxEntryBytes]);
   return {
     mode,
-    dir: absolute(env[CACHE_ENV.dir] || ".tally-cache", cwd),
+    dir: resolve(cwd, env[CACHE_ENV.dir] || ".tally-cache"),
     hosts: hosts.filter((h) => !isTallyHost(h, env)),
     maxEntryBytes: Number.isFinite(max) && max > 0 ? max : DEFAULT_MAX_ENTRY_BYTES,
   };
@@ -101,10 +103,6 @@ export function cacheSettingsFromEnv(env: Env, cwd: string): CacheSettings {
 function isTallyHost(host: string, env: Env): boolean {
   const own = [env.TALLY_COLLECTOR_URL, env.LANGSMITH_ENDPOINT, env.LANGCHAIN_ENDPOINT, "https://api.smith.langchain.com"];
   return own.some((u) => u && hostOfUrl(u) === host);
-}
-
-function absolute(dir: string, cwd: string): string {
-  return dir.startsWith("/") || /^[A-Za-z]:[\\/]/.test(dir) ? dir : `${cwd.replace(/[\\/]$/, "")}/${dir}`;
 }
 
 /** Whether a request to `host` (with port when not the scheme's default) is one the cache answers. */

@@ -85,7 +85,8 @@ export class CacheStore {
     if (!existsSync(this.dir)) return [];
     const out = [];
     for (const host of readdirSync(this.dir, { withFileTypes: true })) {
-      if (!host.isDirectory() || host.name === USAGE) continue;
+      // Host folders never start with a dot: `.usage`, `.git` and the like are not entries.
+      if (!host.isDirectory() || host.name.startsWith(".")) continue;
       for (const name of readdirSync(join(this.dir, host.name))) {
         if (!name.endsWith(".json")) continue;
         const file = join(this.dir, host.name, name);
@@ -118,10 +119,14 @@ export class CacheStore {
     unlinkSync(file);
   }
 
+  /** Removes every entry (the host folders) and the usage log; other files in the folder stay. */
   clear(): number {
     const n = this.entries().length;
     if (existsSync(this.dir)) {
-      for (const name of readdirSync(this.dir)) if (name !== ".gitignore") rmSync(join(this.dir, name), { recursive: true, force: true });
+      for (const d of readdirSync(this.dir, { withFileTypes: true })) {
+        if (d.isDirectory() && (d.name === USAGE || !d.name.startsWith(".")))
+          rmSync(join(this.dir, d.name), { recursive: true, force: true });
+      }
     }
     return n;
   }

@@ -125,7 +125,9 @@ function prune(store: CacheStore, since: string | undefined, dryRun: boolean, ou
     if (runs.length === 0) err(`  No run has used the cache in ${store.dir} yet: there is nothing to prune against.`);
     else {
       err(`  Latest runs (oldest first):`);
-      for (const r of runs.slice(-SHOWN_KEYS)) err(`    ${r.runKey}  started ${when(r.startedAt)}`);
+      const latest = runs.slice(-SHOWN_KEYS);
+      const width = Math.max(...latest.map((r) => r.runKey.length));
+      for (const r of latest) err(`    ${r.runKey.padEnd(width)}  started ${when(r.startedAt)}`);
     }
     return 2;
   }
@@ -138,7 +140,8 @@ function prune(store: CacheStore, since: string | undefined, dryRun: boolean, ou
       ? `${head}: would drop ${plural(n, "entry", "entries")}, keep ${result.kept} (dry run: nothing deleted)`
       : `${head}: dropped ${plural(n, "entry", "entries")}, kept ${result.kept}`,
   );
-  for (const d of result.dropped.slice(0, SHOWN_FILES)) out(`  ${relative(store.dir, d.file)}`);
+  const names = result.dropped.map((d) => relative(store.dir, d.file)).sort();
+  for (const name of names.slice(0, SHOWN_FILES)) out(`  ${name}`);
   if (n > SHOWN_FILES) out(`  … and ${n - SHOWN_FILES} more`);
   return 0;
 }
