@@ -11,6 +11,9 @@
 //   vdown         Vitest, the backend down for the whole run (connection refused): Tally's wall time
 //                 against Tally with the backend up, its peak RSS, Vitest's "close timed out"
 //                 warning, then `tally flush` into a fresh stand-in and what arrived.
+//   vcache        Vitest, 4 files × 10 `ls.test` whose app calls a model (an OpenAI-style stand-in
+//                 answering after 200 ms): baseline, Tally recording every call (TALLY_CACHE=record),
+//                 and Tally replaying them from the cache (TALLY_CACHE=replay), with the calls each made.
 //   j0, j300, joff  the first three on Jest 30 (`@tally/jest-preset`, `langsmith/jest`).
 //
 //   node test/bench/run.ts              full bench (≈ 12 min on 2 cores); writes docs/bench.md
@@ -23,7 +26,7 @@
 // mixing runs) and a freshly generated suite. The bench reports; it never exits non-zero because a
 // target was missed, and a sample that crashes or times out is reported as such.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -32,6 +35,7 @@ import { codeVersion, mdTable, nprocOf, textTable } from "../support/doc-tables.
 import { withReads } from "../support/reads.ts";
 import { cleanEnv, jestArgv, MATRIX, REPO, vitestArgv } from "../support/run-vitest.ts";
 import { generateSuite, type SuiteFlavour } from "../support/suite.ts";
+import { startOpenAiStandin } from "../support/model-standins.ts";
 
 // ---- what is measured ------------------------------------------------------------------------
 
@@ -41,7 +45,7 @@ type Runner = "vitest" | "jest";
  * What one sample runs. "sdk" is the baseline's suite with LANGSMITH_TRACING on; "tally-off" and
  * "tally-down" are Tally's suite with tracking off, and with the backend unreachable.
  */
-type Flavour = "baseline" | "tally" | "sdk" | "official" | "tally-off" | "tally-down";
+type Flavour = "baseline" | "tally" | "sdk" | "official" | "tally-off" | "tally-down" | "tally-record" | "tally-replay";
 
 const SUITE_OF: Record<Flavour, SuiteFlavour> = {
   baseline: "baseline",
@@ -49,6 +53,8 @@ const SUITE_OF: Record<Flavour, SuiteFlavour> = {
   tally: "tally",
   "tally-off": "tally",
   "tally-down": "tally",
+  "tally-record": "tally",
+  "tally-replay": "tally",
   official: "official",
 };
 
@@ -60,6 +66,8 @@ const LABELS: Record<Runner, Record<Flavour, string>> = {
     official: "official langsmith/vitest",
     "tally-off": "Tally, LANGSMITH_TEST_TRACKING=false",
     "tally-down": "Tally, backend down",
+    "tally-record": "Tally, model cache recording",
+    "tally-replay": "Tally, model cache replaying",
   },
   jest: {
     baseline: "baseline (plain Jest, tracing off)",
@@ -68,6 +76,8 @@ const LABELS: Record<Runner, Record<Flavour, string>> = {
     official: "official langsmith/jest",
     "tally-off": "Tally (Jest preset), LANGSMITH_TEST_TRACKING=false",
     "tally-down": "Tally (Jest preset), backend down",
+    "tally-record": "Tally (Jest preset), model cache recording",
+    "tally-replay": "Tally (Jest preset), model cache replaying",
   },
 };
 
@@ -87,6 +97,8 @@ interface Row {
   reps: Partial<Record<Flavour, number>>;
   /** Past it, a sample's process group is killed and the sample reported as timed out. */
   timeoutMs: number;
+  /** The app calls a model stand-in answering after this many ms (on one port for the whole row). */
+  modelLatencyMs?: number;
 }
 
 const API_KEY = "fake-key";
@@ -166,6 +178,17 @@ function defineRows(): Row[] {
         reps: {},
         timeoutMs: 300_000,
       },
+      {
+        ...small,
+        id: "vcache",
+        runner,
+        title: "Vitest 4×10, model calls at 200 ms",
+        files: 4,
+        latency: 0,
+        modelLatencyMs: 200,
+        flavours: ["baseline", "tally-record", "tally-replay"],
+        reps: {},
+      },
       // 120 s: while the backend is down Tally's main process may grow its heap until it crashes.
       {
         ...small,
@@ -242,6 +265,8 @@ interface Sample {
   closeTimedOut: boolean;
   /** Backend-down samples: `tally flush` into a fresh stand-in afterwards. */
   flush?: FlushResult;
+  /** Rows with model calls: the calls that reached the model stand-in. */
+  modelCalls?: number;
 }
 
 const NOTHING: Delivered = { experiments: 0, runs: 0, spans: 0, feedback: 0 };
@@ -260,6 +285,8 @@ function envOf(flavour: Flavour, endpoint: string): Record<string, string> {
   if (flavour === "baseline") return {};
   // Tracking off, tracing not asked for: what is left is the cost of having the plugin installed.
   if (flavour === "tally-off") return { ...backend, LANGSMITH_TEST_TRACKING: "false" };
+  if (flavour === "tally-record") return { ...backend, LANGSMITH_TRACING: "true", TALLY_CACHE: "record" };
+  if (flavour === "tally-replay") return { ...backend, LANGSMITH_TRACING: "true", TALLY_CACHE: "replay" };
   return { ...backend, LANGSMITH_TRACING: "true" };
 }
 
@@ -269,6 +296,8 @@ async function runSample(row: Row, flavour: Flavour, round: number, tag: string)
   // fresh stand-in afterwards for `tally flush`: a spool goes back to the endpoint it was meant for.
   const deadPort = down ? await freePort() : undefined;
   const server = down ? undefined : await startServer({ latencyMs: row.latency });
+  const model =
+    row.modelLatencyMs === undefined ? undefined : await startOpenAiStandin({ latencyMs: row.modelLatencyMs, port: await modelPort(row) });
   try {
     const pkg = row.runner === "jest" ? "jest30" : "vitest4";
     const suite = generateSuite(join(MATRIX, pkg, ".suites", `bench-${row.id}-${flavour}`), {
@@ -276,11 +305,17 @@ async function runSample(row: Row, flavour: Flavour, round: number, tag: string)
       runner: row.runner,
       files: row.files,
       tests: row.tests,
+      modelCalls: !!model,
     });
     const endpoint = server?.url ?? `http://127.0.0.1:${deadPort}`;
     // The suite is generated afresh for every sample, so its .tally (and spool) is this sample's own.
     const tallyDir = join(suite.dir, ".tally");
-    const env = { ...envOf(flavour, endpoint), ...(down ? { TALLY_DIR: tallyDir } : {}) };
+    const env = {
+      ...envOf(flavour, endpoint),
+      ...(down ? { TALLY_DIR: tallyDir } : {}),
+      // The row's cache outlives each sample's suite: recording samples fill it, replaying ones read it.
+      ...(model ? { OPENAI_BASE_URL: model.url, TALLY_CACHE_DIR: join(MATRIX, pkg, ".suites", `bench-${row.id}-cache`) } : {}),
+    };
     // --forceExit for every Jest flavour: a langsmith client that traced leaves a batching timer
     // behind, and Jest would wait for it ("did not exit one second after the test run").
     const argv = row.runner === "jest" ? jestArgv(pkg, [...row.args, "--forceExit"]) : vitestArgv(pkg, row.args);
@@ -298,13 +333,22 @@ async function runSample(row: Row, flavour: Flavour, round: number, tag: string)
       bytes,
       requests,
       closeTimedOut: /close timed out/.test(proc.output),
+      ...(model ? { modelCalls: model.requests.length } : {}),
     };
     if (down) sample.flush = await flushInto(deadPort!, tallyDir, suite.dataset);
     printSample(row, flavour, tag, sample);
     return sample;
   } finally {
     await server?.close();
+    await model?.close();
   }
+}
+
+const modelPorts = new Map<string, number>();
+/** One port per row: a cache entry's key holds the model's URL, so replays must ask the same one. */
+async function modelPort(row: Row): Promise<number> {
+  if (!modelPorts.has(row.id)) modelPorts.set(row.id, await freePort());
+  return modelPorts.get(row.id)!;
 }
 
 function printSample(row: Row, flavour: Flavour, tag: string, s: Sample): void {
@@ -318,9 +362,10 @@ function printSample(row: Row, flavour: Flavour, tag: string, s: Sample): void {
           `${s.flush!.delivered.runs}/${exp.runs} runs · ${s.flush!.delivered.spans} spans · ${s.flush!.delivered.feedback} fb`
         : `${d.runs}/${exp.runs} ${flavour === "sdk" ? "traces" : "runs"} · ${d.experiments} exp · ${d.spans} spans · ${d.feedback} fb` +
           ` · ${s.requests} requests · upstream bytes: ${bytesLine(s.bytes)}`;
+  const calls = s.modelCalls === undefined ? "" : ` · ${s.modelCalls} model calls`;
   console.log(
     `  ${tag.padEnd(8)} ${LABELS[row.runner][flavour].padEnd(36)} ${sec(s.proc.ms).padStart(8)} ${mb(s.proc.rssMb).padStart(8)}  ` +
-      `${what}   [${row.runner}: ${s.summary}]${s.proc.ok ? "" : `  EXIT ${s.proc.exit}`}`,
+      `${what}${calls}   [${row.runner}: ${s.summary}]${s.proc.ok ? "" : `  EXIT ${s.proc.exit}`}`,
   );
   if (!s.proc.ok) console.log(indent(tail(s.proc.output, 15)));
   if (s.flush && s.flush.exit !== "0") console.log(indent(tail(s.flush.output, 10)));
@@ -550,6 +595,9 @@ async function warmUp(runner: Runner, rows: Row[]): Promise<void> {
 
 /** Rounds of the row's flavours, in an order that rotates each round so noise hits every flavour alike. */
 async function benchRow(row: Row): Promise<void> {
+  // Recording samples fill the row's cache afresh (the model's port, so every key, is this bench's).
+  if (row.modelLatencyMs !== undefined)
+    rmSync(join(MATRIX, "vitest4", ".suites", `bench-${row.id}-cache`), { recursive: true, force: true });
   const rounds = Math.max(...row.flavours.map((f) => repsOf(row, f)));
   for (let round = 0; round < rounds; round++) {
     console.log(`\n${row.id}: ${row.title} · round ${round + 1}/${rounds}`);
@@ -712,6 +760,23 @@ function judge(): string[] {
           `${down.title}: \`tally flush\` delivered ${exp.runs}/${exp.runs} runs (and every span and feedback): ` +
             flushed.map((d) => `${d.runs}/${exp.runs} runs, ${d.spans} spans, ${d.feedback} fb`).join("; "),
         );
+      }
+      const cached = ran("vcache");
+      if (cached) {
+        const replays = samplesOf(cached, "tally-replay");
+        const calls = replays.map((s) => s.modelCalls ?? -1);
+        check(
+          replays.length > 0 && calls.every((n) => n === 0) && replays.every((s) => s.proc.ok),
+          `${cached.title}: replaying made no model call and passed, in every sample: ${calls.join(", ")} calls`,
+        );
+        const replay = ratioOf(cached, "tally-replay");
+        const record = ratioOf(cached, "tally-record");
+        if (replay !== undefined && record !== undefined) {
+          check(
+            replay < record,
+            `${cached.title}: replaying is faster than recording: ${replay.toFixed(2)}× vs ${record.toFixed(2)}× the baseline`,
+          );
+        }
       }
     }
   }

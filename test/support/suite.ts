@@ -32,6 +32,11 @@ export interface SuiteSpec {
   flakyTests?: number;
   /** Simulated work per traced step, ms. */
   stepMs?: number;
+  /**
+   * The app's `generate` step calls a model: an OpenAI-style chat completion at OPENAI_BASE_URL (a
+   * stand-in), with the test's question, through fetch, as a user's app would.
+   */
+  modelCalls?: boolean;
 }
 
 export interface GeneratedSuite {
@@ -69,7 +74,7 @@ export function generateSuite(dir: string, spec: SuiteSpec): GeneratedSuite {
   const source = (body: string, retry = false) => fileSource(runner, spec.flavour, dataset, body, retry);
   if (runner === "jest") writeJestProject(dir, spec);
   else writeVitestProject(dir, spec);
-  writeFileSync(join(dir, runner === "jest" ? "app.ts" : "app.mjs"), APP(stepMs));
+  writeFileSync(join(dir, runner === "jest" ? "app.ts" : "app.mjs"), APP(stepMs, spec.modelCalls ?? false));
   if (spec.flavour === "baseline") writeFileSync(join(dir, runner === "jest" ? "baseline-ls.ts" : "baseline-ls.mjs"), BASELINE_LS[runner]);
 
   for (let f = 0; f < files; f++) {
@@ -184,12 +189,24 @@ function testSource(q: string, name: string, method: string): string {
   });`;
 }
 
-const APP = (stepMs: number) => `import { traceable } from "langsmith/traceable";
+const APP = (stepMs: number, modelCalls: boolean) => `import { traceable } from "langsmith/traceable";
 
 const pause = () => new Promise((r) => setTimeout(r, ${stepMs}));
 const retrieve = traceable(async (q) => { await pause(); return ["doc about " + q]; }, { name: "retrieve", run_type: "retriever" });
 const format = traceable(async (text) => text.trim(), { name: "format" });
-const generate = traceable(async (q, docs) => { await pause(); return format("answer to " + q + " "); }, { name: "generate", run_type: "llm" });
+${
+  modelCalls
+    ? `const model = async (q) => {
+  const res = await fetch(process.env.OPENAI_BASE_URL + "/chat/completions", {
+    method: "POST",
+    headers: { authorization: "Bearer sk-bench", "content-type": "application/json" },
+    body: JSON.stringify({ model: "bench", messages: [{ role: "user", content: q }] }),
+  });
+  return (await res.json()).choices[0].message.content;
+};
+const generate = traceable(async (q, docs) => format((await model(q)) + " "), { name: "generate", run_type: "llm" });`
+    : `const generate = traceable(async (q, docs) => { await pause(); return format("answer to " + q + " "); }, { name: "generate", run_type: "llm" });`
+}
 export const app = traceable(async (q) => generate(q, await retrieve(q)), { name: "app" });
 `;
 
