@@ -117,6 +117,18 @@ describe.each(["vitest", "jest"] as const)("LANGSMITH_TEST_TRACKING=false on %s"
     expect(loads(p), "langsmith or node:sqlite loaded").toEqual([]);
   });
 
+  test("the model-call cache asked for says once that it does not run, and the rest stays off", async () => {
+    const p = probedSuite(`tracking-off-cache-${runner}`, runner);
+    const r = await run(runner, p, { LANGSMITH_TEST_TRACKING: "false", TALLY_CACHE: "replay" });
+    const out = r.stdout + r.stderr;
+    expect(r.code, out).toBe(1);
+    const lines = out.split("\n").filter((l) => /tally:/i.test(l));
+    expect(lines).toEqual([
+      "tally: TALLY_CACHE=replay has no effect with LANGSMITH_TEST_TRACKING=false (the cache runs in Tally's worker runtime, which tracking off does not start): model calls go to the provider",
+    ]);
+    expect(loads(p), "langsmith or node:sqlite loaded").toEqual([]);
+  });
+
   test("the probes see what a tracked run loads (local store: node:sqlite; workers: langsmith)", async () => {
     const p = probedSuite(`tracking-on-probed-${runner}`, runner);
     const r = await run(runner, p, {});

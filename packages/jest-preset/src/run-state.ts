@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: Jest hands the preset its config, globals and results untyped (the preset does not depend on Jest's type packages)
 import type { FinishedRun, RunBinding, TallyOptions, TallyRun } from "@tally/core" with { "resolution-mode": "import" };
-import { trackingEnabled } from "@tally/core/worker";
+import { cacheIgnoredWithoutTracking, trackingEnabled } from "@tally/core/worker";
 import { enableCompileCache } from "node:module";
 import { resolve } from "node:path";
 
@@ -31,7 +31,13 @@ export const core = () => import("@tally/core");
 export function ensureRun(rootDir: string, options: TallyOptions): Promise<TallyRun | undefined> {
   const s = state();
   // Tracking off: no run, and nothing of core's run machinery (or the local store) is even loaded.
-  if (!trackingEnabled()) return (s.starting ??= Promise.resolve(undefined));
+  if (!trackingEnabled()) {
+    if (!s.starting) {
+      const ignored = cacheIgnoredWithoutTracking(options.cache);
+      if (ignored) log(ignored);
+    }
+    return (s.starting ??= Promise.resolve(undefined));
+  }
   s.starting ??= (async () => {
     // @tally/core compiles from Node's on-disk cache after the first run (see compileCacheEnv).
     enableCompileCache?.();

@@ -1,5 +1,5 @@
 import type { TallyOptions } from "@tally/core";
-import { trackingEnabled } from "@tally/core/worker";
+import { cacheIgnoredWithoutTracking, trackingEnabled } from "@tally/core/worker";
 import type { TestProject, Vitest } from "vitest/node";
 import { createRequire, enableCompileCache } from "node:module";
 import { dirname, join } from "node:path";
@@ -42,6 +42,11 @@ export function tally(options: TallyOptions = {}): TallyPlugin {
       const shim = writeSetupShim(project.config.root, tracked);
       const setupFiles: string[] = project.config.setupFiles;
       if (!setupFiles.includes(shim)) setupFiles.unshift(shim);
+      const ignored = tracked ? undefined : cacheIgnoredWithoutTracking(options.cache, process.env);
+      if (ignored && !Reflect.has(vitest, REGISTERED)) {
+        Reflect.set(vitest, REGISTERED, true);
+        console.warn(ignored);
+      }
       // Once per Vitest instance: with `projects`, this hook runs per project, and the config file
       // may even be evaluated again per project, so a module-level flag would not do.
       if (tracked && !Reflect.has(vitest, REGISTERED)) {
