@@ -61,6 +61,7 @@ function report(): TallyReportV1 {
             exampleId: "0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0103",
             runId: "019b7ca9-8c88-7ebb-82a9-9985cbfc8803",
             scores: { quality: 0.9 },
+            cache: { hit: 2, miss: 0, recorded: 1 },
           },
           { name: "answers > later", file: "evals/answers.eval.ts", status: "skipped", exampleId: null, runId: null, scores: {} },
         ],
@@ -122,6 +123,8 @@ describe("the JSON report, version 1", () => {
     ["a gate whose verdict is text", ["gates", 0, "ok"], "false", "/gates/0/ok"],
     ["a misspelt field", ["experiments", 0, "passrate"], 1, "/experiments/0"],
     ["experiments as an object", ["experiments"], {}, "/experiments"],
+    ["cache counts without misses", ["experiments", 0, "tests", 2, "cache", "miss"], DELETE, "/experiments/0/tests/2/cache"],
+    ["a negative cache count", ["experiments", 0, "tests", 2, "cache", "hit"], -1, "/experiments/0/tests/2/cache/hit"],
   ] as Array<[string, Path, unknown, string]>)("%s fails validation, pointing at it", (_what, at, value, path) => {
     expect(validate(broken(at, value))).toBe(false);
     expect(validate.errors!.map((e) => e.instancePath)).toContain(path);

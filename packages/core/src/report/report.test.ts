@@ -102,6 +102,31 @@ describe("render", () => {
     expect(renderReport(s).join("\n")).not.toContain("Δ vs baseline");
   });
 
+  test("with the model-call cache, a Cache column per test and a line of the experiment's calls", () => {
+    const ledger = ledgerWith([{ id: "r1" }, { id: "r2" }, { id: "r3" }]);
+    const s = reconcile(
+      [
+        { ...t("one", "r1"), cache: { hit: 2, miss: 0, recorded: 0 } },
+        { ...t("two", "r2", "failed"), cache: { hit: 1, miss: 1, recorded: 1 } },
+        t("three", "r3"),
+      ],
+      ledger,
+      [],
+      undefined,
+    );
+    const lines = renderReport(s);
+    const text = lines.join("\n");
+    expect(text).toMatch(/Test\s+Status\s+correctness\s+Cache/);
+    expect(text).toMatch(/one\s+✓ pass\s+1\s+2 hit/);
+    expect(text).toMatch(/two\s+✗ fail\s+0\.50\s+1 hit · 1 rec · 1 miss/);
+    const delivery = lines.findIndex((l) => l.startsWith("tally: 3/3 runs"));
+    expect(lines[delivery + 1]).toBe("tally:   model calls: 3 from the cache, 1 recorded, 1 missed");
+    // Without the cache, neither.
+    const plain = renderReport(reconcile([t("one", "r1")], ledgerWith([{ id: "r1" }]), [], undefined)).join("\n");
+    expect(plain).not.toContain("Cache");
+    expect(plain).not.toContain("model calls");
+  });
+
   test("missing runs are listed after the delivery line", () => {
     const s = reconcile([t("lost", "r9")], new Ledger(), [], undefined);
     const lines = renderReport(s, { tables: false });

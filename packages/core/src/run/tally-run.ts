@@ -237,9 +237,9 @@ function datasetExperiment(options: ResolvedOptions, runKey: string) {
   return experimentIdentity(options.dataset!, runKey, options.experimentPrefix);
 }
 
-/** The cache's settings as the workers read them; off, the workers hear nothing of it. */
+/** The cache's settings as the workers read them; off, only that (an inherited TALLY_CACHE would say otherwise). */
 function cacheEnv(cache: CacheSettings): Record<string, string> {
-  if (cache.mode === "off") return {};
+  if (cache.mode === "off") return { [CACHE_ENV.mode]: "off" };
   return {
     [CACHE_ENV.mode]: cache.mode,
     [CACHE_ENV.dir]: cache.dir,

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -226,6 +227,59 @@ describe("plugins on the worker runtime", () => {
     expect(ack.tests.map((t: { fullName: string; passed: boolean }) => [t.fullName, t.passed])).toEqual([
       ["qa > a", true],
       ["qa > b", false],
+    ]);
+  });
+
+  it("beforeTestEnd: inside the run, its metadata goes on the run, its counts in the ack, and its error fails a test that passed", async () => {
+    const events: string[] = [];
+    // A langsmith whose traceable keeps each test's run tree current, as the real one does.
+    const current = new AsyncLocalStorage<{ id?: string; extra?: { metadata?: Record<string, unknown> } }>();
+    const runs: Array<{ id?: string; extra?: { metadata?: Record<string, unknown> } }> = [];
+    const langsmith: LangsmithModules = {
+      ...fakeLangsmith(),
+      traceable:
+        (fn, config) =>
+        async (_root: unknown, ...args: unknown[]) => {
+          const run = { id: config?.id as string | undefined, extra: {} };
+          runs.push(run);
+          return current.run(run, () => fn(run, ...args));
+        },
+      getCurrentRunTree: () => current.getStore(),
+    };
+    const judge: WorkerPlugin = {
+      name: "judge",
+      beforeTestEnd: (t, r) => {
+        events.push(`before end ${t.fullName}: ${r.passed ? "passed" : "failed"}`);
+        if (t.name === "a") return { metadata: { tally_cache: "hit" }, cache: { hit: 1, miss: 0, recorded: 0 } };
+        if (t.name === "b") return { error: errorOf("no cache entry for POST /x"), cache: { hit: 0, miss: 1, recorded: 0 } };
+        return { error: errorOf("not shown: the test failed on its own") };
+      },
+    };
+    const counter: WorkerPlugin = { name: "counter", beforeTestEnd: () => ({ cache: { hit: 1, miss: 0, recorded: 2 } }) };
+    const rt = installWorker(langsmith, env(), { plugins: [judge, counter] });
+    const { binding, runAll } = fakeRunner(events);
+    const ls = createLsApi(binding);
+    ls.describe("qa", () => {
+      ls.test("a", { inputs: { q: 1 } }, () => ({ answer: 1 }));
+      ls.test("b", { inputs: { q: 2 } }, () => ({ answer: 2 }));
+      ls.test("c", { inputs: { q: 3 } }, () => {
+        throw errorOf("its own failure");
+      });
+    });
+    const results = await runAll();
+    expect(results).toEqual(["a: passed", "b: failed (no cache entry for POST /x)", "c: failed (its own failure)"]);
+    expect(events.filter((e) => e.startsWith("before end"))).toEqual([
+      "before end qa > a: passed",
+      "before end qa > b: passed",
+      "before end qa > c: failed",
+    ]);
+    expect(runs.map((r) => r.extra?.metadata)).toEqual([{ tally_cache: "hit" }, undefined, undefined]);
+    await rt.flushAndAck("qa.test.ts");
+    const ack = posts.find((p) => p.path === "/_tally/ack")?.body;
+    expect(ack.tests.map((t: { fullName: string; passed: boolean; cache?: unknown }) => [t.fullName, t.passed, t.cache])).toEqual([
+      ["qa > a", true, { hit: 2, miss: 0, recorded: 2 }],
+      ["qa > b", false, { hit: 1, miss: 1, recorded: 2 }],
+      ["qa > c", false, { hit: 1, miss: 0, recorded: 2 }],
     ]);
   });
 

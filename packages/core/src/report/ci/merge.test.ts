@@ -93,6 +93,19 @@ describe("mergeReports", () => {
     expect(e).toMatchObject({ name: EXP, id: "exp-1", url: "https://smith.example/exp-1", dataset: "ci-suite" });
   });
 
+  test("the model-call cache: counted again over the union of the shards' tests; absent where no shard had it", () => {
+    const shards = twoShards();
+    const first = shards[0]!.report.experiments[0]!;
+    first.tests[0]!.cache = { hit: 2, miss: 0, recorded: 0 };
+    first.tests[1]!.cache = { hit: 0, miss: 1, recorded: 1 };
+    first.cache = { hit: 2, miss: 1, recorded: 1 };
+    shards[1]!.report.experiments[0]!.tests[0]!.cache = { hit: 3, miss: 0, recorded: 0 };
+    const e = mergeReports(shards, {}).experiments[0]!;
+    expect(e.cache).toEqual({ hit: 5, miss: 1, recorded: 1 });
+    expect(e.tests.find((t) => t.name === "b1")?.cache).toEqual({ hit: 3, miss: 0, recorded: 0 });
+    expect(mergeReports(twoShards(), {}).experiments[0]).not.toHaveProperty("cache");
+  });
+
   test("a test two files report is refused: the same shard twice, or a merged report among its shards", () => {
     const both = tst("shared", A, "failed", { quality: 0 });
     const first = shard("1.json", [experiment([both, tst("x", A, "passed", { quality: 1 })])]);
