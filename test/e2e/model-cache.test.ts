@@ -189,9 +189,9 @@ describe.each(SETUPS)("$name: the model-call cache", (setup) => {
     expect(openai.requests.length + anthropic.requests.length).toBe(calledBefore);
     expect(out2).toContain(`tally:   model calls: ${CALLS} from the cache, 0 recorded, 0 missed`);
     expect(report().cache).toEqual({ hit: CALLS, miss: 0, recorded: 0 });
-    expect(report().tests.every((t: { cache?: unknown }) => JSON.stringify(t.cache) === JSON.stringify({ hit: 1, miss: 0, recorded: 0 }))).toBe(
-      true,
-    );
+    expect(
+      report().tests.every((t: { cache?: unknown }) => JSON.stringify(t.cache) === JSON.stringify({ hit: 1, miss: 0, recorded: 0 })),
+    ).toBe(true);
     const runs2 = await experimentRuns(experimentName(out2));
     expect(answers(runs2)).toEqual(answers(runs1));
     const roots2 = runs2.filter((r) => !r.parent_run_id);

@@ -90,7 +90,13 @@ async function expectRemoteRun(r: ProcessResult, suite: GeneratedSuite): Promise
 async function expectCacheRoundTrip(project: PackedProject, runner: "vitest" | "jest", command: string[]): Promise<void> {
   const standin = await startOpenAiStandin();
   try {
-    const suite = generateSuite(join(project.dir, "cache"), { flavour: "tally", runner, files: 0, tests: 0, dataset: `packed-cache-${runner}` });
+    const suite = generateSuite(join(project.dir, "cache"), {
+      flavour: "tally",
+      runner,
+      files: 0,
+      tests: 0,
+      dataset: `packed-cache-${runner}`,
+    });
     const call = (q: string) =>
       `(await (await fetch(process.env.OPENAI_BASE_URL + "/chat/completions", { method: "POST", headers: { authorization: "Bearer sk-x", "content-type": "application/json" }, body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "${q}" }] }) })).json()).choices[0].message.content`;
     writeTallyTestFile(

@@ -55,9 +55,12 @@ export function entryProblem(value: unknown, key: string): string | undefined {
   if (!r || typeof r !== "object") return "no response";
   if (!Number.isInteger(r.status) || r.status < 200 || r.status > 599) return `bad status ${JSON.stringify(r.status)}`;
   if (!r.headers || typeof r.headers !== "object") return "no response headers";
-  const hasBody = typeof r.body === "string";
-  const hasChunks = Array.isArray(r.chunks) && r.chunks.every((c) => typeof c === "string");
+  // Which one is there decides how it replays: decided by presence, then each checked for its type.
+  const hasBody = r.body !== undefined;
+  const hasChunks = r.chunks !== undefined;
   if (hasBody === hasChunks) return "needs exactly one of body and chunks";
+  if (hasChunks && !(Array.isArray(r.chunks) && r.chunks.every((c) => typeof c === "string"))) return "chunks is not a list of strings";
+  if (hasBody && typeof r.body !== "string") return "body is not a string";
   if (hasBody && r.bodyEncoding !== "utf8" && r.bodyEncoding !== "base64") return `bad bodyEncoding ${JSON.stringify(r.bodyEncoding)}`;
   return undefined;
 }

@@ -3,6 +3,7 @@ import { ClientRequestInterceptor } from "@mswjs/interceptors/ClientRequest";
 import { FetchInterceptor } from "@mswjs/interceptors/fetch";
 import { type CacheEntry, ENTRY_VERSION, isEventStream, keptResponseHeaders, responseOf } from "./entry.js";
 import { cacheKey, cacheUrl, canonicalBody, type CanonicalBody, utf8 } from "./key.js";
+import { contentEncodings, decodeContent } from "../wire/content-encoding.js";
 import { type CacheSettings, matchesHost } from "./settings.js";
 import { CacheStore } from "./store.js";
 import type { CacheHooks, ModelCache } from "./hooks.js";
@@ -15,6 +16,8 @@ import type { CacheHooks, ModelCache } from "./hooks.js";
 // module is loaded outside it (see worker/model-cache.ts) and each file's runtime attaches its hooks.
 
 interface Recording {
+  /** Said with the call once it is recorded (an unusable entry it replaces). */
+  note?: string;
   key: string;
   host: string;
   method: string;
@@ -49,13 +52,38 @@ export function createModelCache(settings: CacheSettings): ModelCache & { dispos
     const h = hooks;
     if (!h || settings.mode === "off") return;
     const url = new URL(request.url);
-    if (!matchesHost(settings.hosts, url.host)) return;
+    if (!matchesHost(settings.hosts, url.host) || settings.exclude.includes(url.host.toLowerCase())) return;
+    try {
+      await answer(h, url, request, requestId, controller);
+    } catch (err) {
+      // Never the interceptor's own 500: the call goes out (replay: fails) and the problem is named.
+      const problem = `${request.method} ${cacheUrl(request.url)}: the cache failed (${(err as Error).message})`;
+      h.onCall(h.currentTest()?.id, {
+        method: request.method,
+        url: cacheUrl(request.url),
+        key: "",
+        outcome: "miss",
+        problem,
+        fatal: settings.mode === "replay",
+      });
+      if (settings.mode === "replay") controller.respondWith(missResponse(problem));
+    }
+  });
+
+  async function answer(
+    h: CacheHooks,
+    url: URL,
+    request: Request,
+    requestId: string,
+    controller: { respondWith(r: Response): void },
+  ): Promise<void> {
     const bytes = new Uint8Array(await request.clone().arrayBuffer());
     const body = canonicalBody(bytes, request.headers.get("content-type"));
     const key = cacheKey(request.method, request.url, body, h.variant?.());
     const test = h.currentTest();
     const call = { method: request.method, url: cacheUrl(request.url), key };
 
+    let note: string | undefined;
     if (settings.mode !== "record") {
       const found = store.read(url.host, key);
       if ("entry" in found) {
@@ -75,10 +103,11 @@ export function createModelCache(settings: CacheSettings): ModelCache & { dispos
         controller.respondWith(missResponse(problem));
         return;
       }
-      // auto: an unusable entry is a miss; recording the call replaces it.
-      if (unusable) h.onCall(test?.id, { ...call, outcome: "miss", problem: `${unusable}: recorded again` });
+      // auto: an unusable entry is recorded again, and said so.
+      if (unusable) note = `${unusable}: recorded again`;
     }
     recordings.set(requestId, {
+      note,
       key,
       host: url.host,
       method: request.method,
@@ -89,25 +118,24 @@ export function createModelCache(settings: CacheSettings): ModelCache & { dispos
       hooks: h,
     });
     h.markSpan("recorded");
-  });
+  }
 
-  interceptor.on("response", ({ response, requestId, responseType }) => {
+  interceptor.on("response", ({ response, request, requestId, responseType, initiator }) => {
     const rec = recordings.get(requestId);
     if (!rec) return;
     recordings.delete(requestId);
     if (responseType === "mock") return;
-    // Read beside the caller: a streamed answer reaches the test as it arrives.
-    const copy = response.clone();
-    const done = record(copy, rec).then(
+    // The event's response is the listeners' own copy (parsed from the socket; the caller reads its
+    // own), so it is read as it is, beside the caller: a streamed answer reaches the test as it arrives.
+    const call = { method: rec.method, url: rec.url, key: rec.key };
+    const done = record(response, rec, callerGone(request, initiator)).then(
       (problem) =>
-        rec.hooks.onCall(rec.testId, { outcome: problem ? "miss" : "recorded", method: rec.method, url: rec.url, key: rec.key, problem }),
+        rec.hooks.onCall(rec.testId, problem ? { ...call, outcome: "miss", problem } : { ...call, outcome: "recorded", problem: rec.note }),
       (err) =>
         rec.hooks.onCall(rec.testId, {
+          ...call,
           outcome: "miss",
-          method: rec.method,
-          url: rec.url,
-          key: rec.key,
-          problem: `not stored: ${(err as Error).message}`,
+          problem: `${rec.method} ${rec.url}: not stored: ${(err as Error).message}`,
         }),
     );
     inFlight.set(done, rec.testId);
@@ -115,32 +143,33 @@ export function createModelCache(settings: CacheSettings): ModelCache & { dispos
   });
 
   /** Stores the answer; returns why it was not stored, or undefined. */
-  async function record(res: Response, rec: Recording): Promise<string | undefined> {
+  async function record(res: Response, rec: Recording, gone: Promise<"gone">): Promise<string | undefined> {
     const what = `${rec.method} ${rec.url}`;
-    if (res.status < 200 || res.status > 299) {
-      await res.body?.cancel();
-      return `${what} answered ${res.status}: not stored (only successful answers are)`;
-    }
-    const streamed = isEventStream(res.headers);
     const chunks: Uint8Array[] = [];
     let size = 0;
+    let tooBig = false;
     if (res.body) {
       const reader = res.body.getReader();
       for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > settings.maxEntryBytes) {
-          await reader.cancel();
-          return `the answer to ${what} is over ${settings.maxEntryBytes} bytes (TALLY_CACHE_MAX_ENTRY_BYTES): not stored`;
-        }
-        chunks.push(value);
+        // A caller that stops reading (a stream broken off) leaves this copy unfinished for good.
+        const next = await Promise.race([reader.read(), gone]);
+        if (next === "gone") return `${what}: the caller stopped reading the answer before its end: not stored`;
+        if (next.done) break;
+        size += next.value.byteLength;
+        // Read to the end even when it will not be stored: cancelling this copy would stall the socket's.
+        if (size > settings.maxEntryBytes) tooBig = true;
+        else chunks.push(next.value);
       }
     }
+    if (res.status < 200 || res.status > 299) return `${what} answered ${res.status}: not stored (only successful answers are)`;
+    if (tooBig) return `the answer to ${what} is over ${settings.maxEntryBytes} bytes (TALLY_CACHE_MAX_ENTRY_BYTES): not stored`;
     const response: CacheEntry["response"] = { status: res.status, statusText: res.statusText, headers: keptResponseHeaders(res.headers) };
-    const whole = Buffer.concat(chunks);
+    const encodings = contentEncodings(res.headers.get("content-encoding") ?? undefined);
+    const streamed = isEventStream(res.headers);
+    // Stored decoded (the header is not kept): a compressed stream's chunks are then its events.
+    const whole = encodings.length ? await decodeContent(Buffer.concat(chunks), encodings, settings.maxEntryBytes) : Buffer.concat(chunks);
     const text = utf8(whole);
-    if (streamed && text !== undefined) response.chunks = chunksAsText(chunks);
+    if (streamed && text !== undefined) response.chunks = encodings.length ? eventsOf(text) : chunksAsText(chunks);
     else if (text !== undefined) Object.assign(response, { body: text, bodyEncoding: "utf8" });
     else Object.assign(response, { body: whole.toString("base64"), bodyEncoding: "base64" });
     const entry: CacheEntry = {
@@ -186,6 +215,24 @@ function chunksAsText(chunks: Uint8Array[]): string[] {
   const rest = decoder.decode();
   if (rest) out.push(rest);
   return out;
+}
+
+/**
+ * Settles when the caller gives up on its answer: its fetch aborted, or its node:http request closed
+ * before the answer was complete.
+ */
+function callerGone(request: Request, initiator: unknown): Promise<"gone"> {
+  return new Promise((resolve) => {
+    if (request.signal.aborted) return resolve("gone");
+    request.signal.addEventListener("abort", () => resolve("gone"), { once: true });
+    const req = initiator as { once?: (event: string, fn: () => void) => void; res?: { complete?: boolean } } | undefined;
+    if (typeof req?.once === "function") req.once("close", () => (req.res?.complete ? undefined : resolve("gone")));
+  });
+}
+
+/** A decoded event stream as stored chunks: one per event, as a provider sends them. */
+function eventsOf(text: string): string[] {
+  return text.split(/(?<=\r?\n\r?\n)/).filter((e) => e !== "");
 }
 
 /**

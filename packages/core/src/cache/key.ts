@@ -5,8 +5,12 @@ import { createHash } from "node:crypto";
 // Headers are never part of it: those that matter for the answer travel in the URL or the body, and
 // the rest (authorization, x-api-key, api-key, user agents, retry counts) would only split entries.
 
-/** Query parameters that carry a credential (Gemini's `key`, Azure's SAS `sig`, presigned AWS URLs). */
-const CREDENTIAL_PARAM = /^(key|api[-_]?key|access[-_]?token|token|auth|sig|signature|code|client[-_]?secret|x-amz-.*)$/i;
+/**
+ * Query parameters that carry a credential (Gemini's `key`, Azure's `subscription-key` and SAS `sig`,
+ * presigned AWS URLs).
+ */
+const CREDENTIAL_PARAM =
+  /^(key|api[-_]?key|access[-_]?token|token|auth|sig|signature|code|client[-_]?secret|subscription[-_]?key|x-amz-.*)$/i;
 
 /** The URL as stored and keyed: credential parameters dropped, the rest sorted. */
 export function cacheUrl(url: string): string {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { CacheStore } from "./store.js";
 
 // What `tally cache stats | prune | clear` do, apart from printing.
@@ -32,7 +33,8 @@ export interface PruneResult {
 
 /**
  * Drops the entries no run has used since run `since` started (its first use), except those recorded
- * since then. `since` is a run key from the usage log, or "last" for the newest run.
+ * since then (by the entry's `recordedAt`: a checkout renews every file's time). `since` is a run key
+ * from the usage log, or "last" for the newest run.
  */
 export function pruneCache(store: CacheStore, since: string, dryRun = false): PruneResult {
   const usage = store.usage();
@@ -52,11 +54,21 @@ export function pruneCache(store: CacheStore, since: string, dryRun = false): Pr
   const dropped = [];
   let kept = 0;
   for (const e of store.entries()) {
-    if (usedSince.has(e.key) || e.mtimeMs >= t0) kept++;
+    if (usedSince.has(e.key) || recordedAt(e.file, e.mtimeMs) >= t0) kept++;
     else dropped.push({ host: e.host, key: e.key, file: e.file });
   }
   if (!dryRun) for (const d of dropped) store.remove(d.file);
   return { since: run.runKey, kept, dropped };
+}
+
+/** When an entry was recorded, by its own word; its file's time when that cannot be read. */
+function recordedAt(file: string, mtimeMs: number): number {
+  try {
+    const at = Date.parse((JSON.parse(readFileSync(file, "utf8")) as { recordedAt?: unknown }).recordedAt as string);
+    return Number.isFinite(at) ? at : mtimeMs;
+  } catch {
+    return mtimeMs;
+  }
 }
 
 function runsOf(usage: Map<string, Map<string, number>>): CacheStats["runs"] {

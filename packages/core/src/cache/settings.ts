@@ -13,6 +13,8 @@ export interface CacheSettings {
   dir: string;
   /** `host` or `host:port`, lower case. */
   hosts: string[];
+  /** Tally's own hosts (the collector, the LangSmith endpoint): never cached, whatever `hosts` matches. */
+  exclude: string[];
   /** An answer bigger than this is passed on but not stored (a warning names it). */
   maxEntryBytes: number;
 }
@@ -91,18 +93,19 @@ function hostOfUrl(url: string): string | undefined {
 export function cacheSettingsFromEnv(env: Env, cwd: string): CacheSettings {
   const mode = parseCacheMode(env[CACHE_ENV.mode], CACHE_ENV.mode);
   const hosts = env[CACHE_ENV.hosts] ? parseCacheHosts(env[CACHE_ENV.hosts]!, CACHE_ENV.hosts) : defaultCacheHosts(env);
-  const max = Number(env[CACHE_ENV.maxEntryBytes]);
+  const rawMax = env[CACHE_ENV.maxEntryBytes];
+  const max = rawMax ? Number(rawMax) : DEFAULT_MAX_ENTRY_BYTES;
+  if (!Number.isInteger(max) || max <= 0)
+    throw new Error(`tally: ${CACHE_ENV.maxEntryBytes} must be a whole number of bytes > 0; got ${JSON.stringify(rawMax)}`);
+  const own = [env.TALLY_COLLECTOR_URL, env.LANGSMITH_ENDPOINT, env.LANGCHAIN_ENDPOINT, "https://api.smith.langchain.com"];
+  const exclude = [...new Set(own.map((u) => (u ? hostOfUrl(u) : undefined)).filter((h): h is string => !!h))];
   return {
     mode,
     dir: resolve(cwd, env[CACHE_ENV.dir] || ".tally-cache"),
-    hosts: hosts.filter((h) => !isTallyHost(h, env)),
-    maxEntryBytes: Number.isFinite(max) && max > 0 ? max : DEFAULT_MAX_ENTRY_BYTES,
+    hosts: hosts.filter((h) => !exclude.includes(h)),
+    exclude,
+    maxEntryBytes: max,
   };
-}
-
-function isTallyHost(host: string, env: Env): boolean {
-  const own = [env.TALLY_COLLECTOR_URL, env.LANGSMITH_ENDPOINT, env.LANGCHAIN_ENDPOINT, "https://api.smith.langchain.com"];
-  return own.some((u) => u && hostOfUrl(u) === host);
 }
 
 /** Whether a request to `host` (with port when not the scheme's default) is one the cache answers. */
