@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { startServer } from "../../packages/store/dist/index.js";
@@ -225,5 +225,24 @@ ls.describe("model-cache", () => {
     const failed = report().tests.filter((t: { status: string }) => t.status === "failed");
     expect(failed.map((t: { name: string }) => t.name)).toEqual([expect.stringContaining("never recorded")]);
     expect(failed[0].cache).toEqual({ hit: 0, miss: 1, recorded: 0 });
+
+    // 4. a truncated entry: replay fails the call naming the file; auto records it again, saying so.
+    if (setup.name !== "Vitest threads") return;
+    const victim = entries.find((p) => JSON.parse(readFileSync(p, "utf8")).test === "openai plain 0")!;
+    writeFileSync(victim, readFileSync(victim, "utf8").slice(0, 120));
+    rmSync(join(suite.dir, "evals", "unrecorded.test.mjs"));
+    const corrupt = await run("replay");
+    const out4 = corrupt.stdout + corrupt.stderr;
+    expect(corrupt.code, out4).toBe(1);
+    expect(out4).toContain(
+      `cache entry ${victim} is unusable (not valid JSON (120 bytes; truncated?)); in replay mode that fails the call POST`,
+    );
+    standins = [await startOpenAiStandin({ port: openai.port }), await startAnthropicStandin({ port: anthropic.port })];
+    const healed = await run("auto");
+    const out5 = healed.stdout + healed.stderr;
+    expect(healed.code, out5).toBe(0);
+    expect(out5).toContain(`tally: model cache: cache entry ${victim} is unusable (not valid JSON`);
+    expect(out5).toContain(`tally:   model calls: ${CALLS - 1} from the cache, 1 recorded, 0 missed`);
+    expect(JSON.parse(readFileSync(victim, "utf8")).response.body).toContain("echo: plain 0");
   });
 });
