@@ -167,7 +167,17 @@ export function createModelCache(settings: CacheSettings): ModelCache & { dispos
     const encodings = contentEncodings(res.headers.get("content-encoding") ?? undefined);
     const streamed = isEventStream(res.headers);
     // Stored decoded (the header is not kept): a compressed stream's chunks are then its events.
-    const whole = encodings.length ? await decodeContent(Buffer.concat(chunks), encodings, settings.maxEntryBytes) : Buffer.concat(chunks);
+    let whole: Buffer = Buffer.concat(chunks);
+    if (encodings.length) {
+      try {
+        whole = await decodeContent(whole, encodings, settings.maxEntryBytes);
+      } catch (err) {
+        const tooLarge = (err as { status?: number }).status === 413;
+        return tooLarge
+          ? `the answer to ${what} is over ${settings.maxEntryBytes} bytes once decoded (TALLY_CACHE_MAX_ENTRY_BYTES): not stored`
+          : `the answer to ${what} could not be decoded (${encodings.join(", ")}): not stored`;
+      }
+    }
     const text = utf8(whole);
     if (streamed && text !== undefined) response.chunks = encodings.length ? eventsOf(text) : chunksAsText(chunks);
     else if (text !== undefined) Object.assign(response, { body: text, bodyEncoding: "utf8" });
@@ -218,15 +228,19 @@ function chunksAsText(chunks: Uint8Array[]): string[] {
 }
 
 /**
- * Settles when the caller gives up on its answer: its fetch aborted, or its node:http request closed
- * before the answer was complete.
+ * Settles when the caller gives up on its answer: its fetch aborted (the caller's own request is the
+ * initiator; the event's request is the interceptor's copy, which nothing aborts), or its node:http
+ * request closed before the answer was complete.
  */
 function callerGone(request: Request, initiator: unknown): Promise<"gone"> {
   return new Promise((resolve) => {
-    if (request.signal.aborted) return resolve("gone");
-    request.signal.addEventListener("abort", () => resolve("gone"), { once: true });
+    const gone = () => resolve("gone");
+    for (const signal of [request.signal, initiator instanceof Request ? initiator.signal : undefined]) {
+      if (signal?.aborted) return gone();
+      signal?.addEventListener("abort", gone, { once: true });
+    }
     const req = initiator as { once?: (event: string, fn: () => void) => void; res?: { complete?: boolean } } | undefined;
-    if (typeof req?.once === "function") req.once("close", () => (req.res?.complete ? undefined : resolve("gone")));
+    if (typeof req?.once === "function") req.once("close", () => (req.res?.complete ? undefined : gone()));
   });
 }
 

@@ -64,8 +64,9 @@ export function pruneCache(store: CacheStore, since: string, dryRun = false): Pr
 /** When an entry was recorded, by its own word; its file's time when that cannot be read. */
 function recordedAt(file: string, mtimeMs: number): number {
   try {
-    const at = Date.parse((JSON.parse(readFileSync(file, "utf8")) as { recordedAt?: unknown }).recordedAt as string);
-    return Number.isFinite(at) ? at : mtimeMs;
+    const at = (JSON.parse(readFileSync(file, "utf8")) as { recordedAt?: unknown }).recordedAt;
+    const t = typeof at === "string" ? Date.parse(at) : Number.NaN;
+    return Number.isFinite(t) ? t : mtimeMs;
   } catch {
     return mtimeMs;
   }

@@ -18,10 +18,11 @@ interface TestCalls {
 }
 
 /** The plugin when the environment turns the cache on, else undefined. */
-export function modelCachePlugin(env: NodeJS.ProcessEnv): WorkerPlugin | undefined {
+export function modelCachePlugin(env: NodeJS.ProcessEnv, settleMs = SETTLE_MS): WorkerPlugin | undefined {
   const mode = env[CACHE_ENV.mode];
   if (!mode || mode === "off") return undefined;
   let cache: ModelCache | undefined;
+  // Tests that started and have not ended: a recording that settles after its test ended counts nowhere.
   const calls = new Map<string, TestCalls>();
 
   return {
@@ -46,24 +47,27 @@ export function modelCachePlugin(env: NodeJS.ProcessEnv): WorkerPlugin | undefin
         },
         onCall(testId: string | undefined, call: CacheCall) {
           if (call.problem && !call.fatal) ctx.runtime.noteProblem(`model cache: ${call.problem}`);
-          if (!testId) {
+          const t = testId ? calls.get(testId) : undefined;
+          if (!t) {
             if (call.fatal) ctx.runtime.noteProblem(`model cache: ${call.problem} (outside any test)`);
             return;
           }
-          let t = calls.get(testId);
-          if (!t) calls.set(testId, (t = { counts: { hit: 0, miss: 0, recorded: 0 } }));
           t.counts[call.outcome]++;
           if (call.fatal) t.fatal ??= call.problem;
         },
       });
     },
+    onTestStart(test) {
+      if (cache) calls.set(test.runId, { counts: { hit: 0, miss: 0, recorded: 0 } });
+    },
     async beforeTestEnd(test) {
       if (!cache) return undefined;
-      // A recording still being read (a stream the test did not finish) belongs to this test.
-      await cache.settled(test.runId);
+      // A recording still being read belongs to this test; one its caller left unread (a stream
+      // cancelled without an abort) must not hold the test: it stays unstored and uncounted.
+      await settledWithin(cache.settled(test.runId), settleMs);
       const t = calls.get(test.runId);
       calls.delete(test.runId);
-      if (!t) return undefined;
+      if (!t || t.counts.hit + t.counts.miss + t.counts.recorded === 0) return undefined;
       return {
         metadata: { tally_cache: testOutcome(t.counts) },
         cache: t.counts,
@@ -71,10 +75,24 @@ export function modelCachePlugin(env: NodeJS.ProcessEnv): WorkerPlugin | undefin
       };
     },
     async flush() {
-      await cache?.settled();
+      if (cache && (await settledWithin(cache.settled(), settleMs)) === "late") {
+        return ["a model call's answer was still being recorded when the file ended: not stored"];
+      }
       return [];
     },
   };
+}
+
+/** How long a test's (or a file's) end waits for recordings still being read after its code returned. */
+const SETTLE_MS = 5000;
+
+function settledWithin(p: Promise<void>, ms: number): Promise<"done" | "late"> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(resolve, ms, "late");
+    timer.unref?.();
+  });
+  return Promise.race([p.then(() => "done" as const), late]).finally(() => clearTimeout(timer));
 }
 
 /** A test's mark: "miss" if any call missed, else "recorded" if any was recorded, else "hit". */
