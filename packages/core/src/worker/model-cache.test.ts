@@ -24,7 +24,7 @@ function fakeInterceptor(): string {
   return file;
 }
 
-const fake = () => (globalThis as unknown as { __fakeCache: { hooks: CacheHooks; pending: Promise<void> } }).__fakeCache;
+const fake = () => (globalThis as unknown as { __fakeCache: { settings: unknown; hooks: CacheHooks; pending: Promise<void> } }).__fakeCache;
 
 function setUp(mode = "auto", settleMs = 50) {
   const problems: string[] = [];

@@ -233,14 +233,15 @@ describe("plugins on the worker runtime", () => {
   it("beforeTestEnd: inside the run, its metadata goes on the run, its counts in the ack, and its error fails a test that passed", async () => {
     const events: string[] = [];
     // A langsmith whose traceable keeps each test's run tree current, as the real one does.
-    const current = new AsyncLocalStorage<{ id?: string; extra?: { metadata?: Record<string, unknown> } }>();
-    const runs: Array<{ id?: string; extra?: { metadata?: Record<string, unknown> } }> = [];
+    type Run = { id: string; extra?: { metadata?: Record<string, unknown> } };
+    const current = new AsyncLocalStorage<Run>();
+    const runs: Run[] = [];
     const langsmith: LangsmithModules = {
       ...fakeLangsmith(),
       traceable:
         (fn, config) =>
         async (_root: unknown, ...args: unknown[]) => {
-          const run = { id: config?.id as string | undefined, extra: {} };
+          const run: Run = { id: String(config?.id), extra: {} };
           runs.push(run);
           return current.run(run, () => fn(run, ...args));
         },
