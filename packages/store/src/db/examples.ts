@@ -22,6 +22,15 @@ export interface Example {
   runs: never[];
 }
 
+/** What a comparison of experiments shows of an example (see ExampleRepo.contents). */
+export interface ExampleContent {
+  id: string;
+  dataset_id: string;
+  created_at: string;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown> | null;
+}
+
 export interface ExampleFilter {
   datasetId?: string;
   ids?: string[];
@@ -202,6 +211,24 @@ export class ExampleRepo {
   /** The ids of the dataset's examples, in list order (created_at, id). */
   idsOf(datasetId: string): string[] {
     return this.db.all<{ id: string }>("SELECT id FROM examples WHERE dataset_id = ? ORDER BY created_at, id", datasetId).map((r) => r.id);
+  }
+
+  /** Inputs and reference outputs of these examples (no attachments), in list order (created_at, id); one query. */
+  contents(ids: string[]): ExampleContent[] {
+    if (!ids.length) return [];
+    return this.db
+      .all<{ id: string; dataset_id: string; created_at: string; inputs: string; outputs: string | null }>(
+        `SELECT id, dataset_id, created_at, inputs, outputs FROM examples WHERE id IN (SELECT value FROM json_each(?))
+         ORDER BY created_at, id`,
+        jsonList(ids),
+      )
+      .map((r) => ({
+        id: r.id,
+        dataset_id: r.dataset_id,
+        created_at: r.created_at,
+        inputs: fromJson<Record<string, unknown>>(r.inputs, {}),
+        outputs: fromJson<Record<string, unknown> | null>(r.outputs, null),
+      }));
   }
 
   delete(ids: string[]): number {

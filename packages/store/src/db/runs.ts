@@ -91,6 +91,18 @@ export interface RootCounts {
   lastStart: string | null;
 }
 
+/** A root run as a comparison of experiments reads it (see RunRepo.rootOutcomes). */
+export interface RootOutcome {
+  id: string;
+  name: string;
+  reference_example_id: string | null;
+  start_time: string | null;
+  end_time: string | null;
+  status: "success" | "error" | "pending";
+  outputs: unknown;
+  error: unknown;
+}
+
 export type StatusFilter = "all" | "passed" | "failed";
 
 /** One page of a session's root runs, as the viewer lists them. */
@@ -331,6 +343,37 @@ export class RunRepo {
 
   // Reads for the viewer: bounded (LIMIT/OFFSET or one GROUP BY), so a store with tens of thousands
   // of runs still answers each page in a few queries.
+
+  /**
+   * Every root run of a session, oldest first, with only what a side-by-side comparison shows (no
+   * inputs, no attachments): one query per session however many runs it has.
+   */
+  rootOutcomes(sessionId: string): RootOutcome[] {
+    const rows = this.db.all<{
+      id: string;
+      name: string | null;
+      reference_example_id: string | null;
+      start_time: string;
+      end_time: string | null;
+      has_error: number;
+      outputs: string | null;
+      error: string | null;
+    }>(
+      `SELECT id, name, reference_example_id, start_time, end_time, has_error, data -> '$.outputs' AS outputs, data -> '$.error' AS error
+       FROM runs WHERE session_id = ? AND is_root = 1 ORDER BY start_time, id`,
+      sessionId,
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name ?? "",
+      reference_example_id: r.reference_example_id,
+      start_time: r.start_time || null,
+      end_time: r.end_time || null,
+      status: r.has_error ? "error" : r.end_time ? "success" : "pending",
+      outputs: fromJson<unknown>(r.outputs, null),
+      error: fromJson<unknown>(r.error, null),
+    }));
+  }
 
   /** Root-run counts per session. */
   rootCounts(sessionIds: string[]): Map<string, RootCounts> {

@@ -67,6 +67,22 @@ export interface SessionFilter {
   offset?: number;
 }
 
+/** A session's recording progress, for polling (see SessionRepo.activity). */
+export interface SessionActivity {
+  /** Root runs (tests, traces). */
+  runs: number;
+  /** Every run, children included. */
+  allRuns: number;
+  /** Root runs neither finished nor errored. */
+  pending: number;
+  /** Feedback on the session or its runs. */
+  feedback: number;
+  ended: boolean;
+  endTime: string | null;
+  /** The latest write to the session's runs or feedback, or its end. */
+  updatedAt: string | null;
+}
+
 interface Row {
   id: string;
   name: string;
@@ -257,6 +273,60 @@ export class SessionRepo {
       )
       .map((r) => r.id);
     return ids.length ? this.list({ ids, limit }) : [];
+  }
+
+  /**
+   * The experiment `id` is compared with by default, by the rule of Tally's CI baseline "previous": the
+   * newest experiment of the same dataset that started before it and has ended. Undefined when there is
+   * none, or when `id` is not an experiment.
+   */
+  previousExperiment(id: string): Session | undefined {
+    const row = this.db.get<Row>(
+      `SELECT p.* FROM sessions s JOIN sessions p ON p.reference_dataset_id = s.reference_dataset_id
+       WHERE s.id = ? AND s.reference_dataset_id IS NOT NULL AND p.id != s.id
+         AND p.end_time IS NOT NULL AND p.end_time != '' AND p.start_time < s.start_time
+       ORDER BY p.start_time DESC, p.id DESC LIMIT 1`,
+      id,
+    );
+    return row && this.toSession(row, false);
+  }
+
+  /**
+   * What changes while a session records (the viewer's live updates), in three small indexed queries:
+   * run and feedback counts, the latest write to either, and whether the session has ended.
+   */
+  activity(id: string): SessionActivity | undefined {
+    const s = this.db.get<{ end_time: string | null }>("SELECT end_time FROM sessions WHERE id = ?", id);
+    if (!s) return undefined;
+    const r = this.db.get<{ n: number; roots: number | null; pending: number | null; last: string | null }>(
+      `SELECT count(*) AS n, sum(is_root) AS roots,
+         sum(CASE WHEN is_root = 1 AND has_error = 0 AND (end_time IS NULL OR end_time = '') THEN 1 ELSE 0 END) AS pending,
+         max(modified_at) AS last
+       FROM runs WHERE session_id = ?`,
+      id,
+    );
+    const f = this.db.get<{ n: number; last: string | null }>(
+      `SELECT count(*) AS n, max(modified_at) AS last FROM (
+         SELECT modified_at FROM feedback WHERE session_id = ?
+         UNION ALL
+         SELECT f.modified_at FROM feedback f JOIN runs r ON r.id = f.run_id WHERE f.session_id IS NULL AND r.session_id = ?)`,
+      id,
+      id,
+    );
+    const endTime = s.end_time || null;
+    const times = [r?.last, f?.last, endTime]
+      .map((t) => normalizeTime(t))
+      .filter((t): t is string => t !== null)
+      .sort();
+    return {
+      runs: Number(r?.roots ?? 0),
+      allRuns: Number(r?.n ?? 0),
+      pending: Number(r?.pending ?? 0),
+      feedback: Number(f?.n ?? 0),
+      ended: endTime !== null,
+      endTime,
+      updatedAt: times[times.length - 1] ?? null,
+    };
   }
 
   stats(id: string): SessionStats {

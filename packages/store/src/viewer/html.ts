@@ -135,7 +135,7 @@ export function latencyMs(start: string | null | undefined, end: string | null |
 export function fmtLatency(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return "";
   if (ms < 1) return "<1 ms";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 999.5) return `${Math.round(ms)} ms`; // 999.7 ms is "1.00 s", not "1000 ms"
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
   const m = Math.floor(ms / 60_000);
   if (m < 60) return `${m}m ${Math.round((ms % 60_000) / 1000)}s`;

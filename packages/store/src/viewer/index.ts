@@ -1,7 +1,8 @@
 // `tally ui`: a local, read-only viewer of the embedded store. Server-rendered HTML, reading through
 // the store's repositories; no build step, no external assets. It serves the same path shapes as
 // LangSmith's web app for what Tally prints (`/o/<tenant>/datasets/<id>/compare?
-// selectedSessions=<experiment>`), plus short ones (`/experiments/:id`, `/runs/:id`, `/projects`).
+// selectedSessions=<experiment>`; two or more selected: side by side), plus short ones (`/experiments/:id`,
+// `/runs/:id`, `/projects`) and one JSON endpoint, `/experiments/:id/live`, the live updates' poll.
 // Routed like the server (@tally/core/http): a plain request → response app, served over node:http.
 import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
@@ -24,6 +25,8 @@ import { Store } from "../db/store.js";
 import { html } from "./html.js";
 import { page } from "./layout.js";
 import { type PageContext, type UiResponse, notFound, redirect } from "./pages/common.js";
+import { liveReply } from "./live.js";
+import { comparePage } from "./pages/compare.js";
 import { datasetPage, homePage } from "./pages/datasets.js";
 import { projectsPage } from "./pages/projects.js";
 import { sessionPage } from "./pages/session.js";
@@ -98,7 +101,9 @@ function createPageRouter(): Router<ViewerContext> {
       .map((v) => v.trim())
       .filter((v) => v !== "");
     if (!selected.length) return redirect(`/datasets/${encodeURIComponent(ctx.params.id!)}`);
-    return sessionPage(ctx, selected[0]!, selected);
+    // One experiment: its page (the link Tally prints for a run). More: side by side.
+    if (new Set(selected).size === 1) return sessionPage(ctx, selected[0]!);
+    return comparePage(ctx, ctx.params.id!, selected);
   };
   get("/", homePage);
   get("/projects", projectsPage);
@@ -106,6 +111,8 @@ function createPageRouter(): Router<ViewerContext> {
   get("/experiments", () => redirect("/"));
   get("/datasets/:id", (ctx) => datasetPage(ctx, ctx.params.id!));
   get("/experiments/:id", (ctx) => sessionPage(ctx, ctx.params.id!));
+  // JSON for the experiment page's live updates (polled by its nonce'd script, hence connect-src 'self').
+  router.get("/experiments/:id/live", (ctx) => liveReply(ctx.store, ctx.params.id!));
   get("/projects/:id", (ctx) => sessionPage(ctx, ctx.params.id!));
   get("/runs/:id", (ctx) => tracePage(ctx, ctx.params.id!));
   get("/datasets/:id/compare", compare);
@@ -146,7 +153,7 @@ function pageReply(res: UiResponse, nonce: string): Reply {
   return new Reply(res.status, res.body.value, {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
-    "content-security-policy": `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+    "content-security-policy": `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
   });

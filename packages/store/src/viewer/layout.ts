@@ -110,23 +110,60 @@ pre.json.error { color: var(--bad); background: var(--bad-bg); border-color: tra
 pre.json .cut { display: block; margin-top: 6px; color: var(--muted); font-style: italic; }
 .j-key { color: var(--j-key); } .j-str { color: var(--j-str); } .j-num { color: var(--j-num); } .j-lit { color: var(--j-lit); }
 .tree-tools { margin-left: auto; display: flex; gap: 6px; }
-.tree details.node > summary { list-style: none; display: flex; align-items: center; gap: 8px; padding: 5px 8px; border-radius: 6px; cursor: pointer; min-width: 0; }
-.tree details.node > summary::-webkit-details-marker, details.io > summary::-webkit-details-marker { display: none; }
-.tree details.node > summary::before, details.io > summary::before { content: "▸"; color: var(--muted); width: 10px; flex: none; display: inline-block; transition: transform .1s; }
-.tree details.node[open] > summary::before, details.io[open] > summary::before { transform: rotate(90deg); }
-.tree details.node > summary:hover { background: var(--soft); }
-.tree details.node.target > summary { background: var(--accent-soft); }
-.tree .nname { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
-.tree .lat { color: var(--muted); font-size: 12px; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.tree .bar { position: relative; flex: none; width: 180px; height: 6px; background: var(--soft); border-radius: 3px; margin-left: auto; }
-.tree .bar > span { position: absolute; top: 0; bottom: 0; background: var(--accent); border-radius: 3px; min-width: 2px; opacity: .75; }
-.tree .bar > span.err { background: var(--bad); }
-.tree .bar > span.open { background: var(--mid); }
-.tree .body { margin: 2px 0 6px 26px; display: grid; gap: 6px; }
-.tree .children { margin-left: 13px; padding-left: 8px; border-left: 1px solid var(--border); }
-details.io > summary { list-style: none; cursor: pointer; font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .05em; padding: 2px 0; display: flex; gap: 6px; align-items: center; }
-details.io > pre { margin-top: 4px; }
+details.io > summary::-webkit-details-marker, details.more > summary::-webkit-details-marker { display: none; }
+details.io > summary::before, details.more > summary::before { content: "▸"; color: var(--muted); width: 10px; flex: none; display: inline-block; transition: transform .1s; }
+details.io[open] > summary::before, details.more[open] > summary::before { transform: rotate(90deg); }
+details.io > summary, details.more > summary { list-style: none; cursor: pointer; font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .05em; padding: 2px 0; display: flex; gap: 6px; align-items: center; }
+details.io > pre, details.more > pre { margin-top: 4px; }
 .io-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 12px; }
+.sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; border: 0; }
+:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
+.trace-card { margin-top: 16px; }
+.waterfall { display: grid; font-size: 13px; }
+.waterfall .wf-head, .waterfall summary.span-head { display: grid; grid-template-columns: minmax(0, 5fr) minmax(140px, 6fr) 76px; gap: 4px 12px; align-items: center; }
+.waterfall .wf-head { font-size: 11px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); padding: 0 8px 6px; border-bottom: 1px solid var(--border); }
+.waterfall .wf-head .scale { position: relative; height: 16px; text-transform: none; letter-spacing: 0; font-variant-numeric: tabular-nums; }
+.waterfall .wf-head .scale > span { position: absolute; top: 0; transform: translateX(-50%); white-space: nowrap; }
+.waterfall .wf-head .scale > span.start { transform: none; }
+.waterfall .wf-head .scale > span.end { transform: translateX(-100%); }
+.waterfall .dur { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; color: var(--muted); font-size: 12px; }
+.waterfall .span-row { border-bottom: 1px solid var(--soft); }
+.waterfall .span-row.target, .waterfall .span-row:target { background: var(--accent-soft); }
+.waterfall details.io > summary.span-head { display: grid; text-transform: none; letter-spacing: 0; font-size: 13px; font-weight: 400; color: var(--fg); padding: 4px 8px; border-radius: 6px; }
+.waterfall details.io > summary.span-head::before { display: none; }
+.waterfall summary.span-head:hover { background: var(--soft); }
+.waterfall .span-label { display: flex; align-items: center; gap: 6px; min-width: 0; overflow: hidden; white-space: nowrap; }
+.waterfall .span-label > * { flex: none; }
+.waterfall .span-label .nname { flex: 0 1 auto; min-width: 40px; overflow: hidden; text-overflow: ellipsis; font-weight: 600; }
+.waterfall .caret::before { content: "▸"; color: var(--muted); display: inline-block; width: 10px; transition: transform .1s; }
+.waterfall details[open] > summary .caret::before { transform: rotate(90deg); }
+.waterfall .tokens { font-size: 11px; color: var(--muted); font-variant-numeric: tabular-nums; }
+.waterfall .chip { font-size: 11px; line-height: 16px; padding: 0 6px; }
+.waterfall .track { position: relative; height: 12px; border-radius: 3px;
+  background: repeating-linear-gradient(to right, var(--border) 0 1px, transparent 1px 25%), var(--soft); }
+.waterfall .bar { position: absolute; top: 2px; bottom: 2px; min-width: 2px; border-radius: 3px; background: var(--accent); opacity: .8; }
+.waterfall .bar.error { background: var(--bad); }
+.waterfall .bar.running { background: repeating-linear-gradient(45deg, var(--mid) 0 6px, var(--mid-bg) 6px 12px); opacity: 1; }
+.waterfall .bar.untimed { display: none; }
+.waterfall .span-error { grid-column: 1 / -1; color: var(--bad); font-size: 12px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; margin-left: 16px; }
+.waterfall .io-body { margin: 4px 8px 12px 24px; padding: 10px 12px; border-left: 2px solid var(--border); display: grid; gap: 8px; }
+.waterfall .io-body p { margin: 0; }
+.trends { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 12px; margin: 0 0 8px; }
+figure.trend-fig { margin: 0; background: var(--card); border: 1px solid var(--border); border-radius: 10px; padding: 10px 12px 6px; min-width: 0; }
+figure.trend-fig figcaption { display: flex; align-items: baseline; gap: 8px; margin-bottom: 4px; min-width: 0; }
+figure.trend-fig .trend-name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
+figure.trend-fig figcaption .muted { margin-left: auto; white-space: nowrap; }
+svg.trend { display: block; width: 100%; height: auto; overflow: visible; }
+svg.trend .grid-line { stroke: var(--border); stroke-width: 1; }
+svg.trend .axis-label { fill: var(--muted); font-size: 10px; font-variant-numeric: tabular-nums; }
+svg.trend .line { fill: none; stroke: var(--accent); stroke-width: 2; stroke-linejoin: round; stroke-linecap: round; }
+svg.trend .dot { fill: var(--card); stroke: var(--accent); stroke-width: 2; }
+svg.trend .hit { fill: transparent; stroke: none; }
+svg.trend a.point { cursor: pointer; }
+svg.trend a.point:hover .dot, svg.trend a.point:focus .dot { fill: var(--accent); }
+svg.trend a.point:focus { outline: none; }
+svg.trend a.point:focus .hit { fill: var(--accent-soft); stroke: var(--fg); stroke-width: 2; }
+.trend-note { margin: 4px 0 12px; }
 .io-grid h3 { font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); margin: 0 0 6px; }
 `;
 
@@ -138,12 +175,14 @@ for (const t of document.querySelectorAll("time[datetime]")) {
 for (const b of document.querySelectorAll("[data-toggle-tree]")) {
   b.addEventListener("click", () => {
     const open = b.getAttribute("data-toggle-tree") === "open";
-    for (const d of document.querySelectorAll(".tree details.node")) d.open = open;
+    for (const d of document.querySelectorAll(".waterfall details.io")) d.open = open;
   });
 }
 const hit = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
 if (hit) {
   for (let e = hit; e; e = e.parentElement) if (e.tagName === "DETAILS") e.open = true;
+  const own = hit.querySelector(":scope > details");
+  if (own) own.open = true;
   hit.classList.add("target");
   hit.scrollIntoView({ block: "center" });
 }

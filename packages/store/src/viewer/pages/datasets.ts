@@ -3,6 +3,7 @@ import type { Dataset } from "../../db/datasets.js";
 import type { Session } from "../../db/sessions.js";
 import { type Html, fmtCount, fmtLatency, fmtTime, html, scoreClass } from "../html.js";
 import { crumbs } from "../layout.js";
+import { MAX_TREND_POINTS, type TrendMeasure, renderTrends } from "../trend-chart.js";
 import {
   type PageContext,
   type UiResponse,
@@ -21,6 +22,8 @@ import {
 const LATEST_PER_DATASET = 10;
 const DATASETS_PER_PAGE = 30;
 const EXPERIMENTS_PER_PAGE = 50;
+/** Feedback keys charted on a dataset's page (after the pass rate). */
+const TREND_KEYS = 6;
 
 /** A table of experiments with their run counts, pass rates and feedback averages. */
 export function experimentsTable(ctx: PageContext, sessions: Session[]): Html {
@@ -131,8 +134,39 @@ export function datasetPage(ctx: PageContext, datasetId: string): UiResponse {
       <div><dt>Last modified</dt><dd>${fmtTime(d.modified_at)}</dd></div>
       <div><dt>Dataset id</dt><dd class="mono small" title="${d.id}">${d.id}</dd></div>
     </dl>
+    <section class="trends-section" aria-labelledby="trends-title">
+      <h2 id="trends-title">Trends <span class="muted">oldest to newest</span></h2>
+      ${datasetTrends(ctx, d.id, total)}
+    </section>
     <h2>Experiments <span class="muted">newest first</span></h2>
     ${experimentsTable(ctx, sessions)}
     ${pager(url, pageNo, EXPERIMENTS_PER_PAGE, total, "experiments")}`;
   return render(ctx, d.name, "experiments", body);
+}
+
+/**
+ * The dataset's trend charts: the pass rate, then the means of the feedback keys most experiments
+ * have, over its newest experiments in start order.
+ */
+function datasetTrends(ctx: PageContext, datasetId: string, total: number): Html {
+  const sessions = ctx.store.sessions.list({ referenceDatasets: [datasetId], limit: MAX_TREND_POINTS }).reverse();
+  const averages = ctx.store.feedback.averagesBySession(sessions.map((s) => s.id));
+  const coverage = new Map<string, number>();
+  for (const s of sessions) {
+    for (const [key, avg] of Object.entries(averages.get(s.id) ?? {})) {
+      if (key !== "pass" && avg.avg !== null) coverage.set(key, (coverage.get(key) ?? 0) + 1);
+    }
+  }
+  const keys = [...coverage.keys()].sort((a, b) => coverage.get(b)! - coverage.get(a)! || a.localeCompare(b));
+  const valuesOf = (key: string) => sessions.map((s) => averages.get(s.id)?.[key]?.avg ?? null);
+  const measures: TrendMeasure[] = [
+    { key: "pass", label: "Pass rate", values: valuesOf("pass"), percent: true },
+    ...keys.slice(0, TREND_KEYS).map((key) => ({ key, label: key, values: valuesOf(key) })),
+  ];
+  return renderTrends({
+    experiments: sessions.map((s) => ({ id: s.id, name: s.name, start: s.start_time, href: links.experiment(s.id) })),
+    measures,
+    total,
+    omittedKeys: Math.max(0, keys.length - TREND_KEYS),
+  });
 }

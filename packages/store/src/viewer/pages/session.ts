@@ -1,5 +1,6 @@
-// One session: an experiment (`/experiments/:id`, and LangSmith's compare link) or a tracing project
-// (`/projects/:id`). Summary, metadata, then a paged, filterable table of its root runs.
+// One session: an experiment (`/experiments/:id`, and LangSmith's compare link with one experiment) or
+// a tracing project (`/projects/:id`). Summary, metadata, then a paged, filterable table of its root
+// runs. An experiment links to the compare page with its previous one, and is live while it records.
 import type { StatusFilter } from "../../db/runs.js";
 import type { Session } from "../../db/sessions.js";
 import {
@@ -18,6 +19,7 @@ import {
   scoreClass,
 } from "../html.js";
 import { crumbs } from "../layout.js";
+import { liveScript, liveStatus, liveVersion } from "../live.js";
 import {
   type PageContext,
   type UiResponse,
@@ -99,11 +101,15 @@ function statCard(label: string, value: Html | string, sub?: Html | string): Htm
   return html`<div class="stat"><div class="label" title="${label}">${label}</div><div class="value">${value || html`<span class="muted">—</span>`}</div>${sub ? html`<div class="sub">${sub}</div>` : ""}</div>`;
 }
 
-export function sessionPage(ctx: PageContext, sessionId: string, alsoSelected: string[] = []): UiResponse {
+export function sessionPage(ctx: PageContext, sessionId: string): UiResponse {
   const { store, url } = ctx;
   const session = store.sessions.get(sessionId, false);
   if (!session) return notFound(ctx, `No experiment or project with id ${sessionId} in this store.`);
   const isExperiment = !!session.reference_dataset_id;
+  // Live while an experiment records: the version first, so a write landing during this render only
+  // makes the page look older than it is (the script then fetches it once more), never newer.
+  const live = isExperiment && !session.end_time;
+  const version = live ? liveVersion(store, session.id) : undefined;
   const stats = store.sessions.stats(session.id);
   const dataset = session.reference_dataset_id ? store.datasets.get(session.reference_dataset_id) : undefined;
   const fb = stats.feedback_stats;
@@ -222,12 +228,17 @@ export function sessionPage(ctx: PageContext, sessionId: string, alsoSelected: s
     }
   </table></div>`;
 
-  const also = alsoSelected.filter((id) => id !== session.id);
+  const previous = isExperiment ? store.sessions.previousExperiment(session.id) : undefined;
   const body = html`
     ${crumbs(sessionCrumbs(store, session, false))}
-    <h1>${session.name} ${isExperiment ? "" : html`<span class="chip">tracing project</span>`}</h1>
+    <h1>${session.name} ${isExperiment ? "" : html`<span class="chip">tracing project</span>`}${live ? liveStatus(session.id) : ""}</h1>
+    ${
+      previous && session.reference_dataset_id
+        ? html`<p class="small"><a id="compare-previous" href="${compareLink(session.reference_dataset_id, [previous.id, session.id])}" title="Side by side with ${previous.name}, the newest earlier finished experiment of this dataset">Compare with previous</a> <span class="muted">(${previous.name})</span></p>`
+        : ""
+    }
+    <div id="live-root"${live && version ? html` data-version="${version}"` : ""}>
     ${session.description ? html`<p class="desc">${session.description}</p>` : ""}
-    ${also.length ? html`<div class="note">This link selected ${also.length + 1} experiments; showing the first. Others: ${also.map((id, i) => html`${i ? ", " : ""}<a href="${links.experiment(id)}">${id}</a>`)}</div>` : ""}
     ${metadataGrid(session, dataset ? html`<a href="${links.dataset(dataset.id)}">${dataset.name}</a>` : isExperiment ? html`<span class="muted">(deleted)</span>` : null)}
     <div class="stats">${cards}</div>
     <div class="toolbar"><h2>${isExperiment ? "Test runs" : "Traces"}</h2><div class="seg">${filterLinks}</div>
@@ -238,8 +249,15 @@ export function sessionPage(ctx: PageContext, sessionId: string, alsoSelected: s
       Object.keys(metadataOf(session)).length
         ? html`<details class="io"><summary>All metadata</summary>${jsonBlock(metadataOf(session))}</details>`
         : ""
-    }`;
+    }
+    </div>
+    ${live ? liveScript(ctx.nonce) : ""}`;
   return render(ctx, session.name, isExperiment ? "experiments" : "projects", body);
+}
+
+/** The compare page of these experiments (the first is the one Δ is measured against). */
+export function compareLink(datasetId: string, sessionIds: string[]): string {
+  return `/datasets/${encodeURIComponent(datasetId)}/compare?selectedSessions=${sessionIds.map(encodeURIComponent).join(",")}`;
 }
 
 /** "runId key" → the comments of that feedback, for cell tooltips. */
