@@ -209,6 +209,23 @@ describe.skipIf(!executable)("tally ui in Chromium", () => {
     await page.close();
   });
 
+  test("with JavaScript off: the trends, the comparison and the trace are all there (rendered on the server)", async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(ui.url);
+    await page.getByRole("link", { name: DATASET, exact: true }).first().click();
+    // Three experiments, and the live test's when it ran first.
+    expect(await page.locator('svg.trend[data-measure="pass"] a.point').count()).toBeGreaterThanOrEqual(3);
+    await page.locator('svg.trend[data-measure="pass"] a.point').nth(2).click();
+    await page.locator("#compare-previous").click();
+    expect(await page.locator("table.compare tr[data-example]").count()).toBe(6);
+    await page.locator("#only-changed").click();
+    expect(await page.locator("table.compare tr[data-example]").count()).toBeLessThan(6);
+    await page.locator("table.compare tr[data-example] a[href*='/runs/']").first().click();
+    expect(await page.locator(".waterfall .span-row").count()).toBe(6);
+    await context.close();
+  });
+
   test("no errors in the browser's console on any page visited", () => {
     expect(consoleErrors).toEqual([]);
   });
