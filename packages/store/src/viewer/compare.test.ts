@@ -1,21 +1,16 @@
 // The compare page (`/datasets/:id/compare?selectedSessions=a,b[,…]`) and the experiment page's
 // "Compare with previous" link, over a store recorded through the real langsmith SDK.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Client } from "langsmith";
 import { RunTree } from "langsmith/run_trees";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { uuid4 } from "@tally/core/wire";
 import { LOCAL_TENANT_ID } from "../db/db.js";
-import { type RunningServer, startServer } from "../server/app.js";
-import { type RunningUi, startUi } from "./index.js";
+import type { RunningServer } from "../server/app.js";
+import { seededUi } from "./seeded-ui.test.fixture.js";
 
 const XSS = `<script>alert("xss")</script>`;
 const XSS_ESCAPED = "&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;";
 
-let dir: string;
-let ui: RunningUi;
 const ids = {
   dataset: "",
   otherDataset: "",
@@ -150,11 +145,6 @@ async function seed(srv: RunningServer): Promise<void> {
   await client.updateProject(foreign.id, { endTime: new Date().toISOString() });
 }
 
-async function get(path: string) {
-  const res = await fetch(`${ui.url}${path}`, { redirect: "manual" });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
 const compare = (...sessions: string[]) => `/o/${LOCAL_TENANT_ID}/datasets/${ids.dataset}/compare?selectedSessions=${sessions.join(",")}`;
 
 /** The `<tr>` of one example (up to the next row). */
@@ -178,22 +168,7 @@ function heads(text: string): [string, string][] {
   return [...text.matchAll(/<th class="exp" data-session="([^"]+)">([\s\S]*?)<\/th>/g)].map((m) => [m[1]!, m[2]!]);
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tally-ui-compare-"));
-  const dbPath = join(dir, "tally.db");
-  const srv = await startServer({ dbPath });
-  try {
-    await seed(srv);
-  } finally {
-    await srv.close();
-  }
-  ui = await startUi({ dbPath, port: 0 });
-});
-
-afterAll(async () => {
-  await ui?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { get } = seededUi("tally-ui-compare-", seed);
 
 describe("compare two experiments", () => {
   it("shows one row per example either ran, with Δ against the first, regressions and improvements marked", async () => {

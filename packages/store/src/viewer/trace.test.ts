@@ -1,24 +1,19 @@
 // The run page's waterfall, over a store filled through the real langsmith SDK (nested spans with
 // known times, token usage in its three shapes, model-cache marks, an error, a span left running,
 // clock skew, hostile strings), read over HTTP from the viewer.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Client } from "langsmith";
 import { RunTree } from "langsmith/run_trees";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { uuid7 } from "@tally/core/wire";
 import type { Run } from "../db/runs.js";
 import type { Store } from "../db/store.js";
-import { type RunningServer, startServer } from "../server/app.js";
-import { type RunningUi, startUi } from "./index.js";
+import type { RunningServer } from "../server/app.js";
+import { seededUi } from "./seeded-ui.test.fixture.js";
 import { barBox, cacheCounts, spanUsage, timeline, treeRows } from "./waterfall.js";
 
 const XSS = `<script>alert("xss")</script>`;
 const T0 = Date.parse("2025-07-01T12:00:00.000Z");
 
-let dir: string;
-let ui: RunningUi;
 const ids: Record<string, string> = {};
 
 /** root (0–2000 ms) with skewed, retrieve › embed, chat, failing tool, chat-2, and a span never ended. */
@@ -139,11 +134,6 @@ function seedBig(store: Store): void {
   ids.big = traceId;
 }
 
-async function get(path: string) {
-  const res = await fetch(`${ui.url}${path}`, { redirect: "manual" });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
 interface RowInfo {
   run: string;
   depth: number;
@@ -176,22 +166,9 @@ function rowsOf(text: string): RowInfo[] {
   });
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tally-ui-trace-"));
-  const dbPath = join(dir, "tally.db");
-  const srv = await startServer({ dbPath });
-  try {
-    await seed(srv);
-    seedBig(srv.store);
-  } finally {
-    await srv.close();
-  }
-  ui = await startUi({ dbPath, port: 0 });
-});
-
-afterAll(async () => {
-  await ui?.close();
-  rmSync(dir, { recursive: true, force: true });
+const { get } = seededUi("tally-ui-trace-", async (srv) => {
+  await seed(srv);
+  seedBig(srv.store);
 });
 
 describe("the run page's waterfall", () => {

@@ -1,16 +1,13 @@
 // Trends on the dataset page: the chart module's geometry and escaping on their own, then the page
 // over HTTP, with experiments recorded through the real langsmith SDK (and, for the cap at 50, straight
 // into the store with start times out of creation order).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Client } from "langsmith";
 import { RunTree } from "langsmith/run_trees";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { uuid4 } from "@tally/core/wire";
 import type { Store } from "../db/store.js";
-import { type RunningServer, startServer } from "../server/app.js";
-import { type RunningUi, startUi } from "./index.js";
+import type { RunningServer } from "../server/app.js";
+import { seededUi } from "./seeded-ui.test.fixture.js";
 import { CHART, MAX_TREND_POINTS, chartGeometry, renderTrendChart, renderTrends, xLabels } from "./trend-chart.js";
 
 const XSS = `<script>alert("xss")</script>`;
@@ -166,8 +163,6 @@ describe("trend chart markup", () => {
 
 // ---- the dataset page ----
 
-let dir: string;
-let ui: RunningUi;
 const ids = { dataset: "", one: "", none: "", many: "", exps: [] as string[], oneExp: "", manyByStart: [] as string[] };
 
 interface Result {
@@ -270,11 +265,6 @@ function seedMany(store: Store): void {
   ids.manyByStart = byStart;
 }
 
-async function get(path: string) {
-  const res = await fetch(`${ui.url}${path}`, { redirect: "manual" });
-  return { status: res.status, text: await res.text() };
-}
-
 /** A chart of the page: its svg and its points in order. */
 function chart(text: string, measure: string) {
   const m = new RegExp(`<svg class="trend" data-measure="${measure}"[\\s\\S]*?</svg>`).exec(text);
@@ -288,22 +278,9 @@ function chart(text: string, measure: string) {
   return { svg, points };
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tally-ui-trend-"));
-  const dbPath = join(dir, "tally.db");
-  const srv = await startServer({ dbPath });
-  try {
-    await seedWithSdk(srv);
-    seedMany(srv.store);
-  } finally {
-    await srv.close();
-  }
-  ui = await startUi({ dbPath, port: 0 });
-});
-
-afterAll(async () => {
-  await ui?.close();
-  rmSync(dir, { recursive: true, force: true });
+const { get } = seededUi("tally-ui-trend-", async (srv) => {
+  await seedWithSdk(srv);
+  seedMany(srv.store);
 });
 
 describe("the dataset page's trends", () => {
