@@ -6,7 +6,7 @@ import { expectDelivered, expectJunitLinks, openLocalStore } from "../support/ch
 import { expectApiCoverage } from "../support/api-coverage.js";
 import { loadFixture } from "../support/fixture.js";
 import { MATRIX, runVitest } from "../support/run-vitest.js";
-import { generateSuite } from "../support/suite.js";
+import { generateSuite, writeTallyTestFile } from "../support/suite.js";
 
 // Behaviours beyond the pool matrix, each a real vitest 4.1 run (5.1 where it matters).
 
@@ -203,5 +203,80 @@ export default {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain("6 passed");
     expect(await backend.datasets("tally-e2e")).toHaveLength(0);
+  });
+});
+
+describe("trials and LangSmith's pytest names", () => {
+  test("TALLY_TRIALS=3: three runs of each test, tally_trial 0, 1 and 2, on its one example", async () => {
+    backend = await startBackend();
+    const suite = generateSuite(suiteDir("trials"), { flavour: "tally", files: 2, tests: 3 });
+    const r = await runVitest("vitest4", suite.dir, [], remote(backend, { TALLY_TRIALS: "3", TALLY_RUN_ID: "trials-1" }));
+    const out = r.stdout + r.stderr;
+    expect(r.code, out).toBe(0);
+    expect(r.stdout).toContain("tally: 18/18 runs");
+    const { roots } = await expectDelivered(backend, { ...suite, expectedRuns: suite.expectedRuns * 3 });
+    const [ds] = await backend.datasets(suite.dataset);
+    expect(await backend.examplesOf(ds!.id)).toHaveLength(6);
+    // Per example: its three runs (each named as the test was declared), one per trial.
+    const byExample = new Map<string, Array<[string, unknown]>>();
+    for (const root of roots) {
+      const runs = byExample.get(root.reference_example_id!) ?? [];
+      runs.push([root.name, root.extra?.metadata?.tally_trial]);
+      byExample.set(root.reference_example_id!, runs);
+    }
+    expect(byExample.size).toBe(6);
+    for (const runs of byExample.values()) {
+      const name = runs[0]![0];
+      expect(runs.sort(([, a], [, b]) => Number(a) - Number(b))).toEqual([
+        [name, 0],
+        [name, 1],
+        [name, 2],
+      ]);
+    }
+  });
+
+  test("LANGSMITH_TEST_SUITE, LANGSMITH_EXPERIMENT and LANGSMITH_EXPERIMENT_METADATA are honoured", async () => {
+    backend = await startBackend();
+    const suite = generateSuite(suiteDir("pytest-names"), {
+      flavour: "tally",
+      files: 0,
+      tests: 0,
+      pluginOptions: `{ metadata: { team: "from-option" } }`,
+    });
+    // Tests outside any ls.describe, with no dataset option: LANGSMITH_TEST_SUITE names their dataset.
+    writeTallyTestFile(
+      suite,
+      "vitest",
+      "loose",
+      `for (const q of ["a", "b", "c"]) {
+  ls.test(\`loose \${q}\`, { inputs: { q } }, async ({ inputs }) => ({ answer: await app(inputs.q) }));
+}`,
+    );
+    const r = await runVitest(
+      "vitest4",
+      suite.dir,
+      [],
+      remote(backend, {
+        TALLY_RUN_ID: "names-1",
+        LANGSMITH_TEST_SUITE: "pytest-suite",
+        LANGSMITH_EXPERIMENT: "nightly",
+        LANGSMITH_EXPERIMENT_METADATA: JSON.stringify({ model: "gpt-4o", team: "from-env" }),
+      }),
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("tally: 3/3 runs");
+    const [ds] = await backend.datasets("pytest-suite");
+    expect(ds, 'dataset "pytest-suite"').toBeDefined();
+    expect(await backend.examplesOf(ds!.id)).toHaveLength(3);
+    const experiments = await backend.experimentsOf(ds!.id);
+    expect(experiments.map((e) => e.name)).toEqual(["nightly:names-1"]);
+    const exp = experiments[0]!;
+    expect(exp.end_time).toBeTruthy();
+    // The variable's keys, under the option's.
+    expect(exp.extra?.metadata).toMatchObject({ model: "gpt-4o", team: "from-option" });
+    const roots = (await backend.runsOf(exp.id)).filter((x) => !x.parent_run_id);
+    expect(roots.map((x) => x.name).sort()).toEqual(["loose a", "loose b", "loose c"]);
+    // One trial: the runs carry no trial index.
+    expect(roots.map((x) => x.extra?.metadata?.tally_trial)).toEqual([undefined, undefined, undefined]);
   });
 });

@@ -7,6 +7,10 @@ export const WORKER_ENV = {
   dataset: "TALLY_DATASET",
   prefix: "TALLY_EXPERIMENT_PREFIX",
   flushTimeout: "TALLY_FLUSH_TIMEOUT_MS",
+  /** The run's trials (the `trials` option or TALLY_TRIALS, resolved): an integer ≥ 1. */
+  trials: "TALLY_RUN_TRIALS",
+  /** The dataset of tests that name none (LANGSMITH_TEST_SUITE, resolved). */
+  fallbackDataset: "TALLY_RUN_FALLBACK_DATASET",
 } as const;
 
 /**

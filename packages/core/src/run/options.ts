@@ -3,11 +3,21 @@ import { CACHE_ENV, type CacheMode, type CacheSettings, cacheSettingsFromEnv, pa
 
 /** Options of `tally(options)` (Vitest) and the Jest preset; every one has an environment twin. */
 export interface TallyOptions {
-  /** Every file of the run shares this dataset, whatever its `ls.describe` names. Env: TALLY_DATASET. */
+  /**
+   * Every file of the run shares this dataset, whatever its `ls.describe` names. Env: TALLY_DATASET.
+   * (LANGSMITH_TEST_SUITE names the dataset of tests that nothing else names: neither this nor an
+   * `ls.describe`.)
+   */
   dataset?: string;
-  /** Experiment names are `<prefix or dataset>:<run key>`. Env: TALLY_EXPERIMENT_PREFIX. */
+  /**
+   * Experiment names are `<prefix or dataset>:<run key>`. Env: TALLY_EXPERIMENT_PREFIX, else
+   * LANGSMITH_EXPERIMENT.
+   */
   experimentPrefix?: string;
-  /** Added to every experiment's metadata. */
+  /**
+   * Added to every experiment's metadata, over the JSON object in LANGSMITH_EXPERIMENT_METADATA
+   * (these keys win).
+   */
   metadata?: Record<string, unknown>;
   /** Experiment description. */
   description?: string;
@@ -51,6 +61,15 @@ export interface TallyOptions {
    * providers' APIs, and the hosts of OPENAI_BASE_URL and ANTHROPIC_BASE_URL. Env: TALLY_CACHE_HOSTS.
    */
   cacheHosts?: string[];
+  /**
+   * How many times each `ls.test` that sets no `config.repetitions` runs: each trial is a run of its
+   * own on the same example (as repetitions are). An integer ≥ 1. Env: TALLY_TRIALS. Default 1.
+   */
+  trials?: number;
+  /** The significance level of the run's statistical comparisons, in (0, 1). Env: TALLY_ALPHA. Default 0.05. */
+  alpha?: number;
+  /** Model prices in USD per million tokens, per model name: `{ "gpt-4o": { input: 2.5, output: 10 } }`. */
+  prices?: Record<string, { input: number; output: number }>;
 }
 
 export interface ResolvedOptions {
@@ -69,6 +88,11 @@ export interface ResolvedOptions {
   reportFile?: string;
   gates: GateOptions;
   cache: CacheSettings;
+  /** The dataset of tests that name none (no `dataset` option and no `ls.describe`): LANGSMITH_TEST_SUITE. */
+  fallbackDataset?: string;
+  trials: number;
+  alpha: number;
+  prices: Record<string, { input: number; output: number }>;
 }
 
 // Every option of TallyOptions, once: the compiler fails when one is added there and not here.
@@ -90,6 +114,9 @@ const OPTION_NAMES: Record<keyof TallyOptions, true> = {
   cache: true,
   cacheDir: true,
   cacheHosts: true,
+  trials: true,
+  alpha: true,
+  prices: true,
 };
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(Object.keys(OPTION_NAMES));
 
@@ -115,8 +142,8 @@ export function resolveOptions(root: string, opts: TallyOptions = {}, env: Env =
   const num = (v: string | undefined) => (v && Number.isFinite(Number(v)) ? Number(v) : undefined);
   return {
     dataset: opts.dataset ?? (env.TALLY_DATASET || undefined),
-    experimentPrefix: opts.experimentPrefix ?? (env.TALLY_EXPERIMENT_PREFIX || undefined),
-    metadata: opts.metadata ?? {},
+    experimentPrefix: opts.experimentPrefix ?? (env.TALLY_EXPERIMENT_PREFIX || env.LANGSMITH_EXPERIMENT || undefined),
+    metadata: { ...experimentMetadataOf(env), ...opts.metadata },
     description: opts.description,
     dir: opts.dir ?? env.TALLY_DIR ?? `${root}/.tally`,
     drainTimeoutMs: opts.drainTimeoutMs ?? num(env.TALLY_DRAIN_TIMEOUT_MS) ?? 120_000,
@@ -129,7 +156,96 @@ export function resolveOptions(root: string, opts: TallyOptions = {}, env: Env =
     reportFile: opts.reportFile ?? (env.TALLY_REPORT_FILE || undefined),
     gates: validateGates(opts.gates ?? {}),
     cache: resolveCache(root, opts, env),
+    fallbackDataset: env.LANGSMITH_TEST_SUITE || undefined,
+    trials: resolveTrials(opts, env),
+    alpha: resolveAlpha(opts, env),
+    prices: checkPrices(opts.prices),
   };
+}
+
+/** A value as a message shows it (JSON, but for what JSON cannot say: NaN, undefined). */
+const shown = (v: unknown): string => (typeof v === "number" || v === undefined ? String(v) : JSON.stringify(v));
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The option, else the environment variable (a number as text), else undefined; "" is unset. */
+function numberFrom(option: unknown, raw: string | undefined): { value: unknown; source: "option" | "env" } | undefined {
+  if (option !== undefined) return { value: option, source: "option" };
+  const text = raw?.trim();
+  if (!text) return undefined;
+  return { value: Number(text), source: "env" };
+}
+
+function resolveTrials(opts: TallyOptions, env: Env): number {
+  const got = numberFrom(opts.trials, env.TALLY_TRIALS);
+  if (!got) return 1;
+  const n = got.value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+    const what =
+      got.source === "option"
+        ? `the trials option must be an integer ≥ 1, got ${shown(opts.trials)}`
+        : `TALLY_TRIALS must be an integer ≥ 1, got "${env.TALLY_TRIALS}"`;
+    throw new Error(`tally: ${what}`);
+  }
+  return n;
+}
+
+function resolveAlpha(opts: TallyOptions, env: Env): number {
+  const got = numberFrom(opts.alpha, env.TALLY_ALPHA);
+  if (!got) return 0.05;
+  const a = got.value;
+  if (typeof a !== "number" || !Number.isFinite(a) || a <= 0 || a >= 1) {
+    const what =
+      got.source === "option"
+        ? `the alpha option must be a number between 0 and 1 (exclusive), got ${shown(opts.alpha)}`
+        : `TALLY_ALPHA must be a number between 0 and 1 (exclusive), got "${env.TALLY_ALPHA}"`;
+    throw new Error(`tally: ${what}`);
+  }
+  return a;
+}
+
+const PRICE_KEYS = ["input", "output"] as const;
+
+/** `prices`: an object of `{ input, output }` (USD per million tokens, numbers ≥ 0) per model. */
+function checkPrices(prices: unknown): Record<string, { input: number; output: number }> {
+  if (prices === undefined) return {};
+  const shape = "an object of { input, output } per model name (USD per million tokens, numbers ≥ 0)";
+  if (!isObject(prices)) throw new Error(`tally: prices must be ${shape}, got ${shown(prices)}`);
+  const out: Record<string, { input: number; output: number }> = {};
+  for (const [model, price] of Object.entries(prices)) {
+    const at = `prices[${JSON.stringify(model)}]`;
+    if (!isObject(price))
+      throw new Error(`tally: ${at} must be { input, output } (USD per million tokens, numbers ≥ 0), got ${shown(price)}`);
+    const unknown = Object.keys(price).filter((k) => !(PRICE_KEYS as readonly string[]).includes(k));
+    if (unknown.length > 0) {
+      throw new Error(
+        `tally: ${at} has unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")} (allowed: input, output)`,
+      );
+    }
+    for (const k of PRICE_KEYS) {
+      const v = price[k];
+      if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+        throw new Error(`tally: ${at}.${k} must be a number ≥ 0 (USD per million tokens), got ${shown(v)}`);
+      }
+    }
+    out[model] = { input: price.input as number, output: price.output as number };
+  }
+  return out;
+}
+
+/** LANGSMITH_EXPERIMENT_METADATA (as LangSmith's pytest plugin reads it): a JSON object, or nothing. */
+function experimentMetadataOf(env: Env): Record<string, unknown> {
+  const raw = env.LANGSMITH_EXPERIMENT_METADATA;
+  if (raw === undefined || raw.trim() === "") return {};
+  const expected = `LANGSMITH_EXPERIMENT_METADATA must be a JSON object (such as {"model": "gpt-4o"})`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(`tally: ${expected}; it is not JSON (${(err as Error).message})`);
+  }
+  if (!isObject(parsed)) throw new Error(`tally: ${expected}, got ${shown(parsed)}`);
+  return parsed;
 }
 
 /** Options over environment, checked before any test runs. */

@@ -131,7 +131,9 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
     [WORKER_ENV.token]: token,
     [WORKER_ENV.runKey]: runKey.key,
     [WORKER_ENV.flushTimeout]: String(options.flushTimeoutMs),
+    [WORKER_ENV.trials]: String(options.trials),
     ...(options.dataset ? { [WORKER_ENV.dataset]: options.dataset } : {}),
+    ...(options.fallbackDataset ? { [WORKER_ENV.fallbackDataset]: options.fallbackDataset } : {}),
     ...(options.experimentPrefix ? { [WORKER_ENV.prefix]: options.experimentPrefix } : {}),
     ...cacheEnv(options.cache),
   };

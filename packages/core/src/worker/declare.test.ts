@@ -1,6 +1,10 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: test doubles stand in for langsmith and runner objects
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { WORKER_ENV } from "../protocol/worker-env.js";
+import type { LangsmithModules } from "./langsmith-types.js";
 import { createLsApi, type RunnerBinding } from "./ls-api.js";
+import type { WorkerPlugin, WorkerTest } from "./plugins.js";
+import { installWorker } from "./runtime.js";
 
 // Declaration without a runtime: what each `ls.test` form registers with the runner, and the state
 // each API keeps to itself. Nothing here records anything.
@@ -100,5 +104,103 @@ describe("declaring ls tests", () => {
     ls.test("outside", { inputs: {} }, () => {});
     const outcomes = await Promise.allSettled(registered.map((r) => r.fn({})));
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected"]);
+  });
+});
+
+// The run's `trials` (TALLY_TRIALS, handed to workers by the main process) with a runtime that has no
+// collector: every test is untracked, and still runs once per trial.
+describe("trials", () => {
+  afterEach(() => {
+    const g = globalThis as unknown as Record<symbol, unknown>;
+    delete g[Symbol.for("tally.worker-runtime")];
+    (g[Symbol.for("tally.worker-plugins")] as Map<string, WorkerPlugin> | undefined)?.clear();
+  });
+
+  const fakeLangsmith = (): LangsmithModules => ({
+    Client: class {
+      async createFeedback() {}
+    },
+    traceable:
+      (fn) =>
+      async (_root: unknown, ...args: unknown[]) =>
+        fn({}, ...args),
+    getCurrentRunTree: () => undefined,
+    ROOT: Symbol("ROOT"),
+  });
+
+  /** A runtime with the run's trials, and a plugin that sees each test as plugins do. */
+  function withTrials(trials: string | undefined) {
+    const seen: WorkerTest[] = [];
+    const env: NodeJS.ProcessEnv = trials === undefined ? {} : { [WORKER_ENV.trials]: trials };
+    installWorker(fakeLangsmith(), env, { plugins: [{ name: "watcher", onTestStart: (t) => void seen.push(t) }] });
+    return seen;
+  }
+
+  it("registers each test once per trial, named as langsmith names repetitions; config.repetitions wins", () => {
+    withTrials("3");
+    const { binding, registered } = fakeRunner();
+    const ls = createLsApi(binding);
+    ls.describe("qa", () => {
+      ls.test("t", { inputs: {} }, () => {});
+      ls.test("two", { inputs: {}, config: { repetitions: 2 } }, () => {});
+      ls.test("once", { inputs: {}, config: { repetitions: 1 } }, () => {});
+      ls.test.each([{ inputs: { a: 1 } }])("row", () => {});
+    });
+    expect(registered.map((r) => r.title)).toEqual([
+      "t, run 1",
+      "t, run 2",
+      "t, run 3",
+      "two, run 1",
+      "two, run 2",
+      "once",
+      "row, item 0, run 1",
+      "row, item 0, run 2",
+      "row, item 0, run 3",
+    ]);
+  });
+
+  it("one trial (or none handed over): each test once, under its own name", () => {
+    withTrials(undefined);
+    const { binding, registered } = fakeRunner();
+    const ls = createLsApi(binding);
+    ls.describe("qa", () => ls.test("t", { inputs: {} }, () => {}));
+    expect(registered.map((r) => r.title)).toEqual(["t"]);
+  });
+
+  it("hands each trial its index in testMetadata.trial (beside repetition), and to plugins, untracked tests too", async () => {
+    const plugins = withTrials("3");
+    const { binding, registered } = fakeRunner();
+    const ls = createLsApi(binding);
+    const meta: any[] = [];
+    ls.describe("qa", () => {
+      ls.test("t", { inputs: {} }, ({ testMetadata }) => void meta.push(["t", testMetadata.trial, testMetadata.repetition]));
+      ls.test("off", { inputs: {}, config: { enableTestTracking: false } }, ({ testMetadata }) => {
+        meta.push(["off", testMetadata.trial, testMetadata.repetition, testMetadata.testTrackingEnabled]);
+      });
+      ls.test("reps", { inputs: {}, config: { repetitions: 2 } }, ({ testMetadata }) => {
+        meta.push(["reps", testMetadata.trial, testMetadata.repetition]);
+      });
+    });
+    for (const r of registered) await r.fn({});
+    expect(meta).toEqual([
+      ["t", 0, 0],
+      ["t", 1, 1],
+      ["t", 2, 2],
+      ["off", 0, 0, false],
+      ["off", 1, 1, false],
+      ["off", 2, 2, false],
+      ["reps", 0, 0],
+      ["reps", 1, 1],
+    ]);
+    expect(plugins.map((t) => [t.fullName, t.trial, t.trials, t.repetition])).toEqual([
+      ["t, run 1", 0, 3, 0],
+      ["t, run 2", 1, 3, 1],
+      ["t, run 3", 2, 3, 2],
+      ["off, run 1", 0, 3, 0],
+      ["off, run 2", 1, 3, 1],
+      ["off, run 3", 2, 3, 2],
+      ["reps, run 1", 0, 2, 0],
+      ["reps, run 2", 1, 2, 1],
+    ]);
   });
 });

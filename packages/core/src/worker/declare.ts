@@ -17,7 +17,8 @@ export function declareTests(api: ApiState) {
   function wrapTest(method: any, skipped = false): LsTest {
     return function lsTest(name, params, fn, timeout) {
       const suite = api.describeStack.at(-1);
-      const reps = repetitionsOf(params?.config);
+      // Its trials: `config.repetitions` as in langsmith, else the run's `trials` (TALLY_TRIALS).
+      const reps = repetitionsOf(params?.config, getRuntime()?.trials);
       // The example is known now, at collection: hint it so it is uploaded while the file runs.
       // One identity per declaration, made when first needed (skipped tests never need it).
       let identity: Declaration | undefined;
@@ -50,7 +51,7 @@ export function declareTests(api: ApiState) {
           testName,
           function (this: unknown) {
             // biome-ignore lint/complexity/noArguments: a declared parameter would make Jest wait for `done`.
-            return runTest(api, { ctx: arguments[0], name, fullName, file, repetition: r, declared: declared(), fn });
+            return runTest(api, { ctx: arguments[0], name, fullName, file, repetition: r, trials: reps, declared: declared(), fn });
           },
           timeout,
         );

@@ -26,18 +26,21 @@ export interface TestRun {
   fullName: string;
   /** The test file, where the runner says (see declare.ts). */
   file?: string;
+  /** 0-based: which of the declaration's trials (its repetitions) this test is. */
   repetition: number;
+  /** How many trials the declaration has (its `config.repetitions`, else the run's `trials`). */
+  trials: number;
   declared: Declaration;
   fn: LsTestFn;
 }
 
 export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
   runtimeOrWarn(api);
-  const { ctx, name, fullName, file, repetition, declared, fn } = run;
+  const { ctx, name, fullName, file, repetition, trials, declared, fn } = run;
   const { rt, id, inputs, referenceOutputs, split, metadata, runTreeConfig, rest, dataset, experiment, tracked, example, suite } = declared;
   if (!dataset || !experiment) {
     throw new Error(
-      `ls.test("${name}") needs a dataset: put it inside ls.describe("<dataset>", ...) or set the plugin's \`dataset\` option`,
+      `ls.test("${name}") needs a dataset: put it inside ls.describe("<dataset>", ...) or set the plugin's \`dataset\` option (or LANGSMITH_TEST_SUITE)`,
     );
   }
   const testMetadata: TestMetadata = {
@@ -47,6 +50,7 @@ export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
     dataset,
     testTrackingEnabled: tracked,
     repetition,
+    trial: repetition,
     split,
   };
   const { rawInputs, rawReferenceOutputs } = declared;
@@ -57,7 +61,20 @@ export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
   });
   const runId = uuid7();
   const client = (suite?.client as LangsmithClientLike | undefined) ?? rt?.client;
-  const seen: WorkerTest = { name, fullName, runId, repetition, tracked, dataset, experiment, exampleId: id, inputs, referenceOutputs };
+  const seen: WorkerTest = {
+    name,
+    fullName,
+    runId,
+    repetition,
+    trial: repetition,
+    trials,
+    tracked,
+    dataset,
+    experiment,
+    exampleId: id,
+    inputs,
+    referenceOutputs,
+  };
   const state: TestState = {
     name,
     runId,
@@ -152,7 +169,13 @@ export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
     reference_example_id: runId,
     client,
     extra: { ...userExtra, [TALLY_EXTRA]: carrier },
-    metadata: { ...(suite?.metadata ?? {}), ...(metadata ?? {}), ...((runTreeConfig.metadata as KVMap) ?? {}) },
+    metadata: {
+      ...(suite?.metadata ?? {}),
+      ...(metadata ?? {}),
+      ...((runTreeConfig.metadata as KVMap) ?? {}),
+      // Which trial this run is, when there are several of the example (one run per trial).
+      ...(trials > 1 ? { tally_trial: repetition } : {}),
+    },
   });
   try {
     await traced(rt.langsmith.ROOT, inputs);

@@ -58,6 +58,12 @@ describe("identify", () => {
     expect(identify({ inputs: {} }, suite, settings).dataset).toBe("qa");
     const outside = identify({ inputs: {} }, undefined, settings);
     expect(outside.dataset).toBeUndefined();
+    // LANGSMITH_TEST_SUITE: only where nothing else names the dataset.
+    const fallback = { ...settings, fallbackDataset: "suite-env" };
+    expect(identify({ inputs: {} }, undefined, fallback).dataset).toBe("suite-env");
+    expect(identify({ inputs: {} }, undefined, fallback).experiment?.name).toBe("suite-env:rk");
+    expect(identify({ inputs: {} }, suite, fallback).dataset).toBe("qa");
+    expect(identify({ inputs: {} }, undefined, { ...fallback, dataset: "fixed" }).dataset).toBe("fixed");
     expect(outside.experiment).toBeUndefined();
   });
 
@@ -85,6 +91,15 @@ describe("repetitions", () => {
     expect(repetitionsOf({ repetitions: 3 })).toBe(3);
     expect(repetitionsOf({ repetitions: 0 })).toBe(1);
     expect(repetitionsOf({ repetitions: -2 })).toBe(1);
+  });
+
+  it("without config.repetitions, the run's trials; repetitions win; a count that is not one is one", () => {
+    expect(repetitionsOf(undefined, 3)).toBe(3);
+    expect(repetitionsOf({}, 3)).toBe(3);
+    expect(repetitionsOf({ repetitions: 2 }, 3)).toBe(2);
+    expect(repetitionsOf({ repetitions: 1 }, 3)).toBe(1);
+    expect(repetitionsOf({ repetitions: 2.5 })).toBe(2);
+    expect(repetitionsOf({ repetitions: "x" as never }, 3)).toBe(1);
   });
 
   it("numbers the titles from 1, and leaves a single run's title as declared", () => {

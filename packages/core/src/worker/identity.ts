@@ -11,7 +11,8 @@ import type { WorkerRuntime } from "./runtime.js";
 // at run. Pure but for the hashes' cost, which is why the example hint is made lazily.
 
 /** The runtime settings a declaration depends on (not its clients or queues). */
-export type DeclarationSettings = Pick<WorkerRuntime, "active" | "runKey" | "dataset" | "experimentPrefix">;
+export type DeclarationSettings = Pick<WorkerRuntime, "active" | "runKey" | "dataset" | "experimentPrefix"> &
+  Partial<Pick<WorkerRuntime, "fallbackDataset">>;
 
 export interface Identity {
   /** The example id as recorded: the declared one, or a UUID derived from it. */
@@ -59,7 +60,8 @@ export function identify(params: LsParams, suite: DescribeFrame | undefined, rt:
   const id = givenId === undefined || isUuid(givenId) ? givenId : uuid5(String(givenId), EXAMPLE_ID_NAMESPACE);
   if (id !== givenId) notes.push(`example id ${JSON.stringify(givenId)} is not a UUID; recorded as ${id}`);
   const { repetitions: _r, enableTestTracking, ...runTreeConfig } = config;
-  const dataset = rt?.dataset ?? suite?.testSuiteName ?? suite?.name;
+  // The run's dataset wins; LANGSMITH_TEST_SUITE only names the dataset of a test nothing else names.
+  const dataset = rt?.dataset ?? suite?.testSuiteName ?? suite?.name ?? rt?.fallbackDataset;
   const experiment = dataset
     ? experimentIdentity(dataset, rt?.runKey ?? "untracked", suite?.projectName ?? rt?.experimentPrefix)
     : undefined;
@@ -96,12 +98,19 @@ export function identify(params: LsParams, suite: DescribeFrame | undefined, rt:
   };
 }
 
-/** How many tests one declaration registers; a count below one still registers one. */
-export function repetitionsOf(config: LsTestConfig | undefined): number {
-  return Math.max(1, Number(config?.repetitions ?? 1));
+/**
+ * How many tests (trials) one declaration registers: its `config.repetitions`, else the run's
+ * `trials`. A count below one (or not a number) still registers one.
+ */
+export function repetitionsOf(config: LsTestConfig | undefined, trials = 1): number {
+  const n = Math.floor(Number(config?.repetitions ?? trials));
+  return Number.isFinite(n) ? Math.max(1, n) : 1;
 }
 
-/** The runner's title of repetition `r` (0-based): the declared name alone when there is one. */
+/**
+ * The runner's title of repetition (trial) `r` (0-based), as langsmith names repetitions: the
+ * declared name alone when there is one.
+ */
 export function repetitionTitle(name: string, r: number, repetitions: number): string {
   return repetitions > 1 ? `${name}, run ${r + 1}` : name;
 }

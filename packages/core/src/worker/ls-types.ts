@@ -5,7 +5,7 @@
 export type KVMap = Record<string, any>;
 
 export interface LsTestConfig {
-  /** Run the test n times; all repetitions share one example. */
+  /** Run the test n times; all repetitions share one example. Wins over the run's `trials` option. */
   repetitions?: number;
   enableTestTracking?: boolean;
   [runTreeOption: string]: unknown;
@@ -31,6 +31,11 @@ export interface TestMetadata {
   dataset: string;
   testTrackingEnabled: boolean;
   repetition: number;
+  /**
+   * 0-based: which trial of the test this is (the same as `repetition`; trials are a test's
+   * `config.repetitions`, else the run's `trials` option / TALLY_TRIALS).
+   */
+  trial: number;
   split?: string | string[];
 }
 

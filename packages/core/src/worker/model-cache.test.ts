@@ -80,6 +80,22 @@ describe("the model-cache worker plugin", () => {
     expect(spans).toEqual([{ tally_cache: "hit" }]);
   });
 
+  test("each trial after the first keys its calls apart (trial-<n>); trial 0 and single-trial tests keep the plain key", () => {
+    const { test, enter } = setUp("auto");
+    const trial = (t: WorkerTest, n: number, of: number) => ({ ...t, trial: n, repetition: n, trials: of });
+    expect(fake().hooks.variant!()).toBeUndefined();
+    enter(trial(test("a"), 0, 1));
+    expect(fake().hooks.variant!()).toBeUndefined();
+    enter(trial(test("a"), 0, 3));
+    expect(fake().hooks.variant!()).toBeUndefined();
+    enter(trial(test("a"), 1, 3));
+    expect(fake().hooks.variant!()).toBe("trial-1");
+    enter(trial(test("a"), 2, 3));
+    expect(fake().hooks.variant!()).toBe("trial-2");
+    enter(undefined);
+    expect(fake().hooks.variant!()).toBeUndefined();
+  });
+
   test("counts each test's calls and marks its run; a test without calls gets nothing", async () => {
     const { plugin, test } = setUp();
     const [a, b] = [test("a"), test("b")];

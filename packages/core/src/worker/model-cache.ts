@@ -5,10 +5,10 @@ import type { CacheCounts } from "../protocol/tracked-test.js";
 import type { WorkerPlugin, WorkerPluginContext } from "./plugins.js";
 
 // The model-call cache, as a worker plugin: it attaches this runtime to the worker's one interceptor
-// (cache/intercept.ts), counts each test's calls, marks its run, and fails a test that missed in
-// replay mode. The interceptor is loaded outside the runner's module registry: Jest gives each test
-// file a registry of its own (and one that cannot load the interceptor's ES modules), while the
-// `node:http` it patches is the process's one.
+// (cache/intercept.ts), counts each test's calls, marks its run, keys each trial's calls apart, and
+// fails a test that missed in replay mode. The interceptor is loaded outside the runner's module
+// registry: Jest gives each test file a registry of its own (and one that cannot load the
+// interceptor's ES modules), while the `node:http` it patches is the process's one.
 
 type InterceptModule = { installModelCache(settings: ReturnType<typeof cacheSettingsFromEnv>): ModelCache };
 
@@ -41,6 +41,12 @@ export function modelCachePlugin(env: NodeJS.ProcessEnv, settleMs = SETTLE_MS): 
         currentTest() {
           const t = ctx.currentTest();
           return t && { id: t.runId, name: t.fullName };
+        },
+        // Each trial of a test records and replays its own answers: trial 0 keeps the plain key, so
+        // recordings made with one trial still serve trial 0 when a suite goes to several.
+        variant() {
+          const t = ctx.currentTest();
+          return t && t.trials > 1 && t.trial > 0 ? `trial-${t.trial}` : undefined;
         },
         markSpan(outcome: CacheOutcome) {
           ctx.runtime.annotateCurrentSpan({ tally_cache: outcome });

@@ -14,8 +14,12 @@ export interface WorkerTest {
   fullName: string;
   /** The test's root run id (also set on untracked tests, which send no run). */
   runId: string;
-  /** 0-based, of `config.repetitions`. */
+  /** 0-based, of `config.repetitions` (or the run's `trials`). */
   repetition: number;
+  /** 0-based: which trial of its declaration this test is (the same as `repetition`). */
+  trial: number;
+  /** How many trials the declaration has: its `config.repetitions`, else the run's `trials` option. */
+  trials: number;
   tracked: boolean;
   dataset: string;
   experiment: { name: string; id: string };

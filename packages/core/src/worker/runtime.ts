@@ -19,7 +19,11 @@ export interface WorkerRuntime {
   active: boolean;
   runKey: string;
   dataset?: string;
+  /** The dataset of a test that names none (neither the `dataset` option nor an `ls.describe`). */
+  fallbackDataset?: string;
   experimentPrefix?: string;
+  /** How many times each `ls.test` without `config.repetitions` runs (the `trials` option). */
+  trials: number;
   flushTimeoutMs: number;
   langsmith: LangsmithModules;
   client: LangsmithClientLike;
@@ -156,7 +160,9 @@ export function installWorker(
     active,
     runKey: env[WORKER_ENV.runKey] ?? "untracked",
     dataset: env[WORKER_ENV.dataset] || undefined,
+    fallbackDataset: env[WORKER_ENV.fallbackDataset] || undefined,
     experimentPrefix: env[WORKER_ENV.prefix] || undefined,
+    trials: trialsOf(env[WORKER_ENV.trials]),
     flushTimeoutMs: Number(env[WORKER_ENV.flushTimeout] ?? 120_000),
     langsmith,
     client,
@@ -206,6 +212,12 @@ export function installWorker(
   const cache = modelCachePlugin(env);
   if (cache) plugins.add(cache);
   return runtime;
+}
+
+/** The trials the main process resolved (and checked); 1 when unset. */
+function trialsOf(raw: string | undefined): number {
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 1 ? n : 1;
 }
 
 /** How long a finished test's run may wait in the worker for company, at most (a crash loses no more). */
