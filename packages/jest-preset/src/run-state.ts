@@ -53,7 +53,7 @@ export function ensureRun(rootDir: string, options: TallyOptions): Promise<Tally
     });
     // Workers (child processes and worker threads) and in-band test environments are created after
     // this, and take their environment from this process.
-    Object.assign(process.env, run.workerEnv);
+    run.exposeToWorkers();
     return run;
   })();
   return s.starting;
@@ -73,12 +73,7 @@ export async function finishRun(binding: RunBinding): Promise<FinishedRun | unde
   s.finished = (async () => {
     const run = await s.starting!;
     if (!run) return undefined;
-    const { WORKER_ENV } = await core();
-    try {
-      return await run.finish(binding);
-    } finally {
-      for (const key of Object.values(WORKER_ENV)) delete process.env[key];
-    }
+    return run.finish(binding);
   })();
   return s.finished;
 }

@@ -5,7 +5,6 @@ import {
   SINKS,
   startTallyRun,
   trackingEnabled,
-  WORKER_ENV,
   type RunEnd,
   type TallyOptions,
   type TallyRun,
@@ -52,7 +51,7 @@ export class TallyReporter implements Reporter {
       openLocal: async (dir) => (await import("@tally/store")).openLocalBackend(dir),
     });
     // Workers are spawned after this hook and inherit the main process's environment.
-    Object.assign(process.env, this.run.workerEnv);
+    this.run.exposeToWorkers();
   }
 
   onTestCaseResult(testCase: TestCase): void {
@@ -81,7 +80,6 @@ export class TallyReporter implements Reporter {
     if (!run) return;
     this.run = undefined;
     const end = await run.finish(binding);
-    for (const key of Object.values(WORKER_ENV)) delete process.env[key];
     await this.report(end);
   }
 

@@ -51,6 +51,11 @@ export interface TallyRun {
   /** Environment variables every worker needs (inherited by workers spawned after this). */
   workerEnv: Record<string, string>;
   /**
+   * Puts `workerEnv` into `env` (the main process's: workers inherit it); `finish` and `abort` put
+   * back what was there, so that a user's own TALLY_DATASET (say) outlives the run in watch mode.
+   */
+  exposeToWorkers(env?: NodeJS.ProcessEnv): void;
+  /**
    * The link of the dataset's experiment, once it is resolved (the first test into it registered).
    * Vitest's reporter puts it on tests as they end: its JUnit reporter writes before the run drains.
    */
@@ -165,7 +170,21 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
     return report;
   }
 
+  let restoreEnv = () => {};
+  function exposeToWorkers(env: NodeJS.ProcessEnv = process.env) {
+    const before = Object.keys(workerEnv).map((k) => [k, env[k]] as const);
+    Object.assign(env, workerEnv);
+    restoreEnv = () => {
+      for (const [k, v] of before) {
+        if (v === undefined) delete env[k];
+        else env[k] = v;
+      }
+      restoreEnv = () => {};
+    };
+  }
+
   async function shutdown() {
+    restoreEnv();
     sender.stop();
     await collector.close();
     await to.close();
@@ -177,9 +196,12 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
     backend,
     local,
     workerEnv,
+    exposeToWorkers,
     abort: shutdown,
     experimentUrl: (dataset) => registry.peek(dataset)?.url,
     async finish(binding) {
+      // Every worker of the run has ended: the environment is the user's again.
+      restoreEnv();
       const deadline = Date.now() + options.drainTimeoutMs;
       let lastLog = Date.now();
       const progress = (p: { pending: number; sent: number; lastError?: string }) => {
