@@ -9,7 +9,7 @@ const root = resolve(import.meta.dirname, "..");
 
 /** Folders of packages/core/src, lowest floor first; folders on one floor may not import each other. */
 const CORE_FLOORS: string[][] = [
-  ["ports.ts", "wire"],
+  ["ports.ts", "wire", "stats"],
   ["identity", "http"],
   ["protocol", "cache"],
   ["spool", "ledger", "worker"],

@@ -1,0 +1,14 @@
+// The methods' names as a report states them, beside the numbers they produced.
+
+export const METHODS = {
+  /** Pass rate, one trial per example: the p-value of the paired pass/fail outcomes. */
+  passRate: "exact McNemar (two-sided)",
+  /** Pass rate over several trials per example: per-example pass rates compared in pairs. */
+  passRateTrials: "paired permutation test",
+  /** Scores: per-example values compared in pairs. */
+  scores: "paired bootstrap (percentile), sign-flip permutation p",
+  /** The interval of one experiment's pass rate. */
+  passRateInterval: "Wilson score interval",
+  /** The interval of one experiment's mean score. */
+  scoreInterval: "percentile bootstrap of the mean",
+} as const;
