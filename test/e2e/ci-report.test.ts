@@ -96,8 +96,19 @@ describe("CI reports", () => {
     const [exp] = r2.experiments;
     expect(exp!.baseline?.name).toBe(r1.experiments[0]!.name);
     expect(exp!.delivered).toMatchObject({ runs: CASES, expected: CASES });
-    expect(exp!.scores.quality).toEqual({ mean: 0.4, count: CASES });
+    // Version 2: each mean with its interval (every test scored 0.4: the interval is that value).
+    expect(r2.version).toBe(2);
+    expect(exp!.scores.quality).toEqual({ mean: 0.4, count: CASES, ci: [0.4, 0.4] });
     expect(exp!.passRate).toBe(0.75);
+    expect(exp!.passRateCi).toHaveLength(2);
+    expect(exp!.passRateCi![0]).toBeLessThan(0.75);
+    expect(exp!.passRateCi![1]).toBeGreaterThan(0.75);
+    expect(exp!.trials).toBe(1);
+    expect(exp!.examples).toHaveLength(CASES);
+    expect(exp!.examples!.every((e) => e.exampleId !== null && e.trials === 1)).toBe(true);
+    // The terminal shows the pass rate with its interval, and each mean with its own.
+    expect(text).toMatch(/pass 0\.75 \[0\.\d+, 0\.\d+\]/);
+    expect(text).toMatch(/average\s+0\.40 \[0\.40, 0\.40\]/);
     expect(exp!.tests.every((t) => typeof t.exampleId === "string")).toBe(true);
     const regressions = exp!.regressions.map((r) => `${r.test}|${r.key}|${r.before}|${r.after}`).sort();
     expect(regressions).toEqual(
@@ -208,6 +219,14 @@ describe("CI reports", () => {
     expect(merged.code, merged.stdout + merged.stderr).toBe(0);
     const m = readReport(join(out, "merged.json"));
     expect(validateReport(m)).toEqual([]);
+    expect(m.version).toBe(2);
+    // The merge regroups the shards' tests by example and counts the intervals again over them all.
+    for (const e of m.experiments) {
+      expect(e.examples!.reduce((n, x) => n + x.trials, 0)).toBe(
+        e.tests.filter((t) => t.status === "passed" || t.status === "failed").length,
+      );
+      if (e.passRate !== null) expect(e.passRateCi).toHaveLength(2);
+    }
     const names = m.experiments.map((e) => e.name).sort();
     expect(new Set(names).size, "one experiment per dataset, shared by the shards").toBe(names.length);
     const all = m.experiments.reduce((n, e) => n + e.tests.length, 0);

@@ -30,7 +30,11 @@ export {
 export { validateGates, judgeGates, type GateOptions, type GateResult, type GatedExperiment } from "./compare/gates.js";
 export {
   isTallyReport,
+  type TallyReport,
   type TallyReportV1,
+  type TallyReportV2,
+  type ReportCi,
+  type ReportExample,
   type ReportRun,
   type ReportGit,
   type ReportExperiment,

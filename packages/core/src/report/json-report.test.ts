@@ -1,15 +1,20 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { reportAjv as ajv, validateReportSchema as validate } from "../../../../test/support/report-schema.js";
-import { isTallyReport, type TallyReportV1 } from "./json-report.js";
+import {
+  reportAjv as ajv,
+  validateReport,
+  validateReportSchema as validate,
+  validateReportSchemaV1 as validateV1,
+} from "../../../../test/support/report-schema.js";
+import { isTallyReport, type TallyReport, type TallyReportV2 } from "./json-report.js";
 
-// The schema shipped in the package (schema/report.v1.json) against the TypeScript type: a report
-// typed as TallyReportV1 validates, and reports that are broken in the ways a consumer would trip
-// over do not.
+// The schemas shipped in the package (schema/report.v2.json, and v1's for older reports) against the
+// TypeScript type: a report typed as TallyReportV2 validates, and reports that are broken in the ways
+// a consumer would trip over do not.
 
-function report(): TallyReportV1 {
+function report(): TallyReportV2 {
   return {
-    version: 1,
+    version: 2,
     run: {
       key: "gh-1234-1",
       startedAt: "2026-03-01T12:00:00.000Z",
@@ -24,7 +29,15 @@ function report(): TallyReportV1 {
         dataset: "ci-suite",
         delivered: { runs: 3, expected: 3, spans: 9, feedback: 7 },
         passRate: 2 / 3,
-        scores: { quality: { mean: 0.7, count: 3 }, exact: { mean: 1, count: 1 } },
+        passRateCi: [0.2077, 0.9385],
+        scores: { quality: { mean: 0.7, count: 3, ci: [0.4, 0.9] }, exact: { mean: 1, count: 1, ci: [1, 1] } },
+        trials: 1,
+        examples: [
+          { exampleId: "0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0101", name: "answers > case 1", trials: 1, passRate: 0, passRateCi: [0, 0.7935] },
+          { exampleId: "0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0102", name: "answers > case 2", trials: 1, passRate: 1, passRateCi: [0.2065, 1] },
+          { exampleId: "0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0103", name: "answers > case 3", trials: 1, passRate: 1, passRateCi: [0.2065, 1] },
+          { exampleId: null, name: "answers > later", trials: 0, passRate: null, passRateCi: null },
+        ],
         baseline: {
           name: "ci-suite:gh-1200-1",
           id: "0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0009",
@@ -73,7 +86,10 @@ function report(): TallyReportV1 {
         dataset: "local-suite",
         delivered: { runs: 0, expected: 1, spans: 0, feedback: 0 },
         passRate: null,
+        passRateCi: null,
         scores: {},
+        trials: 0,
+        examples: [{ exampleId: null, name: "todo", trials: 0, passRate: null, passRateCi: null }],
         baseline: null,
         regressions: [],
         improvements: [],
@@ -101,17 +117,62 @@ function broken(path: Path, value: unknown): unknown {
   return copy;
 }
 
-describe("the JSON report, version 1", () => {
+/** A report of Tally before version 2: the same without what version 2 added. */
+function reportV1(): TallyReport {
+  const r = structuredClone(report()) as TallyReport;
+  r.version = 1;
+  for (const e of r.experiments) {
+    delete e.passRateCi;
+    delete e.trials;
+    delete e.passAtK;
+    delete e.passHatK;
+    delete e.examples;
+    for (const s of Object.values(e.scores)) delete s.ci;
+  }
+  return r;
+}
+
+/** The first experiment of report() with trials: two examples run three times each. */
+function withTrials(): TallyReportV2 {
+  const r = report();
+  const e = r.experiments[0]!;
+  e.trials = 3;
+  e.passAtK = 1;
+  e.passHatK = 0.5;
+  e.examples = [
+    { exampleId: "ex-1", name: "answers > case 1", trials: 3, passRate: 2 / 3, passRateCi: [0.2077, 0.9385], passAtK: 1, passHatK: 0 },
+    { exampleId: "ex-2", name: "answers > case 2", trials: 3, passRate: 1, passRateCi: [0.4385, 1], passAtK: 1, passHatK: 1 },
+  ];
+  return r;
+}
+
+describe("the JSON report, version 2", () => {
   test("a realistic report validates against the shipped schema, also through JSON", () => {
     expect(validate(report()), ajv.errorsText(validate.errors)).toBe(true);
     expect(validate(JSON.parse(JSON.stringify(report())))).toBe(true);
     expect(validate(broken(["run", "git"], null)), ajv.errorsText(validate.errors)).toBe(true);
     const plainBaseline = broken(["experiments", 0, "baseline"], { name: "b", id: "i", url: null });
     expect(validate(plainBaseline), ajv.errorsText(validate.errors)).toBe(true);
+    expect(validate(withTrials()), ajv.errorsText(validate.errors)).toBe(true);
+  });
+
+  test("a version 1 report still validates against the version 1 schema, not against version 2's", () => {
+    expect(validateV1(reportV1()), ajv.errorsText(validateV1.errors)).toBe(true);
+    expect(validateReport(reportV1())).toEqual([]);
+    expect(validate(reportV1())).toBe(false);
+    // A version 2 report is no version 1 report: its version, and v1's schema allows no added field.
+    expect(validateV1(report())).toBe(false);
   });
 
   test.each([
-    ["another version", ["version"], 2, "/version"],
+    ["another version", ["version"], 3, "/version"],
+    ["an interval of one end", ["experiments", 0, "passRateCi"], [0.2], "/experiments/0/passRateCi"],
+    ["a pass rate interval beyond 1", ["experiments", 0, "passRateCi"], [0.5, 1.2], "/experiments/0/passRateCi"],
+    ["a score without its interval", ["experiments", 0, "scores", "quality", "ci"], DELETE, "/experiments/0/scores/quality"],
+    ["no trials", ["experiments", 0, "trials"], DELETE, "/experiments/0"],
+    ["fractional trials", ["experiments", 0, "trials"], 1.5, "/experiments/0/trials"],
+    ["an example without its name", ["experiments", 0, "examples", 0, "name"], DELETE, "/experiments/0/examples/0"],
+    ["an example's pass@k over 1", ["experiments", 0, "examples", 0, "passAtK"], 2, "/experiments/0/examples/0/passAtK"],
     ["no run key", ["run", "key"], DELETE, "/run"],
     ["a start that is no time", ["run", "startedAt"], "yesterday", "/run/startedAt"],
     ["a pass rate over 1", ["experiments", 0, "passRate"], 1.5, "/experiments/0/passRate"],
@@ -130,8 +191,9 @@ describe("the JSON report, version 1", () => {
     expect(validate.errors!.map((e) => e.instancePath)).toContain(path);
   });
 
-  test("isTallyReport tells a report from other JSON", () => {
+  test("isTallyReport tells a report (of version 1 or 2) from other JSON", () => {
     expect(isTallyReport(report())).toBe(true);
+    expect(isTallyReport(reportV1())).toBe(true);
     expect(isTallyReport(JSON.parse(JSON.stringify(report())))).toBe(true);
     for (const other of [
       null,
@@ -139,7 +201,7 @@ describe("the JSON report, version 1", () => {
       "report",
       { version: 1 },
       { testResults: [], numFailedTests: 0 }, // a Jest JSON report
-      broken(["version"], 2),
+      broken(["version"], 3),
       broken(["run"], DELETE),
       broken(["run", "key"], 7),
       broken(["gates"], DELETE),
@@ -150,14 +212,20 @@ describe("the JSON report, version 1", () => {
     }
   });
 
-  test("the package exports the schema file", () => {
+  test("the package exports the schema files, version 1's still", () => {
     const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
       exports: Record<string, unknown>;
       files: string[];
     };
-    expect(pkg.exports["./schema/report.v1.json"]).toBe("./schema/report.v1.json");
     expect(pkg.files).toContain("schema");
-    const schema = JSON.parse(readFileSync(new URL("../../schema/report.v1.json", import.meta.url), "utf8")) as { $schema: string };
-    expect(schema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+    for (const v of [1, 2]) {
+      expect(pkg.exports[`./schema/report.v${v}.json`]).toBe(`./schema/report.v${v}.json`);
+      const schema = JSON.parse(readFileSync(new URL(`../../schema/report.v${v}.json`, import.meta.url), "utf8")) as {
+        $schema: string;
+        properties: { version: { const: number } };
+      };
+      expect(schema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+      expect(schema.properties.version.const).toBe(v);
+    }
   });
 });

@@ -1,16 +1,27 @@
-// The run's JSON report, version 1: what `reportFile` writes and `tally report merge` reads. Its JSON
-// Schema ships in the package (schema/report.v1.json, export "@tally/core/schema/report.v1.json");
+// The run's JSON report, version 2: what `reportFile` writes and `tally report merge` reads. Its JSON
+// Schema ships in the package (schema/report.v2.json, export "@tally/core/schema/report.v2.json");
 // this type mirrors it, and a test validates reports against it. A change of shape is a new version.
+// Version 2 only adds to version 1 (the spread: intervals, trials, per-example groups), so the fields
+// it adds are optional here: a version 1 report (still read by `tally report merge`) lacks them.
 import { isRecord } from "../wire/json-object.js";
 import type { CacheCounts } from "../protocol/tracked-test.js";
 
-export interface TallyReportV1 {
-  version: 1;
+export interface TallyReport {
+  /** 2 for the reports Tally writes; 1 for those of earlier versions (read, never written). */
+  version: 1 | 2;
   run: ReportRun;
   experiments: ReportExperiment[];
   /** Every gate judged, per experiment, passing or not. */
   gates: ReportGate[];
 }
+
+/** A report of either version, as `tally report merge` reads it (kept for the name's readers). */
+export type TallyReportV1 = TallyReport;
+/** A report as Tally writes it now. */
+export type TallyReportV2 = TallyReport & { version: 2 };
+
+/** A 95 % confidence interval, low end first. */
+export type ReportCi = [lo: number, hi: number];
 
 export interface ReportRun {
   /** The run key shards share (`tally report merge` refuses reports of different keys). */
@@ -38,8 +49,17 @@ export interface ReportExperiment {
   delivered: ReportDelivered;
   /** Passed over passed and failed tests; null when none ran. */
   passRate: number | null;
+  /** Wilson 95 % interval of the pass rate; null when none ran (v2). */
+  passRateCi?: ReportCi | null;
   /** Mean per feedback key over the tests that have it (`pass` is the pass rate). */
   scores: Record<string, ReportScore>;
+  /** The most trials (tests that ran) any example has (v2). */
+  trials?: number;
+  /** With 2 trials or more: pass@k and pass^k at k = trials, averaged over the examples with that many (v2). */
+  passAtK?: number;
+  passHatK?: number;
+  /** The tests grouped by example, one entry per example (a test without one alone) (v2). */
+  examples?: ReportExample[];
   baseline: ReportBaseline | null;
   regressions: ReportChange[];
   improvements: ReportChange[];
@@ -67,6 +87,22 @@ export interface ReportMissing {
 export interface ReportScore {
   mean: number;
   count: number;
+  /** Bootstrap 95 % interval of the mean over examples (trials averaged first), seeded with the experiment's name (v2). */
+  ci?: ReportCi | null;
+}
+
+/** One example's trials: the experiment's tests of one example id. */
+export interface ReportExample {
+  exampleId: string | null;
+  /** The test's name, without the `, run n` of its repetitions. */
+  name: string;
+  /** Its tests that passed or failed. */
+  trials: number;
+  passRate: number | null;
+  passRateCi: ReportCi | null;
+  /** With 2 trials or more, at k = trials: the chance any (pass@k) and all (pass^k) of k trials pass. */
+  passAtK?: number;
+  passHatK?: number;
 }
 
 export interface ReportBaseline {
@@ -115,8 +151,8 @@ export interface ReportGate {
  * A light structural check (not the schema): enough to tell a Tally report from another JSON file, or
  * from a report of another version, before reading it.
  */
-export function isTallyReport(value: unknown): value is TallyReportV1 {
-  if (!isRecord(value) || value.version !== 1) return false;
+export function isTallyReport(value: unknown): value is TallyReport {
+  if (!isRecord(value) || (value.version !== 1 && value.version !== 2)) return false;
   const { run, experiments, gates } = value;
   if (!isRecord(run) || typeof run.key !== "string" || typeof run.startedAt !== "string" || typeof run.endedAt !== "string") return false;
   if (!Array.isArray(gates) || !Array.isArray(experiments)) return false;

@@ -1,6 +1,10 @@
+import { meansByKey } from "../compare/means.js";
 import { scoreValue } from "../compare/outcomes.js";
 import type { ExperimentSummary, RunSummary } from "./reconcile.js";
 import { cacheCell, cacheSentence, cacheTotals } from "./cache-counts.js";
+import { testScores } from "./ci/build-report.js";
+import type { ReportCi, ReportExperiment } from "./json-report.js";
+import { experimentSpread } from "./spread.js";
 
 // Pure rendering of the end-of-run report: one table per experiment, then the delivery lines.
 // Returns lines; the runner-specific reporter decides where they go.
@@ -16,13 +20,23 @@ export interface RenderOptions {
   baselines?: ReadonlyMap<string, { name: string; scores?: Record<string, number> }>;
   /** Lines after the delivery lines and before where to look (the comparison with the baselines). */
   after?: readonly string[];
+  /**
+   * Each experiment's spread as the JSON report has it (by experiment name): the intervals under its
+   * table, and its trials grouped by example. Without it, the spread is counted from the table's tests
+   * (each a group of its own: the runner does not know their examples).
+   */
+  spread?: ReadonlyMap<string, ExperimentSpreadView>;
 }
+
+/** What the table shows of an experiment's spread. */
+export type ExperimentSpreadView = Pick<ReportExperiment, "passRate" | "passRateCi" | "scores" | "trials" | "passAtK" | "passHatK">;
 
 export function renderReport(summary: RunSummary, opts: RenderOptions = {}): string[] {
   const c = colors(opts.color ?? false);
   const lines: string[] = [];
   for (const exp of summary.experiments) {
-    if (opts.tables !== false) lines.push(...renderTable(exp, c, opts.baselines?.get(exp.name)), "");
+    if (opts.tables !== false)
+      lines.push(...renderTable(exp, c, opts.baselines?.get(exp.name), opts.spread?.get(exp.name) ?? spreadOfTable(exp)), "");
   }
   if (summary.merged) {
     for (const exp of summary.experiments) {
@@ -148,10 +162,45 @@ export function deliveryLine(exp: ExperimentSummary, c = colors(false)): string 
   return ok ? c.green(text) : c.red(text);
 }
 
+/** The spread from the table's own tests, when there is no report: each test a group of its own. */
+function spreadOfTable(exp: ExperimentSummary): ExperimentSpreadView {
+  const tests = exp.tests.map((t) => ({ name: t.name, status: t.state, exampleId: null, scores: testScores(t) }));
+  const s = experimentSpread(tests, exp.name);
+  const ran = exp.tests.filter((t) => t.state === "passed" || t.state === "failed");
+  const scores: ExperimentSpreadView["scores"] = {};
+  for (const [k, m] of Object.entries(meansByKey(tests.map((t) => t.scores)))) scores[k] = { ...m, ci: s.scoreCi[k] ?? null };
+  return {
+    passRate: ran.length > 0 ? ran.filter((t) => t.state === "passed").length / ran.length : null,
+    passRateCi: s.passRateCi,
+    scores,
+    trials: s.trials,
+  };
+}
+
+/** An interval as the terminal shows it: `[0.74, 0.88]`. */
+export function fmtCi(ci: ReportCi | readonly [number, number]): string {
+  return `[${fmt(ci[0])}, ${fmt(ci[1])}]`;
+}
+
+/**
+ * The line under an experiment's table: its pass rate with its 95 % interval, and with 2 trials or
+ * more per example, pass@k and pass^k at k = trials: `pass 0.82 [0.74, 0.88] · trials 3 · pass@3 0.95 · pass^3 0.61`.
+ */
+export function spreadLine(spread: ExperimentSpreadView): string | undefined {
+  if (spread.passRate === null || spread.passRate === undefined) return undefined;
+  const parts = [`pass ${fmt(spread.passRate)}${spread.passRateCi ? ` ${fmtCi(spread.passRateCi)}` : ""}`];
+  const k = spread.trials ?? 0;
+  if (k >= 2 && spread.passAtK !== undefined && spread.passHatK !== undefined) {
+    parts.push(`trials ${k}`, `pass@${k} ${fmt(spread.passAtK)}`, `pass^${k} ${fmt(spread.passHatK)}`);
+  }
+  return parts.join(" · ");
+}
+
 function renderTable(
   exp: ExperimentSummary,
   c: ReturnType<typeof colors>,
-  baseline?: { name: string; scores?: Record<string, number> },
+  baseline: { name: string; scores?: Record<string, number> } | undefined,
+  spread: ExperimentSpreadView,
 ): string[] {
   const keys = [...new Set(exp.tests.flatMap((t) => (t.feedback ?? []).map((f) => f.key)))].filter((k) => k !== "pass").slice(0, MAX_KEYS);
   const cached = exp.tests.some((t) => t.cache);
@@ -172,7 +221,18 @@ function renderTable(
     rows.push([truncateMiddle(tableName(t.name, exp.dataset), MAX_NAME), status, ...scores, ...(cached ? [cacheCell(t.cache)] : [])]);
   }
   const tail = cached ? [""] : [];
-  const avg = ["average", "", ...sums.map((s) => (s.n ? fmt(s.total / s.n) : "")), ...tail];
+  // Each mean with its 95 % interval (over examples, from the report), where there is one.
+  const ciOf = (k: string) => spread.scores[k]?.ci;
+  const avg = [
+    "average",
+    "",
+    ...sums.map((s, i) => {
+      if (!s.n) return "";
+      const ci = ciOf(keys[i]!);
+      return ci ? `${fmt(s.total / s.n)} ${fmtCi(ci)}` : fmt(s.total / s.n);
+    }),
+    ...tail,
+  ];
   const before = (k: string) => baseline?.scores?.[k];
   const delta = baseline
     ? [
@@ -195,6 +255,8 @@ function renderTable(
   ];
   if (keys.length > 0) out.push(c.bold(row(avg)));
   if (keys.length > 0 && delta) out.push(c.dim(row(delta)));
+  const line = spreadLine(spread);
+  if (line) out.push(`  ${line}`);
   if (baseline) out.push(`  ${c.dim("baseline:")} ${baseline.name}`);
   if (exp.url) out.push(`  ${c.dim("view:")} ${exp.url}`);
   return out;

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { Ledger } from "../ledger/ledger.js";
 import { reconcile, type ReportedTest } from "./reconcile.js";
-import { renderReport } from "./render.js";
+import { bootstrapMeanCi, wilson } from "../stats/index.js";
+import { type ExperimentSpreadView, fmtCi, renderReport, spreadLine } from "./render.js";
 
 const EXP = "qa:run-1";
 
@@ -125,6 +126,58 @@ describe("render", () => {
     const plain = renderReport(reconcile([t("one", "r1")], ledgerWith([{ id: "r1" }]), [], undefined)).join("\n");
     expect(plain).not.toContain("Cache");
     expect(plain).not.toContain("model calls");
+  });
+
+  test("the spread: each mean with its 95 % interval in the average row, the pass rate with its interval under the table", () => {
+    const ledger = ledgerWith([{ id: "r1" }, { id: "r2" }, { id: "r3" }]);
+    const s = reconcile([t("one", "r1"), t("two", "r2", "failed"), t("three", "r3")], ledger, [], undefined);
+    const lines = renderReport(s);
+    // Without a report each test is its own example: the table's tests are resampled, seeded with the experiment's name.
+    const ci = bootstrapMeanCi([0.5, 0.5, 1], { seed: EXP })!;
+    const [lo, hi] = wilson(2, 3)!;
+    const table = lines.slice(0, lines.indexOf(""));
+    expect(table.find((l) => l.includes("average"))).toContain(`0.67 ${fmtCi(ci)}`);
+    expect(table).toContain(`  pass 0.67 [${lo.toFixed(2)}, ${hi.toFixed(2)}]`);
+    // One trial each: no pass@k line.
+    expect(lines.join("\n")).not.toContain("pass@");
+    // The columns stay aligned: the header is padded to the widened cell.
+    const header = table.find((l) => l.includes("Status"))!;
+    const average = table.find((l) => l.includes("average"))!;
+    expect(header.indexOf("correctness")).toBe(average.indexOf("0.67"));
+  });
+
+  test("with the report's spread: its intervals, and with trials one line of pass@k and pass^k", () => {
+    const ledger = ledgerWith([{ id: "r1" }, { id: "r2" }]);
+    const s = reconcile([t("one, run 1", "r1"), t("one, run 2", "r2", "failed")], ledger, [], undefined);
+    const spread = new Map<string, ExperimentSpreadView>([
+      [
+        EXP,
+        {
+          passRate: 0.5,
+          passRateCi: [0.0945, 0.9055],
+          scores: { correctness: { mean: 0.75, count: 2, ci: [0.5, 1] } },
+          trials: 2,
+          passAtK: 1,
+          passHatK: 0,
+        },
+      ],
+    ]);
+    const lines = renderReport(s, { spread });
+    expect(lines.join("\n")).toMatch(/average\s+0\.75 \[0\.50, 1\]/);
+    expect(lines).toContain("  pass 0.50 [0.09, 0.91] · trials 2 · pass@2 1 · pass^2 0");
+    // No tables, no spread lines.
+    expect(renderReport(s, { spread, tables: false }).join("\n")).not.toContain("pass@");
+  });
+
+  test("spreadLine and fmtCi: the pass rate with its interval, the trials' pass@k and pass^k at k = trials", () => {
+    expect(spreadLine({ passRate: 0.82, passRateCi: [0.74, 0.88], scores: {}, trials: 3, passAtK: 0.95, passHatK: 0.61 })).toBe(
+      "pass 0.82 [0.74, 0.88] · trials 3 · pass@3 0.95 · pass^3 0.61",
+    );
+    expect(spreadLine({ passRate: 1, passRateCi: [0.2065, 1], scores: {}, trials: 1 })).toBe("pass 1 [0.21, 1]");
+    // A version 1 report has no interval: the pass rate alone.
+    expect(spreadLine({ passRate: 0.5, scores: {} })).toBe("pass 0.50");
+    expect(spreadLine({ passRate: null, passRateCi: null, scores: {}, trials: 0 })).toBeUndefined();
+    expect(fmtCi([0, 0.7935])).toBe("[0, 0.79]");
   });
 
   test("missing runs are listed after the delivery line", () => {

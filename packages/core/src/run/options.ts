@@ -44,7 +44,7 @@ export interface TallyOptions {
   baseline?: string;
   /** How far a score may fall before it counts as a regression: one number, or per feedback key ("*" for the rest). Default 0. */
   regressionThreshold?: number | Record<string, number>;
-  /** Write the run's JSON report (schema: @tally/core/schema/report.v1.json) here. Env: TALLY_REPORT_FILE. */
+  /** Write the run's JSON report (schema: @tally/core/schema/report.v2.json) here. Env: TALLY_REPORT_FILE. */
   reportFile?: string;
   /** Conditions the run must meet, judged after delivery; a failing one fails the run (exit code 1). */
   gates?: GateOptions;

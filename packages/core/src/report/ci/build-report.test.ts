@@ -3,6 +3,8 @@ import { type Comparison, compareOutcomes } from "../../compare/diff.js";
 import type { TestOutcome } from "../../compare/outcomes.js";
 import type { FeedbackScore } from "../../protocol/tracked-test.js";
 import type { ExperimentSummary, ReportedTest, RunSummary } from "../reconcile.js";
+import { validateReport } from "../../../../../test/support/report-schema.js";
+import { bootstrapMeanCi, wilson } from "../../stats/index.js";
 import { baselineMeans, buildReport, type ExperimentCompared, outcomesOfTests, type ReportInput, testScores } from "./build-report.js";
 
 // The run's summary as the runner and the ledger saw it, each experiment's comparison with its
@@ -144,7 +146,7 @@ describe("buildReport", () => {
       reported("e", "pending", [], { runId: undefined, feedback: [] }),
     ];
     const r = buildReport(input([experimentSummary(tests, { expected: 3, delivered: 2, spans: 7, feedback: 5 })]));
-    expect(r.version).toBe(1);
+    expect(r.version).toBe(2);
     expect(r.run).toEqual(RUN);
     expect(r.gates).toEqual([]);
     const [e] = r.experiments;
@@ -177,7 +179,41 @@ describe("buildReport", () => {
   test("a repeated key is averaged per test before the experiment's mean, and counted once per test", () => {
     const tests = [reported("a", "passed", [fb("q", 1), fb("q", 0)]), reported("b", "passed", [fb("q", 1)])];
     const e = buildReport(input([experimentSummary(tests)])).experiments[0]!;
-    expect(e.scores.q).toEqual({ mean: 0.75, count: 2 });
+    expect(e.scores.q).toMatchObject({ mean: 0.75, count: 2 });
+  });
+
+  test("the spread: the pass rate's Wilson interval, each mean's bootstrap interval, trials grouped by example; valid against the v2 schema", () => {
+    // Two examples run three times each (the runner titles repetitions `, run n`), and one test whose
+    // run references no known example.
+    const tests = [
+      reported("qa > capital, run 1", "passed", [fb("quality", 1)]),
+      reported("qa > capital, run 2", "passed", [fb("quality", 0.8)]),
+      reported("qa > capital, run 3", "failed", [fb("quality", 0.2)]),
+      reported("qa > river, run 1", "passed", [fb("quality", 0.9)]),
+      reported("qa > river, run 2", "passed", [fb("quality", 0.7)]),
+      reported("qa > river, run 3", "passed", [fb("quality", 0.8)]),
+      reported("qa > loose", "failed", [fb("quality", 0)]),
+    ];
+    const exampleOf: Record<string, string> = {};
+    for (const t of tests) if (!t.name.includes("loose")) exampleOf[t.runId!] = t.name.includes("capital") ? "ex-capital" : "ex-river";
+    const r = buildReport(input([experimentSummary(tests)], [compared(exampleOf, null)]));
+    const e = r.experiments[0]!;
+    expect(e.passRateCi).toEqual(wilson(5, 7));
+    expect(e.scores.quality!.ci).toEqual(bootstrapMeanCi([0, (0.2 + 0.8 + 1) / 3, (0.7 + 0.8 + 0.9) / 3], { seed: EXP }));
+    expect(e.trials).toBe(3);
+    expect(e.passAtK).toBe(1);
+    expect(e.passHatK).toBe(0.5);
+    expect(e.examples!.map((x) => [x.exampleId, x.name, x.trials, x.passRate, x.passAtK, x.passHatK])).toEqual([
+      ["ex-capital", "qa > capital", 3, 2 / 3, 1, 0],
+      ["ex-river", "qa > river", 3, 1, 1, 1],
+      [null, "qa > loose", 1, 0, undefined, undefined],
+    ]);
+    // The per-test entries are as they were.
+    expect(Object.keys(e.tests[0]!).sort()).toEqual(["exampleId", "file", "name", "runId", "scores", "status"]);
+    expect(validateReport(r)).toEqual([]);
+    expect(validateReport(JSON.parse(JSON.stringify(r)))).toEqual([]);
+    // Reproducible: built again, the same numbers.
+    expect(buildReport(input([experimentSummary(tests)], [compared(exampleOf, null)])).experiments).toEqual(r.experiments);
   });
 
   test("each test's example comes from the compared map; a test without one has null", () => {

@@ -2,7 +2,8 @@ import type { Comparison } from "../../compare/diff.js";
 import { meanOf, meansByKey } from "../../compare/means.js";
 import { scoreValue, type TestOutcome } from "../../compare/outcomes.js";
 import { type GateOptions, judgeGates } from "../../compare/gates.js";
-import type { ReportBaseline, ReportTest, TallyReportV1 } from "../json-report.js";
+import type { ReportBaseline, ReportExperiment, ReportScore, ReportTest, TallyReportV1, TallyReportV2 } from "../json-report.js";
+import { experimentSpread } from "../spread.js";
 import { cacheTotals } from "../cache-counts.js";
 import type { ExperimentSummary, ReportedTest, RunSummary } from "../reconcile.js";
 
@@ -81,7 +82,6 @@ function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined)
     };
   });
   const cache = cacheTotals(tests);
-  const scores = meansByKey(tests.map((t) => t.scores));
   // The runner's tests by example, for naming a regression with the test and file the runner knows.
   const byExample = new Map<string, (typeof tests)[number]>();
   for (const t of tests) if (t.exampleId && !byExample.has(t.exampleId)) byExample.set(t.exampleId, t);
@@ -106,13 +106,33 @@ function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined)
       feedback: exp.feedback,
       ...(exp.missing.length > 0 ? { missing: exp.missing.map(({ test, file, reason }) => ({ test, file, reason })) } : {}),
     },
-    passRate: passRateOf(tests),
-    scores,
+    ...spreadOf(exp.name, tests),
     baseline: c?.baseline ?? null,
     regressions: changes(c?.comparison?.regressions),
     improvements: changes(c?.comparison?.improvements),
     tests,
     ...(cache ? { cache } : {}),
+  };
+}
+
+/**
+ * An experiment's pass rate and mean scores with their spread (intervals, trials, per-example groups),
+ * from its tests: the run's report and the merge of its shards count them alike.
+ */
+export function spreadOf(
+  name: string,
+  tests: readonly ReportTest[],
+): Pick<ReportExperiment, "passRate" | "passRateCi" | "scores" | "trials" | "passAtK" | "passHatK" | "examples"> {
+  const spread = experimentSpread(tests, name);
+  const scores: Record<string, ReportScore> = {};
+  for (const [k, m] of Object.entries(meansByKey(tests.map((t) => t.scores)))) scores[k] = { ...m, ci: spread.scoreCi[k] ?? null };
+  return {
+    passRate: passRateOf(tests),
+    passRateCi: spread.passRateCi,
+    scores,
+    trials: spread.trials,
+    ...(spread.passAtK !== undefined ? { passAtK: spread.passAtK, passHatK: spread.passHatK! } : {}),
+    examples: spread.examples,
   };
 }
 
@@ -141,8 +161,8 @@ export function judgeReport(gates: GateOptions, experiments: readonly Experiment
   );
 }
 
-export function buildReport(input: ReportInput): TallyReportV1 {
+export function buildReport(input: ReportInput): TallyReportV2 {
   const byName = new Map(input.compared.map((c) => [c.name, c]));
   const experiments = input.summary.experiments.map((e) => experimentOf(e, byName.get(e.name)));
-  return { version: 1, run: input.run, experiments, gates: judgeReport(input.gates, experiments) };
+  return { version: 2, run: input.run, experiments, gates: judgeReport(input.gates, experiments) };
 }

@@ -54,7 +54,7 @@ function experiment(more: Partial<ReportExperiment> = {}): ReportExperiment {
 
 function report(experiments: ReportExperiment[], gates: ReportGate[] = []): TallyReportV1 {
   return {
-    version: 1,
+    version: 2,
     run: { key: "gh-1234-1", startedAt: "2026-03-01T12:00:00.000Z", endedAt: "2026-03-01T12:03:10.512Z", git: null },
     experiments,
     gates,
@@ -117,6 +117,40 @@ describe("jobSummaryMarkdown", () => {
       "| exact | 1 | — | — | 1 |",
       "| quality | 0.700 | 0.900 | −0.200 | 3 |",
     ]);
+  });
+
+  test("a version 2 report: each mean with its 95 % interval, and with trials a line of pass@k and pass^k", () => {
+    const spread: Partial<ReportExperiment> = {
+      passRateCi: [0.2077, 0.9385],
+      scores: { quality: { mean: 0.7, count: 3, ci: [0.4, 0.9] }, exact: { mean: 1, count: 1, ci: [1, 1] } },
+      trials: 3,
+      passAtK: 0.95,
+      passHatK: 0.61,
+    };
+    const md = jobSummaryMarkdown(report([experiment({ ...spread, baseline: null })]));
+    const i = md.indexOf("| measure | mean | n |");
+    expect(md.slice(i).split("\n").slice(0, 7)).toEqual([
+      "| measure | mean | n |",
+      "| --- | --- | --- |",
+      "| pass rate | 0.667 [0.208, 0.939] | 3 |",
+      "| exact | 1 [1, 1] | 1 |",
+      "| quality | 0.700 [0.400, 0.900] | 3 |",
+      "",
+      "[low, high]: 95 % intervals (Wilson for the pass rate, a bootstrap over examples for scores). Trials per example: 3 · pass@3 0.950 · pass^3 0.610.",
+    ]);
+    // With a baseline too; one trial: no pass@k; no pass rate: no interval.
+    const based = jobSummaryMarkdown(report([experiment({ ...spread, trials: 1, passAtK: undefined, passHatK: undefined })]));
+    expect(based).toContain("| pass rate | 0.667 [0.208, 0.939] | 1 | −0.333 | 3 |");
+    expect(based).toContain("| quality | 0.700 [0.400, 0.900] | 0.900 | −0.200 | 3 |");
+    expect(based).not.toContain("pass@");
+    const none = jobSummaryMarkdown(report([experiment({ passRate: null, passRateCi: null, scores: {}, trials: 0, baseline: null })]));
+    expect(none).toContain("| pass rate | — | 3 |");
+  });
+
+  test("a version 1 report (no intervals): the means alone, no note", () => {
+    const md = jobSummaryMarkdown({ ...report([experiment({ baseline: null })]), version: 1 });
+    expect(md).toContain("| quality | 0.700 | 3 |");
+    expect(md).not.toContain("95 %");
   });
 
   test("a pass rate of no test is a dash", () => {

@@ -1,7 +1,8 @@
 import type { TallyReportV1 } from "../json-report.js";
 import { ranOf } from "./build-report.js";
 
-// The GitHub job summary of a run, from its JSON report: pure, one section per experiment.
+// The GitHub job summary of a run, from its JSON report: pure, one section per experiment. A version 2
+// report's intervals stand beside each mean, and its trials' pass@k and pass^k under the table.
 
 type Experiment = TallyReportV1["experiments"][number];
 
@@ -21,6 +22,11 @@ const num = (v: number | null | undefined) => (v === null || v === undefined ? "
 function signed(v: number): string {
   const s = num(Math.abs(v));
   return v > 0 ? `+${s}` : v < 0 ? `−${s}` : "±0";
+}
+
+/** A mean with its 95 % interval where the report has one (version 2): `0.700 [0.400, 0.900]`. */
+function withCi(v: number | null | undefined, ci: readonly [number, number] | null | undefined): string {
+  return ci && v !== null && v !== undefined ? `${num(v)} [${num(ci[0])}, ${num(ci[1])}]` : num(v);
 }
 
 function link(name: string, url: string | null | undefined): string {
@@ -44,17 +50,25 @@ function section(exp: Experiment): string[] {
     const vs = (now: number | null, then: number | null | undefined) =>
       then === null || then === undefined ? "— | —" : `${num(then)} | ${now === null ? "—" : signed(now - then)}`;
     lines.push("| measure | mean | baseline | Δ | n |", "| --- | --- | --- | --- | --- |");
-    lines.push(`| pass rate | ${num(exp.passRate)} | ${vs(exp.passRate, base.passRate)} | ${ran} |`);
+    lines.push(`| pass rate | ${withCi(exp.passRate, exp.passRateCi)} | ${vs(exp.passRate, base.passRate)} | ${ran} |`);
     for (const k of keys) {
       const s = exp.scores[k]!;
-      lines.push(`| ${cell(k)} | ${num(s.mean)} | ${vs(s.mean, base.scores?.[k])} | ${s.count} |`);
+      lines.push(`| ${cell(k)} | ${withCi(s.mean, s.ci)} | ${vs(s.mean, base.scores?.[k])} | ${s.count} |`);
     }
   } else {
     lines.push("| measure | mean | n |", "| --- | --- | --- |");
-    lines.push(`| pass rate | ${num(exp.passRate)} | ${ran} |`);
-    for (const k of keys) lines.push(`| ${cell(k)} | ${num(exp.scores[k]!.mean)} | ${exp.scores[k]!.count} |`);
+    lines.push(`| pass rate | ${withCi(exp.passRate, exp.passRateCi)} | ${ran} |`);
+    for (const k of keys) lines.push(`| ${cell(k)} | ${withCi(exp.scores[k]!.mean, exp.scores[k]!.ci)} | ${exp.scores[k]!.count} |`);
   }
   lines.push("");
+  const hasCi = exp.passRateCi !== undefined || keys.some((k) => exp.scores[k]!.ci !== undefined);
+  const k = exp.trials ?? 0;
+  const trials =
+    k >= 2 && exp.passAtK !== undefined && exp.passHatK !== undefined
+      ? ` Trials per example: ${k} · pass@${k} ${num(exp.passAtK)} · pass^${k} ${num(exp.passHatK)}.`
+      : "";
+  const note = hasCi ? "[low, high]: 95 % intervals (Wilson for the pass rate, a bootstrap over examples for scores)." : "";
+  if (hasCi || trials) lines.push(`${note}${trials}`.trim(), "");
   if (base) {
     if (exp.regressions.length === 0) lines.push("No regressions.", "");
     else {

@@ -1,5 +1,8 @@
 import { describe, expect, test } from "vitest";
+import { validateReport } from "../../../../../test/support/report-schema.js";
+import { bootstrapMeanCi, wilson } from "../../stats/index.js";
 import type { ReportChange, ReportExperiment, ReportRun, ReportTest, TallyReportV1 } from "../json-report.js";
+import { spreadOf } from "./build-report.js";
 import { mergeReports, type ShardReport } from "./merge.js";
 
 // The reports of a CI matrix's shards (one shared experiment per dataset) into the report of the run.
@@ -77,7 +80,9 @@ function twoShards() {
 describe("mergeReports", () => {
   test("two shards of one experiment: tests united, delivery summed, pass rate and scores counted again over the union", () => {
     const merged = mergeReports(twoShards(), {});
-    expect(merged.version).toBe(1);
+    // Shards of version 1 (an older Tally) merge into a version 2 report.
+    expect(merged.version).toBe(2);
+    expect(validateReport(merged)).toEqual([]);
     expect(merged.experiments).toHaveLength(1);
     const e = merged.experiments[0]!;
     expect(e.tests.map((t) => t.name)).toEqual(["a1", "a2", "a3", "b1", "b2"]);
@@ -85,7 +90,7 @@ describe("mergeReports", () => {
     // 3 of the 4 that ran passed (the skipped one does not count); not the mean of 0.5 and 1.
     expect(e.passRate).toBe(0.75);
     expect(Object.keys(e.scores)).toEqual(["exact", "quality"]);
-    expect(e.scores.exact).toEqual({ mean: 1, count: 1 });
+    expect(e.scores.exact).toEqual({ mean: 1, count: 1, ci: [1, 1] });
     expect(e.scores.quality!.count).toBe(4);
     expect(e.scores.quality!.mean).toBeCloseTo((1 + 0.2 + 0.6 + 0.8) / 4);
     expect(e.regressions).toEqual([change("a2", A, "pass", 1, 0), change("a2", A, "quality", 0.9, 0.2)]);
@@ -234,8 +239,62 @@ describe("mergeReports", () => {
     expect(e.tests).toEqual(before.tests);
     expect(e.delivered).toEqual(before.delivered);
     expect(e.passRate).toBe(before.passRate);
-    expect(e.scores).toEqual(before.scores);
+    expect(e.scores).toMatchObject(before.scores);
     expect(e.regressions).toEqual(before.regressions);
+  });
+
+  test("the spread is recomputed over the union: an example's trials regrouped across shards, intervals from all the tests", () => {
+    // Example ex-1 ran three times, its trials split over two shards; ex-2 ran in the second only.
+    const trial = (name: string, file: string, status: ReportTest["status"], exampleId: string, quality: number): ReportTest => ({
+      name,
+      file,
+      status,
+      exampleId,
+      runId: `run-${name}`,
+      scores: { quality },
+    });
+    const oneTests = [trial("qa > capital, run 1", A, "passed", "ex-1", 1), trial("qa > capital, run 2", A, "failed", "ex-1", 0.2)];
+    const twoTests = [
+      trial("qa > capital, run 3", B, "passed", "ex-1", 0.9),
+      trial("qa > river, run 1", B, "passed", "ex-2", 0.8),
+      trial("qa > river, run 2", B, "passed", "ex-2", 0.6),
+      trial("qa > river, run 3", B, "passed", "ex-2", 0.7),
+    ];
+    // Each shard as Tally 2 writes it: its own spread, over its own tests.
+    const v2 = (name: string, tests: ReportTest[]): ShardReport => {
+      const s = shard(name, [experiment(tests, spreadOf(EXP, tests))]);
+      s.report.version = 2;
+      return s;
+    };
+    const shards = [v2("1.json", oneTests), v2("2.json", twoTests)];
+    for (const s of shards) expect(validateReport(s.report)).toEqual([]);
+    expect(shards[0]!.report.experiments[0]!.trials).toBe(2);
+
+    const merged = mergeReports(shards, {});
+    expect(validateReport(merged)).toEqual([]);
+    expect(validateReport(JSON.parse(JSON.stringify(merged)))).toEqual([]);
+    const e = merged.experiments[0]!;
+    expect(e.trials).toBe(3);
+    expect(e.examples!.map((x) => [x.exampleId, x.name, x.trials, x.passRate, x.passAtK, x.passHatK])).toEqual([
+      ["ex-1", "qa > capital", 3, 2 / 3, 1, 0],
+      ["ex-2", "qa > river", 3, 1, 1, 1],
+    ]);
+    expect(e.examples![0]!.passRateCi).toEqual(wilson(2, 3));
+    expect(e.passRateCi).toEqual(wilson(5, 6));
+    expect(e.passAtK).toBe(1);
+    expect(e.passHatK).toBe(0.5);
+    expect(e.scores.quality!.ci).toEqual(
+      bootstrapMeanCi(
+        [(0.6 + 0.7 + 0.8) / 3, (0.2 + 0.9 + 1) / 3].sort((a, b) => a - b),
+        { seed: EXP },
+      ),
+    );
+    // The same as one report of all the tests; the shards' order does not matter for the numbers.
+    expect(e).toMatchObject(spreadOf(EXP, [...oneTests, ...twoTests]));
+    const reversed = mergeReports([...shards].reverse(), {}).experiments[0]!;
+    expect(reversed.passRateCi).toEqual(e.passRateCi);
+    expect(reversed.scores).toEqual(e.scores);
+    expect(reversed.trials).toBe(3);
   });
 
   test("no test ran in any shard: the pass rate is null", () => {

@@ -1,12 +1,12 @@
 import type { GateOptions } from "../../compare/gates.js";
-import { meansByKey } from "../../compare/means.js";
-import { judgeReport, passRateOf } from "./build-report.js";
+import { judgeReport, spreadOf } from "./build-report.js";
 import { cacheTotals } from "../cache-counts.js";
-import type { ReportChange, ReportExperiment, ReportTest, TallyReportV1 } from "../json-report.js";
+import type { ReportChange, ReportExperiment, ReportTest, TallyReportV1, TallyReportV2 } from "../json-report.js";
 
 // Pure: the reports of one run's shards (one CI job each, one shared experiment per dataset) as the
-// report of the whole run. Tests and changes are united; pass rate, scores and delivery are counted
-// again over the union, and the gates are judged on it: the job after a CI matrix.
+// report of the whole run. Tests and changes are united; pass rate, scores, their intervals, the
+// per-example trials and delivery are counted again over the union, and the gates are judged on it:
+// the job after a CI matrix. Shards of version 1 or 2 merge into a version 2 report.
 
 export interface ShardReport {
   /** For messages: where the report was read from. */
@@ -14,7 +14,7 @@ export interface ShardReport {
   report: TallyReportV1;
 }
 
-export function mergeReports(shards: readonly ShardReport[], gates: GateOptions): TallyReportV1 {
+export function mergeReports(shards: readonly ShardReport[], gates: GateOptions): TallyReportV2 {
   if (shards.length === 0) throw new Error("tally report merge: no reports given");
   const keys = new Map<string, string[]>();
   for (const s of shards) keys.set(s.report.run.key, [...(keys.get(s.report.run.key) ?? []), s.file]);
@@ -44,7 +44,7 @@ export function mergeReports(shards: readonly ShardReport[], gates: GateOptions)
   for (const s of shards) for (const e of s.report.experiments) byName.set(e.name, [...(byName.get(e.name) ?? []), e]);
   const experiments = [...byName.values()].map(mergeExperiment);
   return {
-    version: 1,
+    version: 2,
     run: {
       key: runs[0]!.key,
       startedAt: runs.map((r) => r.startedAt).sort()[0]!,
@@ -74,7 +74,6 @@ function mergeExperiment(parts: ReportExperiment[]): ReportExperiment {
     parts.flatMap((p) => p.tests),
     testKey,
   );
-  const scores = meansByKey(tests.map((t) => t.scores));
   const base = parts.find((p) => p.baseline)?.baseline ?? null;
   const sum = (f: (p: ReportExperiment) => number) => parts.reduce((n, p) => n + f(p), 0);
   const cache = cacheTotals(tests);
@@ -90,8 +89,9 @@ function mergeExperiment(parts: ReportExperiment[]): ReportExperiment {
       feedback: sum((p) => p.delivered.feedback),
       ...(parts.some((p) => p.delivered.missing?.length) ? { missing: parts.flatMap((p) => p.delivered.missing ?? []) } : {}),
     },
-    passRate: passRateOf(tests),
-    scores,
+    // Recounted over the union, regrouped by example: a shard's intervals cover only its tests (and
+    // one example's trials may have run in several shards).
+    ...spreadOf(first.name, tests),
     // Each shard's baseline means cover only the examples it ran: the merged report names the
     // baseline and leaves the means out rather than show one shard's as the run's.
     baseline: base ? { name: base.name, id: base.id, url: base.url } : null,

@@ -46,7 +46,7 @@ function experiment(more: Partial<ReportExperiment> = {}): ReportExperiment {
 
 function report(experiments: ReportExperiment[] = [experiment()], gates: ReportGate[] = []): TallyReportV1 {
   return {
-    version: 1,
+    version: 2,
     run: { key: "gh-1234-1", startedAt: "2026-03-01T12:00:00.000Z", endedAt: "2026-03-01T12:03:10.512Z", git: null },
     experiments,
     gates,
