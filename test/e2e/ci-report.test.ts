@@ -65,7 +65,7 @@ const readReport = (file: string) => JSON.parse(readFileSync(file, "utf8")) as T
 describe("CI reports", () => {
   test("Vitest over REST: baseline comparison, regressions, JSON report, job summary, annotations and a failing gate", async () => {
     backend = await startBackend();
-    const suite = qualitySuite("vitest", "vitest4", "ci-report", `{ gates: { scores: { quality: 0.95 } } }`);
+    const suite = qualitySuite("vitest", "vitest4", "ci-report", `{ gates: { scores: { quality: 0.95 }, noSignificantRegression: true } }`);
     const out = tempDir();
     const env = (extra: Record<string, string>) => ({ LANGSMITH_API_KEY: "fake-key", LANGSMITH_ENDPOINT: backend!.url, ...extra });
 
@@ -74,6 +74,7 @@ describe("CI reports", () => {
     const r1 = readReport(join(out, "first.json"));
     expect(validateReport(r1)).toEqual([]);
     expect(r1.experiments[0]!.baseline).toBeNull();
+    expect(r1.experiments[0]!.comparison).toBeNull();
     expect(r1.gates.every((g) => g.ok)).toBe(true);
 
     const summaryFile = join(out, "step-summary.md");
@@ -115,6 +116,18 @@ describe("CI reports", () => {
       [...Array.from({ length: CASES }, (_, i) => `ci-suite > case ${i + 1}|quality|1|0.4`), "ci-suite > case 2|pass|1|0"].sort(),
     );
     expect(exp!.regressions.every((r) => r.file.endsWith("quality.test.mjs"))).toBe(true);
+    // The noise-aware comparison: 4 paired examples. One of 4 fell (McNemar b 1, c 0: p 1); quality
+    // fell by 0.6 on each, but 4 examples cannot make it significant (exact sign-flip p 2/16 = 0.125):
+    // both unchanged, and the noSignificantRegression gate passes though every score fell.
+    expect(exp!.comparison).toMatchObject({
+      alpha: 0.05,
+      passRate: { n: CASES, baseline: 1, current: 0.75, delta: -0.25, p: 1, verdict: "unchanged" },
+      unmatched: { baselineOnly: [], currentOnly: [], baselineOnlyCount: 0, currentOnlyCount: 0 },
+    });
+    expect(exp!.comparison!.scores.quality).toMatchObject({ n: CASES, baseline: 1, verdict: "unchanged" });
+    expect(exp!.comparison!.scores.quality!.delta).toBeCloseTo(-0.6, 12);
+    expect(exp!.comparison!.scores.quality!.p).toBeCloseTo(0.125, 12);
+    expect(r2.gates.find((g) => g.name === "noSignificantRegression")).toMatchObject({ ok: true });
     expect(r2.gates.filter((g) => !g.ok).map((g) => g.message)).toEqual([`mean quality 0.4 < 0.95 (${exp!.name})`]);
 
     // The terminal: the comparison and its regressions, and the gate's line.
@@ -122,6 +135,8 @@ describe("CI reports", () => {
     expect(text).toMatch(/quality 1 → 0\.40 \(Δ −0\.60\)/);
     expect(text).toContain(`regressions (${CASES + 1}):`);
     expect(text).toMatch(/Δ vs baseline\s+−0\.60/);
+    expect(text).toContain("pass rate 1 → 0.75  Δ −0.25 [−0.75, 0]  p 1  unchanged (exact McNemar)");
+    expect(text).toContain("quality 1 → 0.40  Δ −0.60 [−0.60, −0.60]  p 0.125  unchanged (paired bootstrap)");
     expect(text).toContain(`Tally gate failed: mean quality 0.4 < 0.95 (${exp!.name})`);
     // GitHub: workflow commands on stdout, and the job summary.
     expect(second.stdout).toContain(`::notice title=Tally experiment::${exp!.name} `);
@@ -236,6 +251,8 @@ describe("CI reports", () => {
     expect(m.gates.every((g) => g.ok)).toBe(true);
     expect(merged.stdout).toContain("::notice title=Tally experiment::");
     expect(readFileSync(summaryFile, "utf8")).toContain("## Tally");
+    // No baseline in this run's shards (the first run of the suite): no comparison, no note.
+    for (const e of m.experiments) expect(e.comparison ?? null).toBeNull();
 
     const failing = await tally(["report", "merge", "--gates", '{"scores": {"quality": 2}}', "shard-1.json", "shard-2.json"]);
     expect(failing.code).toBe(1);

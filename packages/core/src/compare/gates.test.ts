@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
-import { type GatedExperiment, judgeGates, validateGates } from "./gates.js";
+import { type GatedExperiment, type GatedMeasure, judgeGates, validateGates } from "./gates.js";
 
 describe("validateGates", () => {
   test("takes every known gate, and nothing for none", () => {
-    const all = { passRate: 0.9, scores: { quality: 0.95 }, maxRegressions: 0, allDelivered: true };
+    const all = { passRate: 0.9, scores: { quality: 0.95 }, maxRegressions: 0, allDelivered: true, noSignificantRegression: true };
     expect(validateGates(all)).toEqual(all);
     expect(validateGates({})).toEqual({});
     expect(validateGates(undefined)).toEqual({});
@@ -12,7 +12,7 @@ describe("validateGates", () => {
 
   test("an unknown gate key is an error that lists the known ones", () => {
     expect(() => validateGates({ passrate: 0.9 })).toThrow(
-      'tally: unknown gate "passrate" (known: passRate, scores, maxRegressions, allDelivered)',
+      'tally: unknown gate "passrate" (known: passRate, scores, maxRegressions, allDelivered, noSignificantRegression)',
     );
   });
 
@@ -26,6 +26,7 @@ describe("validateGates", () => {
     [{ maxRegressions: -1 }, 'gate "maxRegressions" must be a whole number ≥ 0, got -1'],
     [{ maxRegressions: 1.5 }, 'gate "maxRegressions"'],
     [{ allDelivered: "yes" }, 'gate "allDelivered" must be true or false, got "yes"'],
+    [{ noSignificantRegression: 1 }, 'gate "noSignificantRegression" must be true or false, got 1'],
   ])("%j is refused", (gates, message) => {
     expect(() => validateGates(gates)).toThrow(message);
   });
@@ -93,5 +94,66 @@ describe("judgeGates", () => {
     expect(judgeGates({ scores: { qualty: 0.5 } }, [exp({ scores: { quality: { mean: 1, count: 3 } } })])).toEqual([
       { name: "scores.qualty", ok: false, message: "mean qualty: no scores recorded, need ≥ 0.5 (ci-suite:ci-head)" },
     ]);
+  });
+
+  describe("noSignificantRegression", () => {
+    const measure = (
+      verdict: GatedMeasure["verdict"],
+      delta: number,
+      ci: [number, number],
+      p: number,
+      method = "paired bootstrap",
+    ): GatedMeasure => ({
+      verdict,
+      delta,
+      ci,
+      p,
+      method,
+    });
+    const unchanged = measure("unchanged", -0.02, [-0.06, 0.02], 0.4);
+
+    test("fails on each regressed measure, naming it with Δ, interval and p", () => {
+      const results = judgeGates({ noSignificantRegression: true }, [
+        exp({
+          comparison: {
+            passRate: measure("regressed", -1 / 3, [-0.58, -0.08], 0.031, "exact McNemar (two-sided)"),
+            scores: { quality: measure("regressed", -0.12, [-0.18, -0.06], 0.0004), exact: unchanged },
+          },
+        }),
+      ]);
+      expect(results).toEqual([
+        {
+          name: "noSignificantRegression",
+          ok: false,
+          message: "pass rate regressed: Δ −0.333 [−0.58, −0.08], p 0.031 (exact McNemar (two-sided)) (ci-suite:ci-head)",
+        },
+        {
+          name: "noSignificantRegression",
+          ok: false,
+          message: "quality regressed: Δ −0.12 [−0.18, −0.06], p < 0.001 (paired bootstrap) (ci-suite:ci-head)",
+        },
+      ]);
+    });
+
+    test("passes on anything else: unchanged, improved, no comparison, and a large but noisy drop", () => {
+      const results = judgeGates({ noSignificantRegression: true }, [
+        exp({ name: "a", comparison: { passRate: unchanged, scores: { q: measure("improved", 0.2, [0.1, 0.3], 0.001) } } }),
+        exp({ name: "b", comparison: { passRate: measure("unchanged", -0.5, [-1, 0], 0.25), scores: {} } }),
+        exp({ name: "c", comparison: null }),
+        exp({ name: "d", regressions: 5 }),
+      ]);
+      expect(results.map((r) => [r.ok, r.message])).toEqual([
+        [true, "no significant regression (a)"],
+        [true, "no significant regression (b)"],
+        [true, "no significant regression (no paired comparison with a baseline) (c)"],
+        [true, "no significant regression (no paired comparison with a baseline) (d)"],
+      ]);
+    });
+
+    test("off (false or absent): not judged", () => {
+      const regressed = exp({ comparison: { passRate: measure("regressed", -0.5, [-0.7, -0.3], 0.001), scores: {} } });
+      expect(judgeGates({ noSignificantRegression: false }, [regressed])).toEqual([]);
+      expect(judgeGates({}, [regressed])).toEqual([]);
+    });
   });
 });

@@ -11,10 +11,21 @@ export interface GateOptions {
   maxRegressions?: number;
   /** Every run the tests recorded reached the backend. */
   allDelivered?: boolean;
+  /** No measure (the pass rate or a feedback key) significantly worse than the baseline's: no "regressed" verdict. */
+  noSignificantRegression?: boolean;
+}
+
+/** What the noSignificantRegression gate reads of a measure's comparison with the baseline. */
+export interface GatedMeasure {
+  delta: number;
+  ci: readonly [number, number];
+  p: number;
+  verdict: "regressed" | "improved" | "unchanged";
+  method: string;
 }
 
 export interface GateResult {
-  /** "passRate", "scores.<key>", "maxRegressions" or "allDelivered". */
+  /** "passRate", "scores.<key>", "maxRegressions", "allDelivered" or "noSignificantRegression". */
   name: string;
   ok: boolean;
   /** One line, naming the experiment: `mean quality 0.925 < 0.95 (ci-suite:ci-head)`. */
@@ -28,10 +39,18 @@ export interface GatedExperiment {
   scores: Record<string, { mean: number; count: number }>;
   regressions: number;
   delivered: { runs: number; expected: number };
+  /** The noise-aware comparison with the baseline; null or absent without one (or in a merge of shards). */
+  comparison?: { passRate: GatedMeasure | null; scores: Readonly<Record<string, GatedMeasure>> } | null;
 }
 
 // Every gate of GateOptions, once: the compiler fails when one is added there and not here.
-const GATE_NAMES: Record<keyof GateOptions, true> = { passRate: true, scores: true, maxRegressions: true, allDelivered: true };
+const GATE_NAMES: Record<keyof GateOptions, true> = {
+  passRate: true,
+  scores: true,
+  maxRegressions: true,
+  allDelivered: true,
+  noSignificantRegression: true,
+};
 const KNOWN = Object.keys(GATE_NAMES);
 
 const shown = (v: unknown) => (typeof v === "string" ? `"${v}"` : (JSON.stringify(v) ?? String(v)));
@@ -45,7 +64,7 @@ export function validateGates(value: unknown): GateOptions {
     if (!KNOWN.includes(key)) throw new Error(`tally: unknown gate "${key}" (known: ${KNOWN.join(", ")})`);
   }
   const out: GateOptions = {};
-  const { passRate, scores, maxRegressions, allDelivered } = value;
+  const { passRate, scores, maxRegressions, allDelivered, noSignificantRegression } = value;
   if (passRate !== undefined) {
     if (!isNumber(passRate) || passRate < 0 || passRate > 1) {
       throw new Error(`tally: gate "passRate" must be a number from 0 to 1, got ${shown(passRate)}`);
@@ -71,6 +90,12 @@ export function validateGates(value: unknown): GateOptions {
     if (typeof allDelivered !== "boolean") throw new Error(`tally: gate "allDelivered" must be true or false, got ${shown(allDelivered)}`);
     out.allDelivered = allDelivered;
   }
+  if (noSignificantRegression !== undefined) {
+    if (typeof noSignificantRegression !== "boolean") {
+      throw new Error(`tally: gate "noSignificantRegression" must be true or false, got ${shown(noSignificantRegression)}`);
+    }
+    out.noSignificantRegression = noSignificantRegression;
+  }
   return out;
 }
 
@@ -91,6 +116,25 @@ function pair(value: number, bound: number, digits: number, pad = 0): [string, s
   let d = digits;
   while (d < 12 && value !== bound && fmt(value, d) === fmt(bound, d)) d++;
   return [fmt(value, d), fmt(bound, d)];
+}
+
+/** A change with its sign, the minus a real one: `−0.12`, `+0.05`. */
+function signedFixed(v: number, digits: number): string {
+  const s = fixed(Math.abs(v), digits);
+  return s === "0" ? "0" : v < 0 ? `−${s}` : `+${s}`;
+}
+
+/** A p-value as a person reads it: three decimals, `< 0.001` below. */
+function pValue(p: number): string {
+  return p < 0.001 ? "< 0.001" : fixed(p, 3);
+}
+
+/** The measures of a comparison whose verdict is "regressed", pass rate first, then keys in order. */
+function regressedMeasures(c: GatedExperiment["comparison"]): Array<[name: string, m: GatedMeasure]> {
+  if (!c) return [];
+  const all: Array<[string, GatedMeasure]> = c.passRate ? [["pass rate", c.passRate]] : [];
+  for (const key of Object.keys(c.scores).sort()) all.push([key, c.scores[key]!]);
+  return all.filter(([, m]) => m.verdict === "regressed");
 }
 
 export function judgeGates(gates: GateOptions, experiments: readonly GatedExperiment[]): GateResult[] {
@@ -122,6 +166,22 @@ export function judgeGates(gates: GateOptions, experiments: readonly GatedExperi
     if (gates.allDelivered) {
       const { runs, expected } = exp.delivered;
       out.push({ name: "allDelivered", ok: runs >= expected, message: `delivered ${runs}/${expected} runs ${where}` });
+    }
+    if (gates.noSignificantRegression) {
+      // Fails on a "regressed" verdict and on nothing else: no baseline, or no comparison, passes.
+      const regressed = regressedMeasures(exp.comparison);
+      if (regressed.length === 0) {
+        const why = exp.comparison ? "no significant regression" : "no significant regression (no paired comparison with a baseline)";
+        out.push({ name: "noSignificantRegression", ok: true, message: `${why} ${where}` });
+      }
+      for (const [measure, m] of regressed) {
+        const ci = `[${signedFixed(m.ci[0], 3)}, ${signedFixed(m.ci[1], 3)}]`;
+        out.push({
+          name: "noSignificantRegression",
+          ok: false,
+          message: `${measure} regressed: Δ ${signedFixed(m.delta, 3)} ${ci}, p ${pValue(m.p)} (${m.method}) ${where}`,
+        });
+      }
     }
   }
   return out;

@@ -45,6 +45,33 @@ function report(): TallyReportV2 {
           passRate: 1,
           scores: { quality: 0.9 },
         },
+        comparison: {
+          method: { passRate: "exact McNemar (two-sided)", scores: "paired bootstrap (percentile), sign-flip permutation p" },
+          alpha: 0.05,
+          passRate: {
+            method: "exact McNemar (two-sided)",
+            n: 3,
+            baseline: 1,
+            current: 2 / 3,
+            delta: -1 / 3,
+            ci: [-1, 0],
+            p: 1,
+            verdict: "unchanged",
+          },
+          scores: {
+            quality: {
+              method: "paired bootstrap (percentile), sign-flip permutation p",
+              n: 3,
+              baseline: 0.9,
+              current: 0.7,
+              delta: -0.2,
+              ci: [-0.6, 0],
+              p: 0.5,
+              verdict: "unchanged",
+            },
+          },
+          unmatched: { baselineOnly: ["0b2f6a4e-8d33-4d2a-9a55-3f3d1c0c0104"], currentOnly: [], baselineOnlyCount: 1, currentOnlyCount: 0 },
+        },
         regressions: [
           { test: "answers > case 1", file: "evals/answers.eval.ts", key: "pass", before: 1, after: 0 },
           { test: "answers > case 1", file: "evals/answers.eval.ts", key: "quality", before: 1, after: 0.4 },
@@ -91,6 +118,7 @@ function report(): TallyReportV2 {
         trials: 0,
         examples: [{ exampleId: null, name: "todo", trials: 0, passRate: null, passRateCi: null }],
         baseline: null,
+        comparison: null,
         regressions: [],
         improvements: [],
         tests: [{ name: "todo", file: "evals/b.eval.ts", status: "pending", exampleId: null, runId: null, scores: {} }],
@@ -127,6 +155,8 @@ function reportV1(): TallyReport {
     delete e.passAtK;
     delete e.passHatK;
     delete e.examples;
+    delete e.comparison;
+    delete e.comparisonNote;
     for (const s of Object.values(e.scores)) delete s.ci;
   }
   return r;
@@ -154,6 +184,12 @@ describe("the JSON report, version 2", () => {
     const plainBaseline = broken(["experiments", 0, "baseline"], { name: "b", id: "i", url: null });
     expect(validate(plainBaseline), ajv.errorsText(validate.errors)).toBe(true);
     expect(validate(withTrials()), ajv.errorsText(validate.errors)).toBe(true);
+    // A merge of several shards: no comparison, and a note that says why; a report without the field.
+    const merged = broken(["experiments", 0, "comparison"], null) as TallyReportV2;
+    merged.experiments[0]!.comparisonNote = "not recomputed for a merge of several shards";
+    expect(validate(merged), ajv.errorsText(validate.errors)).toBe(true);
+    expect(validate(broken(["experiments", 0, "comparison"], DELETE)), ajv.errorsText(validate.errors)).toBe(true);
+    expect(validate(broken(["experiments", 0, "comparison", "passRate"], null)), ajv.errorsText(validate.errors)).toBe(true);
   });
 
   test("a version 1 report still validates against the version 1 schema, not against version 2's", () => {
@@ -185,6 +221,31 @@ describe("the JSON report, version 2", () => {
     ["a misspelt field", ["experiments", 0, "passrate"], 1, "/experiments/0"],
     ["experiments as an object", ["experiments"], {}, "/experiments"],
     ["cache counts without misses", ["experiments", 0, "tests", 2, "cache", "miss"], DELETE, "/experiments/0/tests/2/cache"],
+    [
+      "a verdict of another word",
+      ["experiments", 0, "comparison", "passRate", "verdict"],
+      "worse",
+      "/experiments/0/comparison/passRate/verdict",
+    ],
+    [
+      "a measure without its p",
+      ["experiments", 0, "comparison", "scores", "quality", "p"],
+      DELETE,
+      "/experiments/0/comparison/scores/quality",
+    ],
+    ["a comparison without its alpha", ["experiments", 0, "comparison", "alpha"], DELETE, "/experiments/0/comparison"],
+    [
+      "unmatched ids without their count",
+      ["experiments", 0, "comparison", "unmatched", "baselineOnlyCount"],
+      DELETE,
+      "/experiments/0/comparison/unmatched",
+    ],
+    [
+      "a negative count of unmatched",
+      ["experiments", 0, "comparison", "unmatched", "currentOnlyCount"],
+      -1,
+      "/experiments/0/comparison/unmatched/currentOnlyCount",
+    ],
     ["a negative cache count", ["experiments", 0, "tests", 2, "cache", "hit"], -1, "/experiments/0/tests/2/cache/hit"],
   ] as Array<[string, Path, unknown, string]>)("%s fails validation, pointing at it", (_what, at, value, path) => {
     expect(validate(broken(at, value))).toBe(false);

@@ -61,6 +61,13 @@ export interface ReportExperiment {
   /** The tests grouped by example, one entry per example (a test without one alone) (v2). */
   examples?: ReportExample[];
   baseline: ReportBaseline | null;
+  /**
+   * The noise-aware comparison with the baseline over the examples both ran (v2); null without a
+   * baseline, and in a merged report of several shards (see `comparisonNote`).
+   */
+  comparison?: ReportComparison | null;
+  /** Why `comparison` is null though there is a baseline (a merge of several shards). */
+  comparisonNote?: string;
   regressions: ReportChange[];
   improvements: ReportChange[];
   tests: ReportTest[];
@@ -113,6 +120,37 @@ export interface ReportBaseline {
   passRate?: number | null;
   /** The baseline's mean per key over the examples both experiments ran, for Δ (optional). */
   scores?: Record<string, number>;
+}
+
+export type ReportVerdict = "regressed" | "improved" | "unchanged";
+
+/** One measure (the pass rate or a feedback key) compared over the examples both experiments ran. */
+export interface ReportMeasure {
+  /** How `p` was computed. */
+  method: string;
+  /** The paired examples. */
+  n: number;
+  baseline: number;
+  current: number;
+  /** current − baseline. */
+  delta: number;
+  /** Percentile bootstrap 95 % interval of `delta`, seeded with the experiment's name. */
+  ci: ReportCi;
+  p: number;
+  /** "regressed" or "improved" when p < alpha and the interval excludes 0; else "unchanged". */
+  verdict: ReportVerdict;
+}
+
+export interface ReportComparison {
+  method: { passRate: string; scores: string };
+  /** The significance level of the verdicts (the `alpha` option). */
+  alpha: number;
+  /** null when no example was run by both experiments. */
+  passRate: ReportMeasure | null;
+  /** Per feedback key scored on both sides. */
+  scores: Record<string, ReportMeasure>;
+  /** Examples only one side ran: left out of the statistics, listed (the first 50 ids) and counted. */
+  unmatched: { baselineOnly: string[]; currentOnly: string[]; baselineOnlyCount: number; currentOnlyCount: number };
 }
 
 /** One test's change against the baseline: `key` is "pass" (1 → 0) or a feedback key. */

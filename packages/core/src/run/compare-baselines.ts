@@ -2,6 +2,7 @@ import type { Backend } from "../backend/port.js";
 import { resolveBaseline } from "../compare/baseline.js";
 import { compareOutcomes } from "../compare/diff.js";
 import { outcomesOf, type TestOutcome } from "../compare/outcomes.js";
+import { compareVerdicts } from "../compare/verdicts.js";
 import type { ResolvedExperiment } from "../delivery/registry.js";
 import { baselineMeans, type ExperimentCompared } from "../report/ci/build-report.js";
 
@@ -13,6 +14,8 @@ export interface CompareOptions {
   /** "previous", "none", or an experiment name or id. */
   baseline: string;
   regressionThreshold: number | Record<string, number>;
+  /** Significance level of the noise-aware verdicts (the `alpha` option); default 0.05. */
+  alpha?: number;
   /** In CI, "previous" prefers an experiment recorded on this branch (read from git in the background). */
   defaultBranch?: Promise<string | undefined>;
 }
@@ -60,13 +63,15 @@ export class Baselines {
   /** `current` (this run's tests of `exp`) against the baseline; `error` for a baseline that could not be found or read. */
   async compare(exp: ResolvedExperiment, current: TestOutcome[]): Promise<ExperimentCompared & { error?: string }> {
     const exampleOf = new Map(current.map((o) => [o.runId, o.exampleId]));
-    const none = { name: exp.name, id: exp.id, baseline: null, comparison: null, exampleOf };
+    const none = { name: exp.name, id: exp.id, baseline: null, comparison: null, verdicts: null, exampleOf };
     this.prepare(exp);
     const p = await this.prepared.get(exp.id);
     if (!p) return none;
     if (p.error) return { ...none, error: p.error };
     if (!p.baseline) return none;
     const comparison = compareOutcomes(current, p.outcomes, { regressionThreshold: this.opts.regressionThreshold });
-    return { ...none, baseline: { ...p.baseline, ...baselineMeans(p.outcomes) }, comparison };
+    // Seeded with the experiment's name: the same outcomes give the same intervals and verdicts.
+    const verdicts = compareVerdicts(current, p.outcomes, { alpha: this.opts.alpha ?? 0.05, seed: exp.name });
+    return { ...none, baseline: { ...p.baseline, ...baselineMeans(p.outcomes) }, comparison, verdicts };
   }
 }

@@ -103,6 +103,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
   const baselines = new Baselines(to, {
     baseline: options.baseline,
     regressionThreshold: options.regressionThreshold,
+    alpha: options.alpha,
     defaultBranch: ci ? gitInfo.then((g) => env.TALLY_DEFAULT_BRANCH || env.GITHUB_BASE_REF || g.defaultBranch) : undefined,
   });
   const registry = new ExperimentRegistry({

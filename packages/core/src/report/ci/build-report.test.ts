@@ -5,6 +5,7 @@ import type { FeedbackScore } from "../../protocol/tracked-test.js";
 import type { ExperimentSummary, ReportedTest, RunSummary } from "../reconcile.js";
 import { validateReport } from "../../../../../test/support/report-schema.js";
 import { bootstrapMeanCi, wilson } from "../../stats/index.js";
+import { compareVerdicts } from "../../compare/verdicts.js";
 import { baselineMeans, buildReport, type ExperimentCompared, outcomesOfTests, type ReportInput, testScores } from "./build-report.js";
 
 // The run's summary as the runner and the ledger saw it, each experiment's comparison with its
@@ -363,5 +364,43 @@ describe("buildReport", () => {
     ]);
     expect(e.baseline).toEqual({ name: "ci-suite:gh-1200-1", id: "exp-0", url: null, passRate: 1, scores: { quality: 0.9 } });
     expect(r.gates).toEqual([{ name: "maxRegressions", ok: false, message: `2 regressions > 1 (${EXP})` }]);
+    // No noise-aware comparison was given: null.
+    expect(e.comparison).toBeNull();
+  });
+
+  test("the noise-aware comparison is reported as computed, valid against the v2 schema; null without a baseline", () => {
+    const tests = [
+      reported("answers > case 1", "failed", [fb("quality", 0.4)]),
+      reported("answers > case 2", "passed", [fb("quality", 0.8)]),
+    ];
+    const exampleOf = new Map([
+      ["run-answers > case 1", "ex-1"],
+      ["run-answers > case 2", "ex-2"],
+    ]);
+    const current = outcomesOfTests(tests, (id) => exampleOf.get(id));
+    const baseline: TestOutcome[] = [
+      { exampleId: "ex-1", runId: "old-1", name: "case 1", passed: true, scores: { quality: 1 } },
+      { exampleId: "ex-9", runId: "old-9", name: "case 9", passed: true, scores: { quality: 1 } },
+    ];
+    const verdicts = compareVerdicts(current, baseline, { alpha: 0.1, seed: EXP });
+    const c: ExperimentCompared = {
+      name: EXP,
+      id: "exp-1",
+      baseline: { name: "ci-suite:gh-1200-1", id: "exp-0", url: null, ...baselineMeans(baseline) },
+      comparison: compareOutcomes(current, baseline, { regressionThreshold: 0.1 }),
+      verdicts,
+      exampleOf,
+    };
+    const r = buildReport(input([experimentSummary(tests)], [c]));
+    const e = r.experiments[0]!;
+    expect(e.comparison).toEqual(verdicts);
+    expect(e.comparison).toMatchObject({
+      alpha: 0.1,
+      passRate: { n: 1, baseline: 1, current: 0, delta: -1, p: 1, verdict: "unchanged" },
+      unmatched: { baselineOnly: ["ex-9"], currentOnly: ["ex-2"], baselineOnlyCount: 1, currentOnlyCount: 1 },
+    });
+    expect(validateReport(r)).toEqual([]);
+    const none = buildReport(input([experimentSummary(tests)], [{ ...c, baseline: null, comparison: null, verdicts: null }]));
+    expect(none.experiments[0]!.comparison).toBeNull();
   });
 });

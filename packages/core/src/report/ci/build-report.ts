@@ -1,4 +1,5 @@
 import type { Comparison } from "../../compare/diff.js";
+import type { ExperimentVerdicts } from "../../compare/verdicts.js";
 import { meanOf, meansByKey } from "../../compare/means.js";
 import { scoreValue, type TestOutcome } from "../../compare/outcomes.js";
 import { type GateOptions, judgeGates } from "../../compare/gates.js";
@@ -18,6 +19,8 @@ export interface ExperimentCompared {
   /** With its pass rate and mean scores (baselineMeans) for the Δ the terminal shows. */
   baseline: ReportBaseline | null;
   comparison: Comparison | null;
+  /** The noise-aware comparison (paired statistics and verdicts); null or absent without a baseline. */
+  verdicts?: ExperimentVerdicts | null;
   /** runId → exampleId, as the backend recorded each run. */
   exampleOf: ReadonlyMap<string, string>;
 }
@@ -108,6 +111,7 @@ function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined)
     },
     ...spreadOf(exp.name, tests),
     baseline: c?.baseline ?? null,
+    comparison: c?.baseline && c.verdicts ? c.verdicts : null,
     regressions: changes(c?.comparison?.regressions),
     improvements: changes(c?.comparison?.improvements),
     tests,
@@ -157,6 +161,7 @@ export function judgeReport(gates: GateOptions, experiments: readonly Experiment
       scores: e.scores,
       regressions: e.regressions.length,
       delivered: { runs: e.delivered.runs, expected: e.delivered.expected },
+      comparison: e.comparison ?? null,
     })),
   );
 }

@@ -1,5 +1,13 @@
 import { describe, expect, test } from "vitest";
-import type { ReportChange, ReportExperiment, ReportGate, ReportTest, TallyReportV1 } from "../json-report.js";
+import type {
+  ReportChange,
+  ReportComparison,
+  ReportExperiment,
+  ReportGate,
+  ReportMeasure,
+  ReportTest,
+  TallyReportV1,
+} from "../json-report.js";
 import { jobSummaryMarkdown, workflowCommands } from "./markdown.js";
 
 // The job summary and the workflow commands are rendered from the JSON report alone: fixtures are
@@ -259,6 +267,49 @@ describe("jobSummaryMarkdown", () => {
 
   test("no gates, no gates section", () => {
     expect(jobSummaryMarkdown(report([experiment()]))).not.toContain("### Gates");
+  });
+
+  test("the noise-aware comparison: a table of its measures with the terminal's columns, and the unmatched counted", () => {
+    const m = (
+      baseline: number,
+      current: number,
+      ci: [number, number],
+      p: number,
+      verdict: ReportMeasure["verdict"],
+      method: string,
+    ): ReportMeasure => ({
+      method,
+      n: 12,
+      baseline,
+      current,
+      delta: current - baseline,
+      ci,
+      p,
+      verdict,
+    });
+    const comparison: ReportComparison = {
+      method: { passRate: "exact McNemar (two-sided)", scores: "paired bootstrap (percentile), sign-flip permutation p" },
+      alpha: 0.05,
+      passRate: m(1, 2 / 3, [-0.58, -0.08], 0.031, "regressed", "exact McNemar (two-sided)"),
+      scores: { quality: m(0.9, 0.95, [-0.01, 0.1], 0.2, "unchanged", "paired bootstrap (percentile), sign-flip permutation p") },
+      unmatched: { baselineOnly: ["ex-9"], currentOnly: [], baselineOnlyCount: 1, currentOnlyCount: 0 },
+    };
+    const md = jobSummaryMarkdown(report([experiment({ baseline: { name: "base", id: "exp-0", url: null }, comparison })]));
+    const i = md.indexOf("| measure | baseline | current | Δ | 95 % interval | p | verdict | method | n |");
+    expect(i).toBeGreaterThan(-1);
+    expect(md.slice(i).split("\n").slice(0, 6)).toEqual([
+      "| measure | baseline | current | Δ | 95 % interval | p | verdict | method | n |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      "| pass rate | 1 | 0.667 | −0.333 | [−0.580, −0.080] | 0.031 | 🔴 regressed | exact McNemar | 12 |",
+      "| quality | 0.900 | 0.950 | +0.050 | [−0.010, 0.100] | 0.200 | unchanged | paired bootstrap | 12 |",
+      "",
+      "Paired over the examples both experiments ran; a verdict needs p < 0.05 and an interval that excludes 0. Examples not compared (run by one side only): baseline 1, this run 0.",
+    ]);
+    const merged = jobSummaryMarkdown(
+      report([experiment({ baseline: { name: "base", id: "exp-0", url: null }, comparison: null, comparisonNote: "not recomputed" })]),
+    );
+    expect(merged).not.toContain("| verdict |");
+    expect(merged).toContain("No paired comparison: not recomputed.");
   });
 
   test("without a baseline: 'no baseline', and neither a regressions table nor 'No regressions.'", () => {

@@ -1,4 +1,4 @@
-import type { TallyReportV1 } from "../json-report.js";
+import type { ReportComparison, ReportMeasure, TallyReportV1 } from "../json-report.js";
 import { ranOf } from "./build-report.js";
 
 // The GitHub job summary of a run, from its JSON report: pure, one section per experiment. A version 2
@@ -69,6 +69,8 @@ function section(exp: Experiment): string[] {
       : "";
   const note = hasCi ? "[low, high]: 95 % intervals (Wilson for the pass rate, a bootstrap over examples for scores)." : "";
   if (hasCi || trials) lines.push(`${note}${trials}`.trim(), "");
+  if (exp.comparison) lines.push(...verdictTable(exp.comparison));
+  else if (base && exp.comparisonNote) lines.push(`No paired comparison: ${cell(exp.comparisonNote)}.`, "");
   if (base) {
     if (exp.regressions.length === 0) lines.push("No regressions.", "");
     else {
@@ -96,6 +98,36 @@ function section(exp: Experiment): string[] {
   }
   return lines;
 }
+
+const pValue = (p: number) => (p < 0.001 ? "< 0.001" : p >= 1 ? "1" : p.toFixed(3));
+const method = (m: string) => m.split(/ \(|,/)[0]!.trim();
+const VERDICT: Record<ReportMeasure["verdict"], string> = { regressed: "🔴 regressed", improved: "🟢 improved", unchanged: "unchanged" };
+
+/** The noise-aware comparison: one row per measure over the examples both sides ran. */
+function verdictTable(c: ReportComparison): string[] {
+  const measures: Array<[string, ReportMeasure]> = c.passRate ? [["pass rate", c.passRate]] : [];
+  for (const key of Object.keys(c.scores).sort()) measures.push([key, c.scores[key]!]);
+  if (measures.length === 0) return [];
+  const lines = [
+    "| measure | baseline | current | Δ | 95 % interval | p | verdict | method | n |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const [name, m] of measures) {
+    lines.push(
+      `| ${cell(name)} | ${num(m.baseline)} | ${num(m.current)} | ${signed(m.delta)} | [${signedEnd(m.ci[0])}, ${signedEnd(m.ci[1])}] | ${pValue(m.p)} | ${VERDICT[m.verdict]} | ${cell(method(m.method))} | ${m.n} |`,
+    );
+  }
+  const { baselineOnlyCount: before, currentOnlyCount: now } = c.unmatched;
+  const unmatched = before > 0 || now > 0 ? ` Examples not compared (run by one side only): baseline ${before}, this run ${now}.` : "";
+  lines.push(
+    "",
+    `Paired over the examples both experiments ran; a verdict needs p < ${c.alpha} and an interval that excludes 0.${unmatched}`,
+    "",
+  );
+  return lines;
+}
+
+const signedEnd = (v: number) => (v < 0 ? `−${num(-v)}` : num(v));
 
 export function jobSummaryMarkdown(report: TallyReportV1): string {
   const lines = ["## Tally", ""];

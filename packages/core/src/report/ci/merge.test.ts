@@ -3,7 +3,7 @@ import { validateReport } from "../../../../../test/support/report-schema.js";
 import { bootstrapMeanCi, wilson } from "../../stats/index.js";
 import type { ReportChange, ReportExperiment, ReportRun, ReportTest, TallyReportV1 } from "../json-report.js";
 import { spreadOf } from "./build-report.js";
-import { mergeReports, type ShardReport } from "./merge.js";
+import { MERGED_COMPARISON_NOTE, mergeReports, type ShardReport } from "./merge.js";
 
 // The reports of a CI matrix's shards (one shared experiment per dataset) into the report of the run.
 
@@ -229,6 +229,30 @@ describe("mergeReports", () => {
       url: "https://smith.example/exp-7",
       baseline: { name: "ci-suite:gh-1200-1", id: "exp-0" },
     });
+  });
+
+  test("the noise-aware comparison: several shards' is not recomputed (null, with a note); one shard's is kept", () => {
+    const comparison = {
+      method: { passRate: "exact McNemar (two-sided)", scores: "paired bootstrap (percentile), sign-flip permutation p" },
+      alpha: 0.05,
+      passRate: null,
+      scores: {},
+      unmatched: { baselineOnly: [], currentOnly: [], baselineOnlyCount: 0, currentOnlyCount: 0 },
+    };
+    const shards = twoShards();
+    for (const s of shards) s.report.experiments[0]!.comparison = comparison;
+    const merged = mergeReports(shards, {}).experiments[0]!;
+    expect(merged.comparison).toBeNull();
+    expect(merged.comparisonNote).toBe(MERGED_COMPARISON_NOTE);
+    const alone = mergeReports([shards[0]!], {}).experiments[0]!;
+    expect(alone.comparison).toEqual(comparison);
+    expect(alone).not.toHaveProperty("comparisonNote");
+    const noBaseline = mergeReports(
+      twoShards().map((s) => ({ ...s, report: { ...s.report, experiments: s.report.experiments.map((e) => ({ ...e, baseline: null })) } })),
+      {},
+    ).experiments[0]!;
+    expect(noBaseline.comparison).toBeNull();
+    expect(noBaseline).not.toHaveProperty("comparisonNote");
   });
 
   test("one shard merged alone keeps its numbers", () => {

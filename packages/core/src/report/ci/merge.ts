@@ -68,6 +68,14 @@ function unique<T>(items: T[], key: (t: T) => string): T[] {
 const changeKey = (c: ReportChange) => `${c.file}\u0000${c.test}\u0000${c.key}`;
 const testKey = (t: ReportTest) => t.runId ?? `${t.file}\u0000${t.name}`;
 
+export const MERGED_COMPARISON_NOTE =
+  "not recomputed for a merge of several shards: the paired statistics need the baseline's per-example outcomes, which the reports do not hold";
+
+function mergedComparison(parts: ReportExperiment[], hasBaseline: boolean): Pick<ReportExperiment, "comparison" | "comparisonNote"> {
+  if (parts.length === 1) return { comparison: parts[0]!.comparison ?? null };
+  return hasBaseline ? { comparison: null, comparisonNote: MERGED_COMPARISON_NOTE } : { comparison: null };
+}
+
 function mergeExperiment(parts: ReportExperiment[]): ReportExperiment {
   const first = parts[0]!;
   const tests = unique(
@@ -95,6 +103,9 @@ function mergeExperiment(parts: ReportExperiment[]): ReportExperiment {
     // Each shard's baseline means cover only the examples it ran: the merged report names the
     // baseline and leaves the means out rather than show one shard's as the run's.
     baseline: base ? { name: base.name, id: base.id, url: base.url } : null,
+    // The paired statistics need the baseline's outcomes per example, which a report does not hold:
+    // one shard's comparison is kept as it is, several shards' are not recomputed.
+    ...mergedComparison(parts, base !== null),
     regressions: unique(
       parts.flatMap((p) => p.regressions),
       changeKey,

@@ -6,7 +6,8 @@ import { compareOutcomes } from "../../compare/diff.js";
 import type { TestOutcome } from "../../compare/outcomes.js";
 import { baselineMeans, buildReport, outcomesOfTests } from "../ci/build-report.js";
 import { jobSummaryMarkdown } from "../ci/markdown.js";
-import type { ReportChange, ReportExperiment, ReportGate, TallyReportV1 } from "../json-report.js";
+import type { ReportChange, ReportComparison, ReportExperiment, ReportGate, ReportMeasure, TallyReportV1 } from "../json-report.js";
+import { METHODS } from "../../stats/index.js";
 import type { ReportedTest, RunSummary } from "../reconcile.js";
 import { comparisonLines } from "./comparison.js";
 import { terminalSink } from "./terminal.js";
@@ -290,6 +291,52 @@ describe("comparisonLines", () => {
     expect(head).toBe(`\x1b[2m${plainHead}\x1b[22m`);
     expect(regressions).toBe(`\x1b[31m${plainRegressions}\x1b[39m`);
     expect(improvements).toBe("\x1b[32mtally:   improvements (1)\x1b[39m");
+  });
+
+  test("one line per measure of the noise-aware comparison after the comparison line, coloured by verdict", () => {
+    const measure = (
+      baseline: number,
+      current: number,
+      ci: [number, number],
+      p: number,
+      verdict: ReportMeasure["verdict"],
+      method: string,
+    ) => ({
+      method,
+      n: 12,
+      baseline,
+      current,
+      delta: current - baseline,
+      ci,
+      p,
+      verdict,
+    });
+    const comparison: ReportComparison = {
+      method: { passRate: METHODS.passRate, scores: METHODS.scores },
+      alpha: 0.05,
+      passRate: measure(1, 2 / 3, [-0.58, -0.08], 0.031, "regressed", METHODS.passRate),
+      scores: {
+        quality: measure(0.93, 0.81, [-0.18, -0.06], 0.0012, "regressed", METHODS.scores),
+        tone: measure(0.5, 0.8, [0.1, 0.5], 0.0004, "improved", METHODS.scores),
+        exact: measure(1, 1, [0, 0], 1, "unchanged", METHODS.scores),
+      },
+      unmatched: { baselineOnly: ["ex-9"], currentOnly: [], baselineOnlyCount: 1, currentOnlyCount: 0 },
+    };
+    const r = report([experiment({ regressions: [], comparison })]);
+    const lines = comparisonLines(r, false);
+    expect(lines.slice(1)).toEqual([
+      "tally:   pass rate 1 → 0.67  Δ −0.33 [−0.58, −0.08]  p 0.031  regressed (exact McNemar)",
+      "tally:   exact 1 → 1  Δ 0 [0, 0]  p 1  unchanged (paired bootstrap)",
+      "tally:   quality 0.93 → 0.81  Δ −0.12 [−0.18, −0.06]  p 0.001  regressed (paired bootstrap)",
+      "tally:   tone 0.50 → 0.80  Δ 0.30 [0.10, 0.50]  p < 0.001  improved (paired bootstrap)",
+      "tally:   not compared (examples one side ran): 1 only in the baseline, 0 only in this run",
+    ]);
+    const coloured = comparisonLines(r, true);
+    expect(coloured[1]).toBe(`\x1b[31m${lines[1]}\x1b[39m`);
+    expect(coloured[2]).toBe(`\x1b[2m${lines[2]}\x1b[22m`);
+    expect(coloured[4]).toBe(`\x1b[32m${lines[4]}\x1b[39m`);
+    // A merged report of several shards has none: only the comparison line.
+    expect(comparisonLines(report([experiment({ regressions: [], comparison: null })]), false)).toHaveLength(1);
   });
 
   test("the terminal sink prints the comparison after the delivery lines and before where to look", () => {

@@ -1,0 +1,163 @@
+import { type Interval, mcnemarExact, METHODS, pairedBootstrap, type Verdict, verdict } from "../stats/index.js";
+import { byText, type TestOutcome } from "./outcomes.js";
+
+// Pure: the noise-aware comparison of one experiment with its baseline. The examples both sides ran
+// are paired (by example id); a test's value is its trials' pass rate (or mean score), so repetitions
+// count once per example. Per measure: both sides' means over the paired examples, the change, its
+// bootstrap interval (seeded with the experiment's name), a p-value and the verdict at `alpha`.
+// Examples only one side ran take no part in the statistics; they are counted and named.
+
+/** One measure (the pass rate or a feedback key) compared over the paired examples. */
+export interface MeasureVerdict {
+  /** How `p` was computed (METHODS). */
+  method: string;
+  /** The paired examples. */
+  n: number;
+  baseline: number;
+  current: number;
+  /** current − baseline. */
+  delta: number;
+  /** Percentile bootstrap interval of `delta`. */
+  ci: [lo: number, hi: number];
+  p: number;
+  verdict: Verdict;
+}
+
+/** Examples only one side ran: the first ids (sorted) and how many there are. */
+export interface Unmatched {
+  baselineOnly: string[];
+  currentOnly: string[];
+  baselineOnlyCount: number;
+  currentOnlyCount: number;
+}
+
+export interface ExperimentVerdicts {
+  /** The methods behind the p-values: of the pass rate (with or without trials) and of the scores. */
+  method: { passRate: string; scores: string };
+  alpha: number;
+  /** null when no example was run by both sides. */
+  passRate: MeasureVerdict | null;
+  /** Per feedback key scored on both sides of at least one paired example. */
+  scores: Record<string, MeasureVerdict>;
+  unmatched: Unmatched;
+}
+
+export interface VerdictOptions {
+  alpha: number;
+  /** Seeds the bootstrap and permutation draws: the experiment's name, so a report can be reproduced. */
+  seed: string;
+  /** Bootstrap resamples (default 2000). */
+  resamples?: number;
+}
+
+/** At most this many ids are listed of each side's unmatched examples. */
+export const MAX_UNMATCHED_LISTED = 50;
+
+interface Example {
+  trials: number;
+  /** Share of the trials that passed. */
+  passRate: number;
+  /** Per key, the mean over the trials that have it. */
+  scores: Record<string, number>;
+}
+
+function byExample(outcomes: readonly TestOutcome[]): Map<string, Example> {
+  const groups = new Map<string, TestOutcome[]>();
+  for (const o of outcomes) {
+    const g = groups.get(o.exampleId);
+    if (g) g.push(o);
+    else groups.set(o.exampleId, [o]);
+  }
+  const out = new Map<string, Example>();
+  for (const [id, runs] of groups) {
+    const sums = new Map<string, { sum: number; n: number }>();
+    for (const r of runs) {
+      for (const [k, v] of Object.entries(r.scores)) {
+        const s = sums.get(k) ?? { sum: 0, n: 0 };
+        s.sum += v;
+        s.n++;
+        sums.set(k, s);
+      }
+    }
+    const scores: Record<string, number> = {};
+    for (const [k, s] of sums) scores[k] = s.sum / s.n;
+    out.set(id, { trials: runs.length, passRate: runs.filter((r) => r.passed).length / runs.length, scores });
+  }
+  return out;
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function measure(method: string, before: number[], after: number[], p: number | undefined, opts: VerdictOptions): MeasureVerdict | null {
+  const r = pairedBootstrap(before, after, { seed: opts.seed, ...(opts.resamples ? { resamples: opts.resamples } : {}) });
+  if (!r) return null;
+  const ci: Interval = r.ci;
+  const pValue = p ?? r.p;
+  return {
+    method,
+    n: before.length,
+    baseline: mean(before),
+    current: mean(after),
+    delta: r.delta,
+    ci: [ci[0], ci[1]],
+    p: pValue,
+    verdict: verdict(r.delta, ci, pValue, opts.alpha),
+  };
+}
+
+export function compareVerdicts(
+  current: readonly TestOutcome[],
+  baseline: readonly TestOutcome[],
+  opts: VerdictOptions,
+): ExperimentVerdicts {
+  const now = byExample(current);
+  const then = byExample(baseline);
+  const matched = [...now.keys()].filter((id) => then.has(id)).sort(byText);
+  const currentOnly = [...now.keys()].filter((id) => !then.has(id)).sort(byText);
+  const baselineOnly = [...then.keys()].filter((id) => !now.has(id)).sort(byText);
+  const trials = matched.some((id) => now.get(id)!.trials !== 1 || then.get(id)!.trials !== 1);
+
+  const before = matched.map((id) => then.get(id)!.passRate);
+  const after = matched.map((id) => now.get(id)!.passRate);
+  let p: number | undefined;
+  if (!trials) {
+    let b = 0;
+    let c = 0;
+    for (let i = 0; i < matched.length; i++) {
+      if (before[i] === 1 && after[i] === 0) b++;
+      else if (before[i] === 0 && after[i] === 1) c++;
+    }
+    p = mcnemarExact(b, c);
+  }
+  const passMethod = trials ? METHODS.passRateTrials : METHODS.passRate;
+  const passRate = measure(passMethod, before, after, p, opts);
+
+  const keys = new Set<string>();
+  for (const id of matched) for (const k of Object.keys(now.get(id)!.scores)) if (then.get(id)!.scores[k] !== undefined) keys.add(k);
+  const scores: Record<string, MeasureVerdict> = {};
+  for (const key of [...keys].sort(byText)) {
+    const b: number[] = [];
+    const a: number[] = [];
+    for (const id of matched) {
+      const x = then.get(id)!.scores[key];
+      const y = now.get(id)!.scores[key];
+      if (x === undefined || y === undefined) continue;
+      b.push(x);
+      a.push(y);
+    }
+    const m = measure(METHODS.scores, b, a, undefined, opts);
+    if (m) scores[key] = m;
+  }
+  return {
+    method: { passRate: passMethod, scores: METHODS.scores },
+    alpha: opts.alpha,
+    passRate,
+    scores,
+    unmatched: {
+      baselineOnly: baselineOnly.slice(0, MAX_UNMATCHED_LISTED),
+      currentOnly: currentOnly.slice(0, MAX_UNMATCHED_LISTED),
+      baselineOnlyCount: baselineOnly.length,
+      currentOnlyCount: currentOnly.length,
+    },
+  };
+}
