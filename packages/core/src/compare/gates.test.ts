@@ -17,12 +17,15 @@ describe("validateGates", () => {
   });
 
   test.each([
-    [{ passRate: "0.9" }, 'gate "passRate" must be a number from 0 to 1, got "0.9"'],
+    [{ passRate: "0.9" }, 'gate "passRate" must be a number from 0 to 1 or { min, on: "mean" | "lower" }, got "0.9"'],
     [{ passRate: 90 }, 'gate "passRate" must be a number from 0 to 1, got 90'],
     [{ passRate: Number.NaN }, 'gate "passRate"'],
     [{ scores: 0.9 }, 'gate "scores" must be an object'],
     [{ scores: [0.9] }, 'gate "scores" must be an object'],
-    [{ scores: { quality: "high" } }, 'gate "scores.quality" must be a number (the least mean), got "high"'],
+    [
+      { scores: { quality: "high" } },
+      'gate "scores.quality" must be a number (the least mean) or { min, on: "mean" | "lower" }, got "high"',
+    ],
     [{ maxRegressions: -1 }, 'gate "maxRegressions" must be a whole number ≥ 0, got -1'],
     [{ maxRegressions: 1.5 }, 'gate "maxRegressions"'],
     [{ allDelivered: "yes" }, 'gate "allDelivered" must be true or false, got "yes"'],
@@ -88,6 +91,39 @@ describe("judgeGates", () => {
     ];
     expect(score).toMatchObject({ ok: false, message: "mean q 0.9499 < 0.95 (ci-suite:ci-head)" });
     expect(rate).toMatchObject({ ok: false, message: "pass rate 0.899 < 0.900 (ci-suite:ci-head)" });
+  });
+
+  describe('on: "lower"', () => {
+    const noisy = exp({ passRate: 0.85, passRateCi: [0.74, 0.92], scores: { quality: { mean: 0.82, count: 40, ci: [0.71, 0.9] } } });
+
+    test("judges the lower bound of the 95 % interval, not the mean, and says so", () => {
+      const results = judgeGates({ passRate: { min: 0.8, on: "lower" }, scores: { quality: { min: 0.7, on: "lower" } } }, [noisy]);
+      expect(results).toEqual([
+        { name: "passRate", ok: false, message: "pass rate 0.85, lower bound 0.74 < 0.80 (ci-suite:ci-head)" },
+        { name: "scores.quality", ok: true, message: "mean quality 0.82, lower bound 0.71 ≥ 0.7 (ci-suite:ci-head)" },
+      ]);
+      // The same bounds on the mean pass.
+      expect(judgeGates({ passRate: { min: 0.8 }, scores: { quality: { min: 0.7, on: "mean" } } }, [noisy]).every((r) => r.ok)).toBe(true);
+    });
+
+    test("without an interval there is nothing to judge: the gate fails, saying why", () => {
+      const bare = exp({ passRate: 0.85, scores: { quality: { mean: 0.82, count: 40 } } });
+      expect(judgeGates({ passRate: { min: 0.8, on: "lower" }, scores: { quality: { min: 0.7, on: "lower" } } }, [bare])).toEqual([
+        { name: "passRate", ok: false, message: "pass rate: no interval to judge its lower bound, need ≥ 0.8 (ci-suite:ci-head)" },
+        { name: "scores.quality", ok: false, message: "mean quality: no interval to judge its lower bound, need ≥ 0.7 (ci-suite:ci-head)" },
+      ]);
+    });
+
+    test.each([
+      [{ passRate: { min: 0.8, on: "upper" } }, 'gate "passRate" must be a number from 0 to 1 or { min, on: "mean" | "lower" }'],
+      [{ passRate: { min: 1.5, on: "lower" } }, 'gate "passRate" must be a number from 0 to 1'],
+      [
+        { scores: { quality: { minimum: 0.7 } } },
+        'gate "scores.quality" must be a number (the least mean) or { min, on: "mean" | "lower" }',
+      ],
+    ])("%j is refused", (gates, message) => {
+      expect(() => validateGates(gates)).toThrow(message);
+    });
   });
 
   test("a score gate on a key nothing scored fails", () => {

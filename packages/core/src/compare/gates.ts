@@ -2,11 +2,20 @@
 // misspelt gate fails at once instead of never failing, and judged per experiment after delivery.
 import { isRecord } from "../wire/json-object.js";
 
+/**
+ * A least value, judged on the mean (the default) or on the lower bound of its 95 % interval: with
+ * `on: "lower"`, a pass rate of 0.85 whose interval is [0.74, 0.92] does not meet `{ min: 0.8 }`.
+ */
+export interface GateBound {
+  min: number;
+  on?: "mean" | "lower";
+}
+
 export interface GateOptions {
-  /** The least share of an experiment's tests that must pass, 0 to 1. */
-  passRate?: number;
-  /** The least mean per feedback key. */
-  scores?: Record<string, number>;
+  /** The least share of an experiment's tests that must pass, 0 to 1 (a number, or a GateBound). */
+  passRate?: number | GateBound;
+  /** The least mean per feedback key (a number, or a GateBound). */
+  scores?: Record<string, number | GateBound>;
   /** The most regressions against the baseline. */
   maxRegressions?: number;
   /** Every run the tests recorded reached the backend. */
@@ -36,7 +45,9 @@ export interface GateResult {
 export interface GatedExperiment {
   name: string;
   passRate: number;
-  scores: Record<string, { mean: number; count: number }>;
+  /** The pass rate's 95 % interval, for a gate `on: "lower"`. */
+  passRateCi?: readonly [number, number] | null;
+  scores: Record<string, { mean: number; count: number; ci?: readonly [number, number] | null }>;
   regressions: number;
   delivered: { runs: number; expected: number };
   /** The noise-aware comparison with the baseline; null or absent without one (or in a merge of shards). */
@@ -66,17 +77,16 @@ export function validateGates(value: unknown): GateOptions {
   const out: GateOptions = {};
   const { passRate, scores, maxRegressions, allDelivered, noSignificantRegression } = value;
   if (passRate !== undefined) {
-    if (!isNumber(passRate) || passRate < 0 || passRate > 1) {
-      throw new Error(`tally: gate "passRate" must be a number from 0 to 1, got ${shown(passRate)}`);
-    }
-    out.passRate = passRate;
+    const b = boundOf(passRate, "passRate", "a number from 0 to 1");
+    if (b.min < 0 || b.min > 1) throw new Error(`tally: gate "passRate" must be a number from 0 to 1, got ${shown(passRate)}`);
+    out.passRate = passRate as number | GateBound;
   }
   if (scores !== undefined) {
     if (!isRecord(scores)) throw new Error(`tally: gate "scores" must be an object of least means per feedback key, got ${shown(scores)}`);
-    const checked: Record<string, number> = {};
+    const checked: Record<string, number | GateBound> = {};
     for (const [key, min] of Object.entries(scores)) {
-      if (!isNumber(min)) throw new Error(`tally: gate "scores.${key}" must be a number (the least mean), got ${shown(min)}`);
-      checked[key] = min;
+      boundOf(min, `scores.${key}`, "a number (the least mean)");
+      checked[key] = min as number | GateBound;
     }
     out.scores = checked;
   }
@@ -97,6 +107,21 @@ export function validateGates(value: unknown): GateOptions {
     out.noSignificantRegression = noSignificantRegression;
   }
   return out;
+}
+
+/** A gate's least value and what it is judged on; throws naming the gate when it is neither form. */
+function boundOf(value: unknown, gate: string, what: string): Required<GateBound> {
+  if (isNumber(value)) return { min: value, on: "mean" };
+  const on = isRecord(value) ? value.on : undefined;
+  if (
+    isRecord(value) &&
+    isNumber(value.min) &&
+    (on === undefined || on === "mean" || on === "lower") &&
+    Object.keys(value).every((k) => k === "min" || k === "on")
+  ) {
+    return { min: value.min, on: on ?? "mean" };
+  }
+  throw new Error(`tally: gate "${gate}" must be ${what} or { min, on: "mean" | "lower" }, got ${shown(value)}`);
 }
 
 /** Up to `digits` decimals, trailing zeros dropped. */
@@ -142,21 +167,44 @@ export function judgeGates(gates: GateOptions, experiments: readonly GatedExperi
   for (const exp of experiments) {
     const where = `(${exp.name})`;
     if (gates.passRate !== undefined) {
-      const ok = exp.passRate >= gates.passRate;
-      const [v, b] = pair(exp.passRate, gates.passRate, 2, 2);
-      out.push({ name: "passRate", ok, message: `pass rate ${v} ${ok ? "≥" : "<"} ${b} ${where}` });
+      const { min, on } = boundOf(gates.passRate, "passRate", "");
+      const lower = exp.passRateCi?.[0];
+      if (on === "lower" && lower === undefined) {
+        out.push({
+          name: "passRate",
+          ok: false,
+          message: `pass rate: no interval to judge its lower bound, need ≥ ${fixed(min, 2)} ${where}`,
+        });
+      } else {
+        const value = on === "lower" ? lower! : exp.passRate;
+        const ok = value >= min;
+        const [v, b] = pair(value, min, 2, 2);
+        const what = on === "lower" ? `pass rate ${fixed(exp.passRate, 2)}, lower bound` : "pass rate";
+        out.push({ name: "passRate", ok, message: `${what} ${v} ${ok ? "≥" : "<"} ${b} ${where}` });
+      }
     }
     for (const key of Object.keys(gates.scores ?? {}).sort()) {
-      const min = gates.scores![key]!;
+      const { min, on } = boundOf(gates.scores![key]!, `scores.${key}`, "");
       const s = exp.scores[key];
       if (!s || s.count === 0) {
         // A gate on a key nothing scored fails: a misspelt key must not pass in silence.
         out.push({ name: `scores.${key}`, ok: false, message: `mean ${key}: no scores recorded, need ≥ ${fixed(min, 3)} ${where}` });
         continue;
       }
-      const ok = s.mean >= min;
-      const [v, b] = pair(s.mean, min, 3);
-      out.push({ name: `scores.${key}`, ok, message: `mean ${key} ${v} ${ok ? "≥" : "<"} ${b} ${where}` });
+      const lower = s.ci?.[0];
+      if (on === "lower" && lower === undefined) {
+        out.push({
+          name: `scores.${key}`,
+          ok: false,
+          message: `mean ${key}: no interval to judge its lower bound, need ≥ ${fixed(min, 3)} ${where}`,
+        });
+        continue;
+      }
+      const value = on === "lower" ? lower! : s.mean;
+      const ok = value >= min;
+      const [v, b] = pair(value, min, 3);
+      const what = on === "lower" ? `mean ${key} ${fixed(s.mean, 3)}, lower bound` : `mean ${key}`;
+      out.push({ name: `scores.${key}`, ok, message: `${what} ${v} ${ok ? "≥" : "<"} ${b} ${where}` });
     }
     if (gates.maxRegressions !== undefined) {
       const ok = exp.regressions <= gates.maxRegressions;

@@ -332,6 +332,22 @@ describe("buildReport", () => {
     ]);
   });
 
+  test('a gate "on: lower" is judged on the interval the report computed', () => {
+    const tests = ["a", "b", "c", "d"].map((n) => reported(n, "passed", [fb("quality", 0.9)]));
+    const r = buildReport(
+      input([experimentSummary(tests)], [], { passRate: { min: 0.5, on: "lower" }, scores: { quality: { min: 0.9, on: "lower" } } }),
+    );
+    const e = r.experiments[0]!;
+    // 4 of 4 passed: the Wilson interval's lower bound is 0.51, under a mean of 1.
+    expect(e.passRateCi![0]).toBeCloseTo(0.51, 2);
+    expect(r.gates).toEqual([
+      { name: "passRate", ok: true, message: `pass rate 1, lower bound 0.51 ≥ 0.50 (${EXP})` },
+      { name: "scores.quality", ok: true, message: `mean quality 0.9, lower bound 0.9 ≥ 0.9 (${EXP})` },
+    ]);
+    const strict = buildReport(input([experimentSummary(tests)], [], { passRate: { min: 0.6, on: "lower" } }));
+    expect(strict.gates).toEqual([{ name: "passRate", ok: false, message: `pass rate 1, lower bound 0.51 < 0.60 (${EXP})` }]);
+  });
+
   test("with the real comparison: this run's outcomes against a baseline's, end to end", () => {
     const tests = [
       reported("answers > case 1", "failed", [fb("quality", 0.4)]),

@@ -158,6 +158,7 @@ export function judgeReport(gates: GateOptions, experiments: readonly Experiment
     experiments.map((e) => ({
       name: e.name,
       passRate: e.passRate ?? 0,
+      passRateCi: e.passRateCi ?? null,
       scores: e.scores,
       regressions: e.regressions.length,
       delivered: { runs: e.delivered.runs, expected: e.delivered.expected },
