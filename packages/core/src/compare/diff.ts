@@ -1,4 +1,4 @@
-import { byText, type TestOutcome } from "./outcomes.js";
+import { byText, groupByExample, type TestOutcome } from "./outcomes.js";
 import { meanOf } from "./means.js";
 
 // Pure: one experiment's tests against its baseline's, matched by example. Per example, every run of
@@ -58,14 +58,8 @@ interface Folded {
 }
 
 function fold(outcomes: readonly TestOutcome[]): Map<string, Folded> {
-  const groups = new Map<string, TestOutcome[]>();
-  for (const o of outcomes) {
-    const g = groups.get(o.exampleId);
-    if (g) g.push(o);
-    else groups.set(o.exampleId, [o]);
-  }
   const out = new Map<string, Folded>();
-  for (const [exampleId, runs] of groups) {
+  for (const [exampleId, runs] of groupByExample(outcomes)) {
     const scores = meanOf(runs.map((r) => r.scores));
     out.set(exampleId, {
       exampleId,

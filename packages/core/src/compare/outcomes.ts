@@ -76,6 +76,17 @@ export function outcomesOf(records: ExperimentRecords): TestOutcome[] {
 }
 
 /** Code-unit order, the same on every machine (no locale). */
+/** Outcomes grouped by their example: with trials (or repetitions) an example has several. */
+export function groupByExample(outcomes: readonly TestOutcome[]): Map<string, TestOutcome[]> {
+  const groups = new Map<string, TestOutcome[]>();
+  for (const o of outcomes) {
+    const g = groups.get(o.exampleId);
+    if (g) g.push(o);
+    else groups.set(o.exampleId, [o]);
+  }
+  return groups;
+}
+
 export function byText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 import { type Interval, mcnemarExact, METHODS, pairedBootstrap, type Verdict, verdict } from "../stats/index.js";
-import { byText, type TestOutcome } from "./outcomes.js";
+import { meanOf } from "./means.js";
+import { byText, groupByExample, type TestOutcome } from "./outcomes.js";
 
 // Pure: the noise-aware comparison of one experiment with its baseline. The examples both sides ran
 // are paired (by example id); a test's value is its trials' pass rate (or mean score), so repetitions
@@ -62,25 +63,9 @@ interface Example {
 }
 
 function byExample(outcomes: readonly TestOutcome[]): Map<string, Example> {
-  const groups = new Map<string, TestOutcome[]>();
-  for (const o of outcomes) {
-    const g = groups.get(o.exampleId);
-    if (g) g.push(o);
-    else groups.set(o.exampleId, [o]);
-  }
   const out = new Map<string, Example>();
-  for (const [id, runs] of groups) {
-    const sums = new Map<string, { sum: number; n: number }>();
-    for (const r of runs) {
-      for (const [k, v] of Object.entries(r.scores)) {
-        const s = sums.get(k) ?? { sum: 0, n: 0 };
-        s.sum += v;
-        s.n++;
-        sums.set(k, s);
-      }
-    }
-    const scores: Record<string, number> = {};
-    for (const [k, s] of sums) scores[k] = s.sum / s.n;
+  for (const [id, runs] of groupByExample(outcomes)) {
+    const scores = meanOf(runs.map((r) => r.scores));
     out.set(id, { trials: runs.length, passRate: runs.filter((r) => r.passed).length / runs.length, scores });
   }
   return out;

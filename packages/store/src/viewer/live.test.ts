@@ -11,6 +11,7 @@ import { uuid4 } from "@tally/core/wire";
 import { LOCAL_TENANT_ID } from "../db/db.js";
 import { type RunningServer, startServer } from "../server/app.js";
 import { type RunningUi, startUi } from "./index.js";
+import type { LiveState } from "./live.js";
 
 let dir: string;
 let srv: RunningServer;
@@ -24,19 +25,9 @@ async function get(path: string) {
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
-interface Live {
-  runs: number;
-  pending: number;
-  feedback: number;
-  ended: boolean;
-  endTime: string | null;
-  updatedAt: string | null;
-  version: string;
-}
-
-async function live(id: string): Promise<{ status: number; type: string | null; body: Live }> {
+async function live(id: string): Promise<{ status: number; type: string | null; body: LiveState }> {
   const res = await fetch(`${ui.url}/experiments/${id}/live`);
-  return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as Live };
+  return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as LiveState };
 }
 
 beforeAll(async () => {
