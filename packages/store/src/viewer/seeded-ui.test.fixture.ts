@@ -13,7 +13,7 @@ export interface SeededUi {
   readonly ui: RunningUi;
   readonly dir: string;
   /** GET on the viewer: status, headers and body text. */
-  get(path: string): Promise<{ status: number; headers: Headers; text: string }>;
+  get(path: string, init?: RequestInit): Promise<{ status: number; headers: Headers; text: string }>;
 }
 
 export function seededUi(prefix: string, seed: (srv: RunningServer) => Promise<void> | void): SeededUi {
@@ -41,8 +41,8 @@ export function seededUi(prefix: string, seed: (srv: RunningServer) => Promise<v
     get dir() {
       return dir;
     },
-    async get(path) {
-      const res = await fetch(ui!.url + path, { redirect: "manual" });
+    async get(path, init) {
+      const res = await fetch(ui!.url + path, { redirect: "manual", ...init });
       return { status: res.status, headers: res.headers, text: await res.text() };
     },
   };

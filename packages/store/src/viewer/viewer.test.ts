@@ -1,20 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "langsmith";
 import { RunTree } from "langsmith/run_trees";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { uuid4, uuid7 } from "@tally/core/wire";
 import { LOCAL_TENANT_ID } from "../db/db.js";
 import { Store } from "../db/store.js";
-import { type RunningServer, startServer } from "../server/app.js";
-import { type RunningUi, StoreNotFoundError, startUi } from "./index.js";
+import type { RunningServer } from "../server/app.js";
+import { StoreNotFoundError, startUi } from "./index.js";
+import { seededUi } from "./seeded-ui.test.fixture.js";
 
 const XSS = `<script>alert("xss")</script>`;
 
-let dir: string;
-let dbPath: string;
-let ui: RunningUi;
 const ids = {
   dataset: "",
   experiment: "",
@@ -160,36 +156,19 @@ function seedBig(store: Store): void {
   for (const op of ops) store.feedback.upsert({ id: uuid4(), run_id: op.run.id, key: "pass", score: true });
 }
 
-async function get(path: string, init?: RequestInit) {
-  const res = await fetch(`${ui.url}${path}`, { redirect: "manual", ...init });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tally-ui-"));
-  dbPath = join(dir, "tally.db");
-  const srv = await startServer({ dbPath });
-  try {
-    await seedWithSdk(srv);
-    seedBig(srv.store);
-  } finally {
-    await srv.close();
-  }
-  ui = await startUi({ dbPath, port: 0 });
+const seeded = seededUi("tally-ui-", async (srv) => {
+  await seedWithSdk(srv);
+  seedBig(srv.store);
 });
-
-afterAll(async () => {
-  await ui?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { get } = seeded;
 
 describe("startUi", () => {
   it("listens on loopback and reports its URL", () => {
-    expect(ui.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(seeded.ui.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it("rejects a missing store with a clear error", async () => {
-    const missing = join(dir, "nope", "tally.db");
+    const missing = join(seeded.dir, "nope", "tally.db");
     const err = await startUi({ dbPath: missing, port: 0 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreNotFoundError);
     expect((err as Error).message).toContain(missing);
@@ -205,11 +184,11 @@ describe("startUi", () => {
       return true;
     }) as typeof process.stderr.write;
     try {
-      expect(await main(["ui", "--dir", join(dir, "empty"), "--port", "0"])).toBe(1);
+      expect(await main(["ui", "--dir", join(seeded.dir, "empty"), "--port", "0"])).toBe(1);
     } finally {
       process.stderr.write = original;
     }
-    expect(written.join("")).toContain(`tally ui: no local Tally store at ${join(dir, "empty", "tally.db")}`);
+    expect(written.join("")).toContain(`tally ui: no local Tally store at ${join(seeded.dir, "empty", "tally.db")}`);
   });
 
   it("serves an already open store without closing it", async () => {
@@ -412,7 +391,7 @@ describe("HTTP", () => {
   it("refuses foreign Host names (DNS rebinding)", async () => {
     const http = await import("node:http");
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request(`${ui.url}/`, { headers: { host: "evil.example:4317" } }, (res) => {
+      const req = http.request(`${seeded.ui.url}/`, { headers: { host: "evil.example:4317" } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
