@@ -123,3 +123,21 @@ export function matchesHost(patterns: readonly string[], host: string): boolean 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+/**
+ * The model-call cache lives in the worker runtime, which tracking off does not start: a line saying
+ * so when the cache was asked for (by option or TALLY_CACHE), so that replay mode is never assumed.
+ */
+export function cacheIgnoredWithoutTracking(option: string | undefined, env: Env = process.env): string | undefined {
+  const raw = option ?? env[CACHE_ENV.mode];
+  let mode: CacheMode;
+  try {
+    mode = parseCacheMode(raw, CACHE_ENV.mode);
+  } catch {
+    mode = "auto"; // not a valid mode, but asked for all the same
+  }
+  if (mode === "off") return undefined;
+  const given = (raw ?? "").trim();
+  const source = option !== undefined ? `cache: "${given}"` : `${CACHE_ENV.mode}=${given}`;
+  return `tally: ${source} has no effect with LANGSMITH_TEST_TRACKING=false (the cache runs in Tally's worker runtime, which tracking off does not start): model calls go to the provider`;
+}

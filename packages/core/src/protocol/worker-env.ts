@@ -20,17 +20,3 @@ export const WORKER_ENV = {
 export function trackingEnabled(env: Record<string, string | undefined> = process.env): boolean {
   return env.LANGSMITH_TEST_TRACKING !== "false";
 }
-
-/**
- * The model-call cache lives in the worker runtime, which tracking off does not start: a line saying
- * so when the cache was asked for (by option or TALLY_CACHE), so that replay mode is never assumed.
- */
-export function cacheIgnoredWithoutTracking(
-  option: string | undefined,
-  env: Record<string, string | undefined> = process.env,
-): string | undefined {
-  const mode = (option ?? env.TALLY_CACHE ?? "").trim();
-  if (["", "off", "0", "false"].includes(mode.toLowerCase())) return undefined;
-  const source = option !== undefined ? `cache: "${mode}"` : `TALLY_CACHE=${mode}`;
-  return `tally: ${source} has no effect with LANGSMITH_TEST_TRACKING=false (the cache runs in Tally's worker runtime, which tracking off does not start): model calls go to the provider`;
-}

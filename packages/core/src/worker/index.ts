@@ -5,6 +5,7 @@ export { createLsApi, type RunnerBinding, type TestEndInfo } from "./ls-api.js";
 export { wrapRunnerMethods } from "./wrap-runner.js";
 export { lsMatchers } from "./matchers.js";
 // Whether a runner's setup installs the runtime at all (off: the `ls` API runs on the runner alone).
-export { trackingEnabled, cacheIgnoredWithoutTracking } from "../protocol/worker-env.js";
+export { trackingEnabled } from "../protocol/worker-env.js";
+export { cacheIgnoredWithoutTracking } from "../cache/settings.js";
 export type * from "./ls-types.js";
 export type { LangsmithModules } from "./langsmith-types.js";
