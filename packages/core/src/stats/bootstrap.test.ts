@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { bootstrapMeanCi } from "./bootstrap.js";
+import { bootstrapMeanCi, bootstrapMeanCis } from "./bootstrap.js";
 import { Rng } from "./prng.js";
 
 function scores(n: number, seed: number): number[] {
@@ -74,5 +74,30 @@ describe("bootstrapMeanCi", () => {
     expect(() => bootstrapMeanCi([1, 2], { seed: 1, confidence: 95 })).toThrow(RangeError);
     expect(() => bootstrapMeanCi([], { seed: 1, confidence: 95 })).toThrow(RangeError);
     expect(() => bootstrapMeanCi([1, 2], { seed: 0.5 })).toThrow(RangeError);
+  });
+});
+
+describe("bootstrapMeanCis", () => {
+  test("each set's interval is bootstrapMeanCi's of that set alone: continuous, 0/1, constant, single and empty sets, two lengths", () => {
+    const passes = Array.from({ length: 3000 }, (_, i) => (i % 7 < 5 ? 1 : 0));
+    const sets = [scores(3000, 1), passes, scores(3000, 2), [0.5, 0.5, 0.5], [0.25], [], scores(1200, 3), scores(3000, 4), scores(1200, 5)];
+    const all = bootstrapMeanCis(sets, { seed: "exp", resamples: 500 });
+    expect(all).toEqual(sets.map((xs) => bootstrapMeanCi(xs, { seed: "exp", resamples: 500 })));
+    expect(all[5]).toBeNull();
+    expect(all[3]).toEqual([0.5, 0.5]);
+    expect(bootstrapMeanCis([], { seed: 1 })).toEqual([]);
+  });
+
+  test("rejects what no interval fits, naming the set", () => {
+    expect(() =>
+      bootstrapMeanCis(
+        [
+          [1, 2],
+          [1, Number.NaN],
+        ],
+        { seed: 1 },
+      ),
+    ).toThrow(/values\[1\]\[1\] is not a finite number/);
+    expect(() => bootstrapMeanCis([[]], { seed: 1, resamples: 0 })).toThrow(RangeError);
   });
 });

@@ -4,9 +4,13 @@
 export type { Interval, Seed, ResampleOptions, PairedResult, Verdict } from "./types.js";
 export { Rng } from "./prng.js";
 export { wilson } from "./wilson.js";
-export { bootstrapMeanCi } from "./bootstrap.js";
+export { bootstrapMeanCi, bootstrapMeanCis } from "./bootstrap.js";
 export { passAtK, passHatK } from "./pass-at-k.js";
 export { mcnemarExact } from "./mcnemar.js";
-export { pairedBootstrap } from "./paired.js";
+export { pairedBootstrap, pairedBootstraps, type PairedValues } from "./paired.js";
 export { verdict } from "./verdict.js";
+export { fisherExact } from "./fisher.js";
+export { newcombeDiffCi } from "./newcombe.js";
+export { welch, welchCi, welchP, welchStatistic, type WelchResult, type WelchStatistic } from "./welch.js";
+export { zFor } from "./wilson.js";
 export { METHODS } from "./methods.js";

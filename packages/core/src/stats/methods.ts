@@ -7,6 +7,10 @@ export const METHODS = {
   passRateTrials: "paired permutation test",
   /** Scores: per-example values compared in pairs. */
   scores: "paired bootstrap (percentile), sign-flip permutation p",
+  /** One test's pass rate over its trials against the baseline's trials (independent samples). */
+  testPassRate: "Fisher's exact test, Newcombe hybrid score interval",
+  /** One test's score over its trials against the baseline's trials (independent samples). */
+  testScores: "Welch's t-test",
   /** The interval of one experiment's pass rate. */
   passRateInterval: "Wilson score interval",
   /** The interval of one experiment's mean score. */

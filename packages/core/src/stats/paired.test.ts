@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { mcnemarExact } from "./mcnemar.js";
-import { pairedBootstrap } from "./paired.js";
+import { pairedBootstrap, pairedBootstraps } from "./paired.js";
 import { Rng } from "./prng.js";
 import { signFlipP } from "./sign-flip.js";
 
@@ -107,5 +107,36 @@ describe("pairedBootstrap", () => {
     expect(pairedBootstrap([], [], { seed: 1 })).toBeNull();
     expect(() => pairedBootstrap([1, 2], [1], { seed: 1 })).toThrow(RangeError);
     expect(() => pairedBootstrap([1, Number.NaN], [1, 2], { seed: 1 })).toThrow(RangeError);
+  });
+});
+
+describe("pairedBootstraps", () => {
+  test("each measure's result is pairedBootstrap's of that measure alone (they share the resampling of indices)", () => {
+    const rng = new Rng(12);
+    const n = 800;
+    const base = (f: () => number) => Array.from({ length: n }, f);
+    const rates = base(() => Math.floor(rng.float() * 4) / 3);
+    const measures = [
+      { baseline: rates, current: rates.map((r, i) => (i % 5 === 0 ? Math.max(0, r - 1 / 3) : r)) },
+      { baseline: base(() => rng.float()), current: base(() => rng.float()) },
+      { baseline: base(() => rng.float()), current: base(() => rng.float() * 0.9) },
+      { baseline: [], current: [] },
+      { baseline: [0.1, 0.4, 0.3], current: [0.2, 0.4, 0.1] },
+    ];
+    const all = pairedBootstraps(measures, { seed: "exp-2", resamples: 400 });
+    expect(all).toEqual(measures.map((m) => pairedBootstrap(m.baseline, m.current, { seed: "exp-2", resamples: 400 })));
+    expect(all[3]).toBeNull();
+  });
+
+  test("throws naming the measure whose arrays are not aligned", () => {
+    expect(() =>
+      pairedBootstraps(
+        [
+          { baseline: [1], current: [1] },
+          { baseline: [1, 2], current: [1] },
+        ],
+        { seed: 1 },
+      ),
+    ).toThrow(/measure 1: /);
   });
 });

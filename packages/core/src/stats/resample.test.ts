@@ -1,7 +1,14 @@
 import { describe, expect, test } from "vitest";
 import { percentileInterval } from "./percentile.js";
 import { Rng } from "./prng.js";
-import { levelsOf, resampleMeans, resampleMeansByIndex, resampleMeansByLevels } from "./resample.js";
+import {
+  levelsOf,
+  resampleMeans,
+  resampleMeansByIndex,
+  resampleMeansByIndexPair,
+  resampleMeansByIndexShared,
+  resampleMeansByLevels,
+} from "./resample.js";
 
 /** The obvious bootstrap: a fresh array of n draws per resample, then its mean. */
 function naiveMeans(values: Float64Array, rng: Rng, resamples: number): Float64Array {
@@ -43,6 +50,40 @@ describe("resampleMeansByIndex", () => {
       expect(fast).toEqual(naiveMeans(values, naiveRng, 50));
       // And it leaves the generator where the obvious version leaves it.
       expect(fastRng.uint32()).toBe(naiveRng.uint32());
+    }
+  });
+});
+
+describe("one stream of indices for several columns", () => {
+  test("a pair gives each column what resampleMeansByIndex gives it alone, bit for bit, and leaves the generator alike", () => {
+    for (const n of [1, 2, 3, 5, 6, 7, 1000, 1003]) {
+      const a = continuous(n, n);
+      const b = continuous(n, n + 100);
+      const alone = [new Float64Array(40), new Float64Array(40)];
+      const aloneRng = new Rng("same", 1);
+      resampleMeansByIndex(a, aloneRng, alone[0]);
+      resampleMeansByIndex(b, new Rng("same", 1), alone[1]);
+      const paired = [new Float64Array(40), new Float64Array(40)];
+      const pairRng = new Rng("same", 1);
+      resampleMeansByIndexPair(a, b, pairRng, paired[0], paired[1]);
+      expect(paired).toEqual(alone);
+      expect(pairRng.uint32()).toBe(aloneRng.uint32());
+    }
+  });
+
+  test("any number of columns (pairs and an odd one out) share one stream, each as alone", () => {
+    for (const k of [1, 2, 3, 4, 5]) {
+      const columns = Array.from({ length: k }, (_, c) => continuous(501, 7 * c + 1));
+      const outs = columns.map(() => new Float64Array(30));
+      const rng = new Rng(42, 1);
+      resampleMeansByIndexShared(columns, rng, outs);
+      const endAlone = new Rng(42, 1);
+      columns.forEach((values, c) => {
+        const alone = new Float64Array(30);
+        resampleMeansByIndex(values, c === 0 ? endAlone : new Rng(42, 1), alone);
+        expect(outs[c]).toEqual(alone);
+      });
+      expect(rng.uint32()).toBe(endAlone.uint32());
     }
   });
 });

@@ -32,7 +32,26 @@ describe("verdict", () => {
 describe("the module's surface", () => {
   test("exports the methods and their names for reports", () => {
     expect(Object.keys(stats).sort()).toEqual(
-      ["METHODS", "Rng", "bootstrapMeanCi", "mcnemarExact", "pairedBootstrap", "passAtK", "passHatK", "verdict", "wilson"].sort(),
+      [
+        "METHODS",
+        "Rng",
+        "bootstrapMeanCi",
+        "bootstrapMeanCis",
+        "fisherExact",
+        "mcnemarExact",
+        "newcombeDiffCi",
+        "pairedBootstrap",
+        "pairedBootstraps",
+        "passAtK",
+        "passHatK",
+        "verdict",
+        "welch",
+        "welchCi",
+        "welchP",
+        "welchStatistic",
+        "wilson",
+        "zFor",
+      ].sort(),
     );
     expect(stats.METHODS).toMatchObject({
       passRate: "exact McNemar (two-sided)",
