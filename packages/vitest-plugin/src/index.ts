@@ -33,6 +33,7 @@ const binding: RunnerBinding = {
       experimentId: info.experimentId,
       feedback: info.feedback,
       ...(info.cache ? { cache: info.cache } : {}),
+      ...(info.usage ? { usage: info.usage } : {}),
     };
     if (ctx?.task) ctx.task.meta.tally = meta;
   },

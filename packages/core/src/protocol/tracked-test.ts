@@ -17,6 +17,21 @@ export interface TrackedTest {
   feedback: FeedbackScore[];
   /** The test's model calls answered by the cache, recorded, and missed (only when it made any). */
   cache?: CacheCounts;
+  /** The tokens of the test's LLM spans, per model name (only when it made any model call that reported usage). */
+  usage?: ModelUsage;
+}
+
+/**
+ * Tokens per model name, as the LLM spans reported them: `input` and `output` spent, and what spans
+ * answered from the model-call cache would have spent (`savedInput`, `savedOutput`; absent when 0).
+ */
+export type ModelUsage = Record<string, ModelTokens>;
+
+export interface ModelTokens {
+  input: number;
+  output: number;
+  savedInput?: number;
+  savedOutput?: number;
 }
 
 /** A test's (or an experiment's) model calls through the cache. */

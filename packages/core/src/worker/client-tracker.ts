@@ -10,6 +10,11 @@ import { postToCollector } from "./loopback.js";
 // instance (and points it at the collector), and every promise they return is tracked.
 
 const TRACKED = Symbol.for("tally.tracked-prototype");
+/** What a run's create or update carried, as langsmith's client got it. */
+export type RunPayload = Record<string, unknown>;
+/** Sees every run create and update any langsmith client in the worker is given, with the run's id. */
+export type RunObserver = (run: RunPayload, id: unknown) => void;
+
 /** Calls that are new work (a run, a feedback) as opposed to a flush sending what was queued. */
 const WORK_METHODS = new Set(["createRun", "updateRun", "createFeedback", "logEvaluationFeedback"]);
 const METHODS = [...WORK_METHODS, "batchIngestRuns", "multipartIngestRuns"];
@@ -34,6 +39,8 @@ export class ClientTracker {
   private readonly pending = new Set<Promise<unknown>>();
   /** Grows on every tracked call: lets flush() see that new work appeared while it waited. */
   private generation = 0;
+  /** Set by a plugin that reads the runs (token usage): called before the client queues the run. */
+  runObserver: RunObserver | undefined;
 
   constructor(
     readonly collectorUrl: string,
@@ -134,14 +141,28 @@ export class ClientTracker {
     for (const name of METHODS) {
       const original = proto[name];
       if (typeof original !== "function") continue;
+      // createRun(run) and updateRun(runId, run): which argument is the run, decided once per method.
+      const runArg = name === "createRun" ? 0 : name === "updateRun" ? 1 : -1;
       proto[name] = function (this: LangsmithClientLike, ...args: unknown[]) {
         holder.tracker.register(this);
+        if (runArg >= 0 && holder.tracker.runObserver) observe(holder.tracker.runObserver, args, runArg);
         // The collector asks for JSON batches (see protocol/collector-info.ts), which cannot carry attachments.
         const viaMultipart = name === "batchIngestRuns" && typeof multipart === "function" && hasAttachments(args[0]);
         const out = ((viaMultipart ? multipart : original) as (...a: unknown[]) => unknown).apply(this, args);
         return out instanceof Promise ? holder.tracker.track(out, WORK_METHODS.has(name)) : out;
       };
     }
+  }
+}
+
+/** Hands the observer a run's payload (with its id); an observer's failure never fails the SDK's call. */
+function observe(observer: RunObserver, args: unknown[], at: number): void {
+  const run = args[at];
+  if (!run || typeof run !== "object") return;
+  try {
+    observer(run as RunPayload, at === 1 ? args[0] : (run as RunPayload).id);
+  } catch {
+    // Usage is a report's extra: a payload it cannot read must not break the user's tracing.
   }
 }
 

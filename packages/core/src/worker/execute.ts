@@ -8,7 +8,7 @@ import { recordFeedback } from "./feedback.js";
 import { noteConversions, type Identity } from "./identity.js";
 import type { LangsmithClientLike } from "./langsmith-types.js";
 import type { KVMap, LsTestFn, TestMetadata } from "./ls-types.js";
-import type { CacheCounts } from "../protocol/tracked-test.js";
+import type { CacheCounts, ModelUsage } from "../protocol/tracked-test.js";
 import type { TestFinish, WorkerPlugins, WorkerTest } from "./plugins.js";
 import { annotateRun, getRuntime, type WorkerRuntime } from "./runtime.js";
 import { testContext, type TestState } from "./test-context.js";
@@ -126,6 +126,7 @@ export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
   let passed = false;
   let error: unknown;
   let cache: CacheCounts | undefined;
+  let usage: ModelUsage | undefined;
   const body = (_run: unknown, _inputs: KVMap) =>
     testContext.run(state, async () => {
       try {
@@ -136,6 +137,7 @@ export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
           (finish) => {
             if (finish.metadata) annotateRun(rt.langsmith.getCurrentRunTree(true), finish.metadata);
             cache = finish.cache;
+            usage = finish.usage;
           },
         );
         passed = true;
@@ -194,6 +196,7 @@ export async function runTest(api: ApiState, run: TestRun): Promise<unknown> {
       feedback,
       passed,
       ...(cache ? { cache } : {}),
+      ...(usage ? { usage } : {}),
     };
     rt.reportTest(info);
     await api.binding.onTestEnd?.(ctx, info);

@@ -1,4 +1,5 @@
-import type { CacheCounts } from "../protocol/tracked-test.js";
+import type { CacheCounts, ModelUsage } from "../protocol/tracked-test.js";
+import { addUsage } from "../protocol/usage.js";
 import type { KVMap } from "./ls-types.js";
 
 // The worker runtime's one plug-in point: features that need to see every `ls.test` run and to
@@ -38,6 +39,8 @@ export interface TestFinish {
   error?: Error;
   /** The test's model calls through the cache, for the end-of-run report. */
   cache?: CacheCounts;
+  /** The tokens of the test's LLM spans per model, for the end-of-run report. */
+  usage?: ModelUsage;
 }
 
 export interface WorkerTestResult {
@@ -55,6 +58,11 @@ export interface PluginRuntime {
   noteProblem(message: string): void;
   /** Merges metadata into the span the calling code runs in (no-op outside a traced span). */
   annotateCurrentSpan(metadata: KVMap): void;
+  /**
+   * Sees every run create and update the worker's langsmith clients are given (run payload, run id),
+   * on the caller's path: keep it cheap. One observer per runtime; absent without a collector.
+   */
+  observeRuns?(observer: (run: KVMap, id: unknown) => void): void;
 }
 
 export interface WorkerPluginContext {
@@ -132,6 +140,7 @@ export class WorkerPlugins {
         c.miss += got.cache.miss;
         c.recorded += got.cache.recorded;
       }
+      if (got.usage) out.usage = addUsage(out.usage ?? {}, got.usage);
     }
     return out;
   }

@@ -10,6 +10,7 @@ import type { LangsmithClientLike, LangsmithModules } from "./langsmith-types.js
 import { WorkerPlugins, type WorkerPlugin } from "./plugins.js";
 import { testContext } from "./test-context.js";
 import { modelCachePlugin } from "./model-cache.js";
+import { usagePlugin } from "./usage.js";
 
 // The worker half of a run. Installed once per worker by the runner's setup file, before any test
 // file is loaded: it points every langsmith client at the collector, and gives the `ls` API what it
@@ -39,6 +40,8 @@ export interface WorkerRuntime {
   noteProblem(message: string): void;
   /** Merges metadata into the span the calling code runs in (see PluginRuntime). */
   annotateCurrentSpan(metadata: Record<string, unknown>): void;
+  /** Sees every run the worker's langsmith clients are given (see PluginRuntime); absent without a collector. */
+  observeRuns?(observer: (run: Record<string, unknown>, id: unknown) => void): void;
   /** Notes a tracked test that ran; the file's ack carries the list to the main process. */
   reportTest(t: AckedTest): void;
   /** The plugins set up on this runtime (see plugins.ts and registerWorkerPlugin). */
@@ -183,6 +186,13 @@ export function installWorker(
     annotateCurrentSpan(metadata) {
       annotateRun(langsmith.getCurrentRunTree(true), metadata);
     },
+    ...(url && token
+      ? {
+          observeRuns(observer: (run: Record<string, unknown>, id: unknown) => void) {
+            tracker.runObserver = observer;
+          },
+        }
+      : {}),
     reportTest(t) {
       if (!url || !token) return;
       ranTests.push(t);
@@ -211,6 +221,8 @@ export function installWorker(
   // The model-call cache is built in, but set up only when it is on: off, nothing of it is loaded.
   const cache = modelCachePlugin(env);
   if (cache) plugins.add(cache);
+  // Token usage is built in and always on while tests are tracked: it only reads the runs sent anyway.
+  if (active) plugins.add(usagePlugin());
   return runtime;
 }
 
