@@ -273,6 +273,56 @@ export function backendConformance(name: string, opts: ConformanceOptions): void
         expect((await call(() => b.listExperiments(newer.ds.id))).map((e) => e.id)).not.toContain(other.exp.id);
       }));
 
+    test("listDatasets by id or name; updateDatasetMetadata sets keys and keeps the others (where approvals live)", () =>
+      withBackend(async (b) => {
+        const a = await call(() => b.ensureDataset(`ds-${randomUUID()}`));
+        const other = await call(() => b.ensureDataset(`ds-${randomUUID()}`));
+        const byId = await call(() => b.listDatasets({ ids: [a.id] }));
+        expect(byId.map((d) => [d.id, d.name])).toEqual([[a.id, a.name]]);
+        // What ensureDataset created it with (LangSmith's extra.metadata) is its metadata.
+        expect(byId[0]!.metadata).toEqual({ __ls_runner: "tally" });
+        expect((await call(() => b.listDatasets({ name: other.name }))).map((d) => d.id)).toEqual([other.id]);
+        expect(new Set((await call(() => b.listDatasets({ ids: [a.id], name: other.name }))).map((d) => d.id))).toEqual(
+          new Set([a.id, other.id]),
+        );
+        expect(await call(() => b.listDatasets({ name: `missing-${randomUUID()}` }))).toEqual([]);
+        const all = (await call(() => b.listDatasets())).map((d) => d.id);
+        expect(all).toEqual(expect.arrayContaining([a.id, other.id]));
+
+        const approval = { id: randomUUID(), name: "exp-1", approvedAt: new Date().toISOString() };
+        const updated = await call(() => b.updateDatasetMetadata(a.id, { tally_approved_baseline: approval }));
+        expect(updated).toEqual({ id: a.id, name: a.name, metadata: { __ls_runner: "tally", tally_approved_baseline: approval } });
+        const next = { ...approval, id: randomUUID(), name: "exp-2" };
+        await call(() => b.updateDatasetMetadata(a.id, { tally_approved_baseline: next, extra_key: 1 }));
+        expect((await call(() => b.listDatasets({ ids: [a.id] })))[0]!.metadata).toEqual({
+          __ls_runner: "tally",
+          tally_approved_baseline: next,
+          extra_key: 1,
+        });
+        await call(() => b.updateDatasetMetadata(a.id, { extra_key: null }));
+        expect((await call(() => b.listDatasets({ name: a.name })))[0]!.metadata).toEqual({
+          __ls_runner: "tally",
+          tally_approved_baseline: next,
+        });
+        // The other dataset is untouched; a dataset that does not exist is a permanent 404.
+        expect((await call(() => b.listDatasets({ ids: [other.id] })))[0]!.metadata).toEqual({ __ls_runner: "tally" });
+        const missing = await call(() => b.updateDatasetMetadata(randomUUID(), { k: 1 })).catch((e: unknown) => e);
+        expect(isBackendError(missing), String(missing)).toBe(true);
+        expect([(missing as BackendError).status, (missing as BackendError).retryable]).toEqual([404, false]);
+      }));
+
+    test("findExperiments finds an experiment of any dataset by its name or its id", () =>
+      withBackend(async (b) => {
+        const { ds, exp } = await experiment(b);
+        await experiment(b);
+        for (const spec of [exp.name, exp.id]) {
+          const found = await call(() => b.findExperiments(spec));
+          expect(found.map((e) => [e.id, e.name, e.datasetId])).toEqual([[exp.id, exp.name, ds.id]]);
+        }
+        expect(await call(() => b.findExperiments(`exp-${randomUUID()}`))).toEqual([]);
+        expect(await call(() => b.findExperiments(randomUUID()))).toEqual([]);
+      }));
+
     test("forward answers a worker's own requests (reads, /info) like the backend does", () =>
       withBackend(async (b) => {
         const { ds } = await experiment(b);

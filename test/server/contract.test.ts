@@ -120,6 +120,24 @@ describe("datasets and examples", () => {
     const version = await client.readDatasetVersion({ datasetId, tag: "git:commit:abc123" });
     expect(new Date(version.as_of).getTime()).toBe(new Date(ds.modified_at).getTime());
   });
+
+  it("updates a dataset's metadata (PATCH replaces it whole) and reads it back by id, name and list", async () => {
+    // The SDK types updateDataset as name and description only, but sends every other field it is
+    // given: LangSmith's DatasetUpdate takes `metadata` (where `tally baseline approve` writes).
+    const update = client.updateDataset.bind(client) as unknown as (p: Record<string, unknown>) => Promise<Record<string, unknown>>;
+    const approved = { tally_approved_baseline: { id: uuid4(), name: "exp-1" }, __ls_runner: "vitest" };
+    const res = await update({ datasetId, metadata: approved });
+    expect(res).toMatchObject({ id: datasetId, name: "contract-ds", description: "made by the contract test" });
+    const metadataOf = (d: unknown) => (d as { metadata?: unknown }).metadata;
+    expect(metadataOf(await client.readDataset({ datasetId }))).toEqual(approved);
+    expect(metadataOf(await client.readDataset({ datasetName: "contract-ds" }))).toEqual(approved);
+    expect((await collect(client.listDatasets({ metadata: { __ls_runner: "vitest" } }))).map((d) => d.id)).toEqual([datasetId]);
+    // Whole, not merged: the key left out is gone; the name and description stay.
+    await update({ datasetId, metadata: { __ls_runner: "vitest" } });
+    const after = await client.readDataset({ datasetId });
+    expect(metadataOf(after)).toEqual({ __ls_runner: "vitest" });
+    expect(after).toMatchObject({ name: "contract-ds", description: "made by the contract test" });
+  });
 });
 
 describe("experiments (sessions)", () => {

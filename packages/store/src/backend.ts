@@ -7,8 +7,11 @@ import {
   type Backend,
   BackendError,
   DEFAULT_PORTS,
+  datasetInfo,
   experimentInfo,
   newestFirst,
+  withMetadataKeys,
+  type DatasetInfo,
   type DatasetRef,
   type ExperimentClose,
   type ExperimentInfo,
@@ -34,6 +37,7 @@ import {
   RunPayloadError,
   type RunRecord,
   exampleUploadFromJson,
+  isUuid,
   normalizeFeedback,
   normalizeRun,
 } from "@tally/core/wire";
@@ -90,6 +94,34 @@ export class LocalBackend implements Backend {
         if (again) return { id: again.id, name: again.name };
         throw err;
       }
+    });
+  }
+
+  // GET /datasets?id=…&name=…, every page (ids and the name asked for separately: either matches).
+  async listDatasets(filter: { ids?: string[]; name?: string } = {}): Promise<DatasetInfo[]> {
+    return this.call("listDatasets", () => {
+      const all = { limit: Number.MAX_SAFE_INTEGER };
+      const ids = filter.ids?.length ? filter.ids : undefined;
+      const lists =
+        ids || filter.name !== undefined
+          ? [
+              ids ? this.store.datasets.list({ ...all, ids }) : [],
+              filter.name !== undefined ? this.store.datasets.list({ ...all, name: filter.name }) : [],
+            ]
+          : [this.store.datasets.list(all)];
+      const out = new Map<string, DatasetInfo>();
+      for (const d of lists.flat()) out.set(d.id, datasetInfo(d));
+      return [...out.values()];
+    });
+  }
+
+  // GET /datasets/:id, then PATCH /datasets/:id {metadata} (which replaces it whole).
+  async updateDatasetMetadata(datasetId: string, set: Record<string, unknown>): Promise<DatasetInfo> {
+    return this.call("updateDatasetMetadata", () => {
+      const current = this.store.datasets.get(datasetId);
+      if (!current) throw new HttpError(404, "Dataset not found");
+      const metadata = withMetadataKeys(datasetInfo(current).metadata, plain(set));
+      return datasetInfo(this.store.datasets.update(datasetId, { metadata }));
     });
   }
 
@@ -170,6 +202,18 @@ export class LocalBackend implements Backend {
         .map(experimentInfo)
         .sort(newestFirst),
     );
+  }
+
+  // GET /sessions?reference_free=false&name=… and …&id=…
+  async findExperiments(nameOrId: string): Promise<ExperimentInfo[]> {
+    return this.call("findExperiments", () => {
+      const q = { referenceFree: false, limit: 100 };
+      const found = [
+        ...this.store.sessions.list({ ...q, name: nameOrId }),
+        ...(isUuid(nameOrId) ? this.store.sessions.list({ ...q, ids: [nameOrId] }) : []),
+      ];
+      return [...new Map(found.map((s) => [s.id, experimentInfo(s)])).values()].sort(newestFirst);
+    });
   }
 
   // GET /sessions/:id, POST /runs/query {session} and GET /feedback?session=…, every page.

@@ -11,6 +11,13 @@ export interface DatasetRef {
   name: string;
 }
 
+/** A dataset with its metadata (where Tally keeps the approved baseline: compare/approved-baseline.ts). */
+export interface DatasetInfo {
+  id: string;
+  name: string;
+  metadata: Record<string, unknown>;
+}
+
 export interface ExperimentOpen {
   /** Deterministic per dataset and run: shards and `tally flush` name the same experiment. */
   id: string;
@@ -108,6 +115,13 @@ export interface Backend {
 
   /** The dataset named `name`, created when missing; concurrent callers converge on one. */
   ensureDataset(name: string): Promise<DatasetRef>;
+  /** The datasets with these ids or this name (either matches), or every dataset without a filter. */
+  listDatasets(filter?: { ids?: string[]; name?: string }): Promise<DatasetInfo[]>;
+  /**
+   * Sets these keys of the dataset's metadata, keeping the others (`null` clears one), and returns
+   * the dataset as it is now. A 404 BackendError when the dataset does not exist.
+   */
+  updateDatasetMetadata(datasetId: string, set: Record<string, unknown>): Promise<DatasetInfo>;
   /** Creates the experiment, or returns the one with its name another shard already opened. */
   openExperiment(open: ExperimentOpen): Promise<OpenedExperiment>;
   /** Creates or updates examples by id; returns the dataset version the write made. */
@@ -118,6 +132,8 @@ export interface Backend {
   closeExperiment(close: ExperimentClose): Promise<void>;
   /** The dataset's experiments, newest first. */
   listExperiments(datasetId: string): Promise<ExperimentInfo[]>;
+  /** The experiments (of any dataset) named `nameOrId` or with that id; tracing projects are not experiments. */
+  findExperiments(nameOrId: string): Promise<ExperimentInfo[]>;
   /**
    * An experiment's runs and feedback (all pages). `rootsOnly`: only the root runs (one per test,
    * what a comparison needs), a fifth of the bytes of a traced suite.

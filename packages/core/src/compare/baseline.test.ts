@@ -1,14 +1,19 @@
 import { describe, expect, test } from "vitest";
 import type { Backend, ExperimentInfo } from "../backend/port.js";
-import { resolveBaseline } from "./baseline.js";
+import { APPROVED_BASELINE_KEY } from "./approved-baseline.js";
+import { BaselineUnavailable, resolveBaseline } from "./baseline.js";
 
 // The port faked with a list: what resolveBaseline decides from it. test/backend/baseline.test.ts runs
 // it against both real adapters.
 
-function backendListing(experiments: ExperimentInfo[]): Backend & { calls: string[] } {
+function backendListing(experiments: ExperimentInfo[], datasetMetadata: Record<string, unknown> = {}): Backend & { calls: string[] } {
   const calls: string[] = [];
   const b = {
     calls,
+    async listDatasets(filter: { ids?: string[] }) {
+      calls.push(`dataset ${filter.ids?.join(",")}`);
+      return filter.ids?.includes("d1") ? [{ id: "d1", name: "qa", metadata: datasetMetadata }] : [];
+    },
     async listExperiments(datasetId: string) {
       calls.push(`list ${datasetId}`);
       return experiments.filter((e) => e.datasetId === datasetId);
@@ -108,5 +113,46 @@ describe("resolveBaseline", () => {
 
   test("this run's own experiment is not its baseline", async () => {
     await expect(resolveBaseline(backendListing([current]), q("qa:cur"))).rejects.toThrow(/this run's own experiment/);
+  });
+
+  describe('"approved"', () => {
+    const approval = (id: string) => ({
+      [APPROVED_BASELINE_KEY]: { id, name: `qa:${id}`, approvedAt: "2026-02-27T08:00:00.000Z", by: "ana" },
+    });
+
+    test("is the experiment approved for the dataset, not the previous one", async () => {
+      const b = backendListing([current, exp("newer", "11:00"), exp("approved-one", "09:00")], approval("approved-one"));
+      expect((await resolveBaseline(b, q("approved")))?.id).toBe("approved-one");
+      expect(b.calls).toEqual(["list d1", "dataset d1"]);
+      // Unfinished or later than this run: still the one a person chose.
+      const later = backendListing([current, exp("later", "13:00", { endTime: undefined })], approval("later"));
+      expect((await resolveBaseline(later, q("approved")))?.id).toBe("later");
+    });
+
+    test("none approved: unavailable (not an error of the run), naming the dataset and the command to approve one", async () => {
+      const err = await resolveBaseline(backendListing([current, exp("old", "09:00")]), q("approved")).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BaselineUnavailable);
+      expect((err as Error).message).toBe(
+        'dataset "qa" has no approved baseline to compare with; approve one with: tally baseline approve <experiment> --dataset "qa"',
+      );
+      // Something else under the key is not an approval.
+      await expect(resolveBaseline(backendListing([current], { [APPROVED_BASELINE_KEY]: "yes" }), q("approved"))).rejects.toThrow(
+        /has no approved baseline/,
+      );
+    });
+
+    test("the approved experiment deleted since: unavailable, saying so", async () => {
+      const err = await resolveBaseline(backendListing([current, exp("old", "09:00")], approval("gone")), q("approved")).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(BaselineUnavailable);
+      expect((err as Error).message).toBe(
+        'the approved baseline of dataset "qa", "qa:gone" (approved 2026-02-27), no longer exists (deleted?); approve another with: tally baseline approve <experiment> --dataset "qa"',
+      );
+    });
+
+    test("this run's own experiment approved: unavailable", async () => {
+      await expect(resolveBaseline(backendListing([current], approval("cur")), q("approved"))).rejects.toBeInstanceOf(BaselineUnavailable);
+    });
   });
 });

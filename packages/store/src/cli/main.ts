@@ -1,10 +1,11 @@
-// The `tally` command: `tally server`, `tally ui`, `tally flush`, `tally report`, `tally cache`. The
-// runner packages' `tally` bins run this.
+// The `tally` command: `tally server`, `tally ui`, `tally flush`, `tally report`, `tally cache`,
+// `tally baseline`. The runner packages' `tally` bins run this.
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_PORTS, flushSpools, reportMerge } from "@tally/core";
 import { openLocalBackend } from "../backend.js";
 import { startServer } from "../server/app.js";
+import { baseline } from "./baseline.js";
 import { cache } from "./cache.js";
 import { type RunningUi, StoreNotFoundError, startUi } from "../viewer/index.js";
 
@@ -27,6 +28,11 @@ Usage:
       Drop the cache entries no run has used since run RUN started (entries recorded since stay).
   tally cache clear [--cache-dir DIR]
       Remove every cache entry and the cache's usage log.
+  tally baseline approve EXPERIMENT [--dataset NAME] [--dir DIR]
+      Make an experiment (name or id) its dataset's approved baseline, for baseline: "approved"
+      (TALLY_BASELINE=approved). On LangSmith with LANGSMITH_API_KEY, else the local store.
+  tally baseline show [--dataset NAME] [--dir DIR]
+      The approved baseline of each dataset.
 
 Options:
   --dir DIR        Tally's data folder (default: ./.tally, or TALLY_DIR)
@@ -38,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "report") return report(rest);
   if (command === "cache") return cache(rest);
+  if (command === "baseline") return baseline(rest);
   const { values } = parseArgs({
     args: rest,
     options: {

@@ -123,7 +123,7 @@ export class DatasetRepo {
     return rows.slice(offset, offset + (filter.limit ?? 100));
   }
 
-  /** PATCH /datasets/:id — name, description and other top-level fields. */
+  /** PATCH /datasets/:id — name, description, metadata and other top-level fields. */
   update(id: string, patch: Record<string, unknown>): Dataset {
     return this.db.tx(() => {
       const row = this.db.get<{ name: string; data: string }>("SELECT name, data FROM datasets WHERE id = ?", id);
@@ -138,6 +138,11 @@ export class DatasetRepo {
             throw conflict(`Dataset with name "${v}" already exists`);
           }
           name = v;
+        } else if (k === "metadata") {
+          // LangSmith's PATCH replaces the metadata whole; it is kept where POST /datasets puts it
+          // (extra.metadata), which is where the dataset's `metadata` is read from.
+          const extra = isRecord(data.extra) ? data.extra : {};
+          data.extra = { ...extra, metadata: isRecord(v) ? v : null };
         } else data[k] = v;
       }
       this.db.run("UPDATE datasets SET name = ?, data = ?, modified_at = ? WHERE id = ?", name, JSON.stringify(data), nowIso(), id);

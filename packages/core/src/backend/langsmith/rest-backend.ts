@@ -1,8 +1,10 @@
 import { encodeExamplesMultipart, encodeRunsMultipart } from "../../wire/encode.js";
+import { isUuid } from "../../wire/ids.js";
 import type { ExampleRecord, FeedbackRecord, RunRecord } from "../../wire/types.js";
 import {
   type Backend,
   BackendError,
+  type DatasetInfo,
   type DatasetRef,
   type ExperimentClose,
   type ExperimentInfo,
@@ -15,6 +17,7 @@ import {
   type RunsDelivered,
   type WireStats,
 } from "../port.js";
+import { type DatasetShape, datasetInfo, withMetadataKeys } from "../dataset-info.js";
 import { experimentInfo, newestFirst, type SessionShape } from "../experiment-info.js";
 import { BodyEncoder, type EncodedBody, plainBody } from "./body-encoder.js";
 import { createUpstream, jsonOf, toError, type Upstream } from "./http.js";
@@ -83,6 +86,30 @@ export class RestBackend implements Backend {
       }
       throw err;
     }
+  }
+
+  async listDatasets(filter: { ids?: string[]; name?: string } = {}): Promise<DatasetInfo[]> {
+    const byId = (filter.ids ?? []).map((id) => `&id=${encodeURIComponent(id)}`).join("");
+    const byName = filter.name !== undefined ? `&name=${encodeURIComponent(filter.name)}` : "";
+    // GET /datasets ANDs its filters: ids and a name are asked for separately, and either matches.
+    const queries = byId && byName ? [byId, byName] : [byId + byName];
+    const out = new Map<string, DatasetInfo>();
+    for (const q of queries) {
+      for (let offset = 0; ; offset += PAGE) {
+        const page = await this.upstream.json<DatasetShape[]>("GET", `/datasets?limit=${PAGE}&offset=${offset}${q}`);
+        for (const d of page) out.set(d.id, datasetInfo(d));
+        if (page.length < PAGE) break;
+      }
+    }
+    return [...out.values()];
+  }
+
+  // PATCH /datasets/:id replaces `metadata` whole: read it, set the keys, write it back.
+  async updateDatasetMetadata(datasetId: string, set: Record<string, unknown>): Promise<DatasetInfo> {
+    const current = datasetInfo(await this.upstream.json<DatasetShape>("GET", `/datasets/${datasetId}`));
+    const metadata = withMetadataKeys(current.metadata, set);
+    await this.sendJson("PATCH", `/datasets/${datasetId}`, { metadata });
+    return { ...current, metadata };
   }
 
   async openExperiment(open: ExperimentOpen): Promise<OpenedExperiment> {
@@ -217,6 +244,18 @@ export class RestBackend implements Backend {
       if (page.length < PAGE) break;
     }
     return out.sort(newestFirst);
+  }
+
+  async findExperiments(nameOrId: string): Promise<ExperimentInfo[]> {
+    const q = `/sessions?reference_free=false&limit=${PAGE}`;
+    const [byName, byId] = await Promise.all([
+      this.upstream.json<SessionRow[]>("GET", `${q}&name=${encodeURIComponent(nameOrId)}`),
+      isUuid(nameOrId) ? this.upstream.json<SessionRow[]>("GET", `${q}&id=${nameOrId}`) : [],
+    ]);
+    const found = new Map<string, ExperimentInfo>();
+    for (const s of [...byName, ...byId])
+      if (s.reference_dataset_id && (s.name === nameOrId || s.id === nameOrId)) found.set(s.id, experimentInfo(s));
+    return [...found.values()].sort(newestFirst);
   }
 
   async readExperiment(experimentId: string, opts: { rootsOnly?: boolean } = {}): Promise<ExperimentRecords> {
