@@ -1,8 +1,9 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { TallyReportV2 } from "../../packages/core/src/index.js";
 import { type RunningUi, startUi } from "../../packages/store/src/viewer/index.js";
 import { CHROMIUM_ARGS, findChromium } from "../support/browser.ts";
 import { MATRIX, REPO, runVitest } from "../support/run-vitest.ts";
@@ -114,6 +115,11 @@ describe.skipIf(!executable)("tally ui in Chromium", () => {
     expect(await points.count()).toBe(3);
     const values = await points.evaluateAll((as) => as.map((a) => Number(a.getAttribute("data-value"))));
     expect(values.map((v) => Math.round(v * 100) / 100)).toEqual([1, 0.67, 0.83]);
+    // Each pass rate with its Wilson interval, a whisker through the point (6 tests each: 6 of 6 is [0.61, 1]).
+    const whiskers = trend.locator("line.whisker");
+    expect(await whiskers.count()).toBe(3);
+    expect(Number(await whiskers.first().getAttribute("data-hi"))).toBe(1);
+    expect(Number(await whiskers.first().getAttribute("data-lo"))).toBeCloseTo(0.6097, 3);
     await expect.poll(() => page.locator('svg.trend[data-measure="quality"] a.point').count()).toBe(3);
     await shot(page, "dataset-trends");
 
@@ -228,5 +234,118 @@ describe.skipIf(!executable)("tally ui in Chromium", () => {
 
   test("no errors in the browser's console on any page visited", () => {
     expect(consoleErrors).toEqual([]);
+  });
+});
+
+/**
+ * Eight cases, each run three times (TALLY_TRIALS=3): a module-level count tells a case its trial, and
+ * case i passes on trial t unless (i + t + round) % 3 is 0; `quality` is continuous. Two rounds give
+ * the comparison an earlier experiment.
+ */
+const SPREAD_DATASET = "viewer-spread";
+const spreadFile = `const trialOf = new Map();
+ls.describe(${JSON.stringify(SPREAD_DATASET)}, () => {
+${[0, 1, 2, 3, 4, 5, 6, 7]
+  .map(
+    (i) => `  ls.test("spread case ${i}", { inputs: { q: "spread question ${i}" } }, async ({ inputs }) => {
+    const round = Number(process.env.ROUND ?? 1);
+    const t = (trialOf.get(${i}) ?? 0) + 1;
+    trialOf.set(${i}, t);
+    ls.logFeedback({ key: "quality", score: Math.round((0.35 + 0.07 * ${i} + 0.04 * t - 0.03 * round) * 1000) / 1000 });
+    ls.expect((${i} + t + round) % 3 === 0 && ${i} % 2 === 0).toBe(false);
+    return { answer: await app(inputs.q) };
+  });`,
+  )
+  .join("\n")}
+});`;
+
+describe.skipIf(!executable)("tally ui in Chromium: the spread, as the JSON report has it", () => {
+  let spreadUi: RunningUi;
+  let report: TallyReportV2;
+
+  beforeAll(async () => {
+    const dir = join(MATRIX, "vitest4", ".suites", "viewer-spread");
+    const spreadSuite = generateSuite(dir, { flavour: "tally", files: 0, tests: 0, dataset: SPREAD_DATASET });
+    writeTallyTestFile(spreadSuite, "vitest", "spread", spreadFile);
+    for (const round of [1, 2]) {
+      const r = await runVitest("vitest4", spreadSuite.dir, [], {
+        ROUND: String(round),
+        TALLY_TRIALS: "3",
+        ...(round === 2 ? { TALLY_REPORT_FILE: join(dir, "report.json") } : {}),
+      });
+      expect(r.stdout + r.stderr).toContain("tally: 24/24 runs");
+    }
+    report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as TallyReportV2;
+    spreadUi = await startUi({ dbPath: join(spreadSuite.dir, ".tally", "tally.db"), port: 0 });
+    // The tour's browser is closed after its tests: this block has one of its own.
+    browser = await chromium.launch({ executablePath: executable, args: CHROMIUM_ARGS });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await spreadUi?.close();
+  });
+
+  test("the experiment page shows the report's pass rate and mean with their intervals, trials, pass@3 and pass^3", async () => {
+    const exp = report.experiments[0]!;
+    expect(exp.trials).toBe(3);
+    expect(exp.passRateCi).not.toBeNull();
+    const page = await newPage();
+    await page.goto(`${spreadUi.url}/experiments/${exp.id}`);
+
+    const pass = page.locator(".stat", { has: page.locator('.label[title="Pass rate"]') });
+    const passCi = pass.locator(".ci");
+    await passCi.waitFor({ state: "visible" });
+    expect(await passCi.textContent()).toMatch(/^\[\d+(\.\d)?%, \d+(\.\d)?%\]$/);
+    // The very numbers of the report: same function, same tests, same seed (the experiment's name).
+    expect([Number(await passCi.getAttribute("data-lo")), Number(await passCi.getAttribute("data-hi"))]).toEqual(exp.passRateCi);
+    expect(Number(await pass.locator("[data-measure=pass]").getAttribute("data-value"))).toBe(exp.passRate);
+
+    const quality = page.locator(".stat", { has: page.locator('.label[title="quality"]') });
+    const qualityCi = quality.locator(".ci");
+    expect(await qualityCi.isVisible()).toBe(true);
+    expect(await qualityCi.textContent()).toMatch(/^\[0\.\d\d, 0\.\d\d\]$/);
+    expect([Number(await qualityCi.getAttribute("data-lo")), Number(await qualityCi.getAttribute("data-hi"))]).toEqual(
+      exp.scores.quality!.ci,
+    );
+    expect(Number(await quality.locator("[data-measure=quality]").getAttribute("data-value"))).toBeCloseTo(exp.scores.quality!.mean, 12);
+
+    const trials = page.locator(".stat", { has: page.locator('.label[title="Trials"]') });
+    expect(await trials.locator(".value").textContent()).toBe("3");
+    expect(Number(await trials.locator("[data-pass-at-k]").getAttribute("data-pass-at-k"))).toBe(exp.passAtK);
+    expect(Number(await trials.locator("[data-pass-hat-k]").getAttribute("data-pass-hat-k"))).toBe(exp.passHatK);
+    expect(await trials.textContent()).toMatch(/pass@3 \d+(\.\d)?% · pass\^3 \d+(\.\d)?%/);
+
+    // Each example's trials: eight rows, each with its pass rate's interval, as the report's examples.
+    const rows = page.locator("table.trials tbody tr");
+    expect(await rows.count()).toBe(8);
+    for (const e of exp.examples!) {
+      const ci = page.locator(`table.trials tr[data-example="${e.exampleId}"] .ci`);
+      expect(await ci.isVisible()).toBe(true);
+      expect([Number(await ci.getAttribute("data-lo")), Number(await ci.getAttribute("data-hi"))]).toEqual(e.passRateCi);
+    }
+    await shot(page, "experiment-spread");
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test("the comparison's column headers show each experiment's pass rate and means with their intervals", async () => {
+    const exp = report.experiments[0]!;
+    const page = await newPage();
+    await page.goto(`${spreadUi.url}/experiments/${exp.id}`);
+    await page.locator("#compare-previous").click();
+    await expect.poll(() => page.url()).toContain("/compare?");
+    const heads = page.locator("table.compare th.exp");
+    expect(await heads.count()).toBe(2);
+    for (const head of await heads.all()) {
+      expect(await head.locator("[data-measure=pass] .ci").isVisible()).toBe(true);
+      expect(await head.locator("[data-measure=quality] .ci").isVisible()).toBe(true);
+    }
+    const current = page.locator(`table.compare th.exp[data-session="${exp.id}"]`);
+    const ci = current.locator("[data-measure=pass] .ci");
+    expect([Number(await ci.getAttribute("data-lo")), Number(await ci.getAttribute("data-hi"))]).toEqual(exp.passRateCi);
+    const q = current.locator("[data-measure=quality] .ci");
+    expect([Number(await q.getAttribute("data-lo")), Number(await q.getAttribute("data-hi"))]).toEqual(exp.scores.quality!.ci);
+    await page.close();
   });
 });

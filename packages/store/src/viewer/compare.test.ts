@@ -230,7 +230,10 @@ describe("compare two experiments", () => {
     expect(a).toContain(`<a href="/experiments/${ids.a}">cmp-qa:a</a>`);
     expect(a).toContain("baseline");
     expect(a).toContain(">66.7%<"); // 2 of 3
-    expect(a).toMatch(/correctness <b class="score mid">0\.77<\/b><\/span>/); // (1 + 0.8 + 0.5) / 3, no Δ
+    // (1 + 0.8 + 0.5) / 3 with its bootstrap interval, no Δ
+    expect(a).toMatch(/correctness <b class="score mid">0\.77<\/b><span class="ci"[^>]*>\[0\.50, 1\]<\/span><\/span>/);
+    // The pass rate's Wilson interval, 2 of 3: [0.208, 0.939].
+    expect(a).toMatch(/pass rate <b class="score mid">66\.7%<\/b><span class="ci"[^>]*>\[20\.8%, 93\.9%\]<\/span>/);
     expect(b).toContain(`<a href="/experiments/${ids.b}">cmp-qa:b</a>`);
     expect(b).toContain(">75.0%<"); // 3 of 4
     expect(b).toMatch(/<span class="delta up"[^>]*>\+8\.3 pts<\/span>/);

@@ -56,6 +56,7 @@ h2 .muted, h1 .muted { font-weight: 400; font-size: 14px; }
 .stat .label { font-size: 11px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .stat .value { font-size: 22px; font-weight: 650; font-variant-numeric: tabular-nums; }
 .stat .sub { font-size: 12px; color: var(--muted); }
+.ci { font-size: 12px; font-weight: 400; color: var(--muted); font-variant-numeric: tabular-nums; white-space: nowrap; margin-left: 4px; }
 .tablewrap.feedback { max-width: 960px; margin-bottom: 16px; }
 .tablewrap { overflow-x: auto; border: 1px solid var(--border); border-radius: 10px; background: var(--card); }
 table.grid { width: 100%; border-collapse: collapse; }
@@ -156,6 +157,7 @@ figure.trend-fig figcaption .muted { margin-left: auto; white-space: nowrap; }
 svg.trend { display: block; width: 100%; height: auto; overflow: visible; }
 svg.trend .grid-line { stroke: var(--border); stroke-width: 1; }
 svg.trend .axis-label { fill: var(--muted); font-size: 10px; font-variant-numeric: tabular-nums; }
+svg.trend .whisker { stroke: var(--accent); stroke-opacity: .35; stroke-width: 3; stroke-linecap: round; }
 svg.trend .line { fill: none; stroke: var(--accent); stroke-width: 2; stroke-linejoin: round; stroke-linecap: round; }
 svg.trend .dot { fill: var(--card); stroke: var(--accent); stroke-width: 2; }
 svg.trend .hit { fill: transparent; stroke: none; }

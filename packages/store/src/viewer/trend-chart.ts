@@ -25,6 +25,8 @@ export interface TrendMeasure {
   values: (number | null)[];
   /** Values are ratios shown as percentages (the pass rate); the axis is then always 0–1. */
   percent?: boolean;
+  /** Each value's 95 % interval, drawn as a whisker through its point (the pass rate's Wilson interval). */
+  intervals?: (readonly [lo: number, hi: number] | null)[];
 }
 
 export interface TrendsInput {
@@ -62,6 +64,8 @@ export interface ChartGeometry {
   segments: string[];
   /** Horizontal grid lines, labelled. */
   ticks: { y: number; label: string }[];
+  /** Where a value goes on the y axis (clamped to the domain). */
+  yOf: (v: number) => number;
 }
 
 const r2 = (n: number) => Math.round(n * 100) / 100;
@@ -111,7 +115,7 @@ export function chartGeometry(values: readonly (number | null)[], opts: { percen
   const label = (v: number) => (opts.percent ? `${Math.round(v * 100)}%` : String(Number(v.toPrecision(3))));
   const mid = (lo + hi) / 2;
   const ticks = [hi, mid, lo].map((v) => ({ y: yOf(v), label: label(v) }));
-  return { domain: [lo, hi], unit, xs, points, segments, ticks };
+  return { domain: [lo, hi], unit, xs, points, segments, ticks, yOf };
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -189,10 +193,20 @@ export function renderTrendChart(measure: TrendMeasure, experiments: readonly Tr
         labels.length > 1 && k === 0 ? "start" : labels.length > 1 && k === labels.length - 1 ? "end" : "middle"
       }">${l.text}</text>`,
   )}
+  ${g.points.flatMap((p) => {
+    const ci = measure.intervals?.[p.index];
+    return ci
+      ? [
+          html`<line class="whisker" data-lo="${String(ci[0])}" data-hi="${String(ci[1])}" x1="${p.x}" x2="${p.x}" y1="${g.yOf(ci[0])}" y2="${g.yOf(ci[1])}"></line>`,
+        ]
+      : [];
+  })}
   ${g.segments.map((points) => html`<polyline class="line" points="${points}"></polyline>`)}
   ${g.points.map((p) => {
     const e = experiments[p.index]!;
-    const tip = `${shortName(e.name)}: ${valueText(p.value, measure.percent)} (${dateText(e.start)})`;
+    const ci = measure.intervals?.[p.index];
+    const range = ci ? ` [${valueText(ci[0], measure.percent)}, ${valueText(ci[1], measure.percent)}]` : "";
+    const tip = `${shortName(e.name)}: ${valueText(p.value, measure.percent)}${range} (${dateText(e.start)})`;
     return html`<a class="point" data-experiment="${e.id}" data-value="${String(p.value)}" href="${e.href}" aria-label="${tip}"><title>${tip}</title><circle class="hit" cx="${p.x}" cy="${p.y}" r="9"></circle><circle class="dot" cx="${p.x}" cy="${p.y}" r="${dot}"></circle></a>`;
   })}
 </svg>`;
@@ -213,7 +227,9 @@ export function renderTrends(input: TrendsInput): Html {
   if (all.length === 1) return html`<p class="muted trend-note">One experiment so far: trends appear once the dataset has two.</p>`;
   const from = Math.max(0, all.length - MAX_TREND_POINTS);
   const experiments = all.slice(from);
-  const measures = input.measures.map((m) => ({ ...m, values: m.values.slice(from) })).filter((m) => m.values.some(finite));
+  const measures = input.measures
+    .map((m) => ({ ...m, values: m.values.slice(from), ...(m.intervals ? { intervals: m.intervals.slice(from) } : {}) }))
+    .filter((m) => m.values.some(finite));
   if (!measures.length) return html`<p class="muted trend-note">No pass rate or numeric feedback to chart yet.</p>`;
   return html`<div class="trends">${measures.map((m) => renderTrendChart(m, experiments))}</div>
   ${

@@ -294,12 +294,37 @@ describe("the dataset page's trends", () => {
     expect(pass.points.map((p) => p.value)).toEqual([1, 0.5, 0, 1]);
     expect(pass.points.map((p) => p.x)).toEqual([0, 1, 2, 3].map((i) => xOf(i, 4)));
     expect(pass.points.map((p) => p.y)).toEqual([1, 0.5, 0, 1].map((v) => yOf(v)));
-    expect(pass.points[1]!.title).toMatch(/^very-long-experiment-name-.*…: 50\.0% \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/);
-    expect(pass.points[0]!.title).toMatch(/^trend-ds:first: 100% \(/);
+    // Each point's tooltip has its value and its 95 % interval.
+    expect(pass.points[1]!.title).toMatch(
+      /^very-long-experiment-name-.*…: 50\.0% \[\d+(\.\d)?%, \d+(\.\d)?%\] \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/,
+    );
+    expect(pass.points[0]!.title).toMatch(/^trend-ds:first: 100% \[\d+(\.\d)?%, 100%\] \(/);
     expect(pass.svg.match(/<polyline /g)).toHaveLength(1);
     // Pass rate first, then the keys; a figure with its caption for each.
     expect(text.indexOf('data-measure="pass"')).toBeLessThan(text.indexOf('data-measure="latency_ms"'));
     expect(text).toMatch(/<figure class="trend-fig">\s*<figcaption><span class="trend-name" title="Pass rate">Pass rate<\/span>/);
+  });
+
+  it("draws the pass rate's Wilson interval as a whisker through each point, and none on the keys' charts", async () => {
+    const { text } = await get(`/datasets/${ids.dataset}`);
+    const pass = chart(text, "pass");
+    const whiskers = [
+      ...pass.svg.matchAll(
+        /<line class="whisker" data-lo="([^"]+)" data-hi="([^"]+)" x1="([\d.]+)" x2="([\d.]+)" y1="([\d.]+)" y2="([\d.]+)">/g,
+      ),
+    ].map((w) => ({ lo: Number(w[1]), hi: Number(w[2]), x: Number(w[3]), y1: Number(w[5]), y2: Number(w[6]) }));
+    expect(whiskers.map((w) => w.x)).toEqual(pass.points.map((p) => p.x));
+    for (const [i, w] of whiskers.entries()) {
+      const v = pass.points[i]!.value;
+      expect(w.lo).toBeLessThanOrEqual(v);
+      expect(w.hi).toBeGreaterThanOrEqual(v);
+      expect(w.hi - w.lo).toBeGreaterThan(0);
+      expect([w.y1, w.y2]).toEqual([yOf(w.lo), yOf(w.hi)]);
+    }
+    // 0 of n and n of n: the interval touches the end it sits at.
+    expect(whiskers[2]!.lo).toBe(0);
+    expect(whiskers[0]!.hi).toBe(1);
+    expect(chart(text, "quality").svg).not.toContain('class="whisker"');
   });
 
   it("charts each feedback key's mean, with gaps where an experiment has none", async () => {

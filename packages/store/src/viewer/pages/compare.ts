@@ -9,6 +9,7 @@ import type { RootOutcome } from "../../db/runs.js";
 import type { Session } from "../../db/sessions.js";
 import { type Html, errorText, fmtCount, fmtPct, fmtScore, fmtTime, html, jsonBlock, preview, raw, scoreClass } from "../html.js";
 import { crumbs } from "../layout.js";
+import { PASS_CI_TITLE, SCORE_CI_TITLE, type Spread, ciSpan, spreadOfRuns } from "../spread.js";
 import { type PageContext, type Status, type UiResponse, links, render, statusChip, withParams } from "./common.js";
 
 /** More columns than this are unreadable; the rest are named in a notice. */
@@ -53,9 +54,10 @@ interface Side {
   byExample: Map<string, Folded>;
   /** Root runs that reference no example: they cannot be lined up. */
   unmatched: number;
-  passRate: number | null;
   /** Per key, over the examples that have it. */
   means: Record<string, number>;
+  /** The JSON report's pass rate and means (over the tests) with their intervals: what the header shows. */
+  spread: Spread;
 }
 
 /** A change as Tally's report shows it: `+0.12`, `−0.60`, `±0` (rounded to what is shown). */
@@ -120,14 +122,8 @@ function readSide(ctx: PageContext, session: Session): Side {
   }
   const byExample = new Map<string, Folded>();
   for (const [exampleId, runs] of grouped) byExample.set(exampleId, fold(runs, stats));
-  let judged = 0;
-  let passed = 0;
   const sums = new Map<string, { sum: number; n: number }>();
   for (const f of byExample.values()) {
-    if (f.passed !== null) {
-      judged++;
-      passed += f.passed;
-    }
     for (const [key, v] of Object.entries(f.scores)) {
       const acc = sums.get(key) ?? { sum: 0, n: 0 };
       acc.sum += v;
@@ -137,7 +133,7 @@ function readSide(ctx: PageContext, session: Session): Side {
   }
   const means: Record<string, number> = {};
   for (const [key, acc] of sums) means[key] = acc.sum / acc.n;
-  return { session, byExample, unmatched, passRate: judged ? passed / judged : null, means };
+  return { session, byExample, unmatched, means, spread: spreadOfRuns(session, roots, stats) };
 }
 
 /** Mean of `key` on both sides over the examples both scored (what a Δ of means compares). */
@@ -223,12 +219,16 @@ function experimentCell(f: Folded | undefined, base: Folded | undefined, isBase:
 
 function headerCell(side: Side, base: Side, isBase: boolean, keys: string[]): Html {
   const s = side.session;
+  // The header counts as the JSON report does (over the tests, with its intervals); with one test an
+  // example that is the rows' count too.
+  const rate = side.spread.passRate ?? null;
+  const baseRate = base.spread.passRate ?? null;
   const passDelta =
-    !isBase && side.passRate !== null && base.passRate !== null
-      ? deltaSpan(signedPoints(side.passRate - base.passRate), side.passRate - base.passRate, "pass rate, against the first experiment")
+    !isBase && rate !== null && baseRate !== null
+      ? deltaSpan(signedPoints(rate - baseRate), rate - baseRate, "pass rate, against the first experiment")
       : "";
   const means = keys.flatMap((key) => {
-    const v = side.means[key];
+    const v = side.spread.scores[key]?.mean ?? side.means[key];
     if (v === undefined) return [];
     const m = isBase ? null : matchedMeans(base, side, key);
     const d = m
@@ -238,12 +238,14 @@ function headerCell(side: Side, base: Side, isBase: boolean, keys: string[]): Ht
           `${key} over the ${m.n} example${m.n === 1 ? "" : "s"} both scored: ${fmtScore(m.before)} → ${fmtScore(m.after)}`,
         )
       : "";
-    return [html`<span class="kv">${key} <b class="score ${scoreClass(v)}">${fmtScore(v)}</b>${d}</span>`];
+    return [
+      html`<span class="kv" data-measure="${key}" data-value="${String(v)}">${key} <b class="score ${scoreClass(v)}">${fmtScore(v)}</b>${ciSpan(side.spread.scores[key]?.ci, "score", SCORE_CI_TITLE)}${d}</span>`,
+    ];
   });
   return html`<th class="exp" data-session="${s.id}">${isBase ? html`<div class="base">baseline</div>` : ""}<a href="${links.experiment(s.id)}">${s.name}</a>
     ${s.end_time ? "" : html` <span class="chip running">running</span>`}
     <div class="sub">${fmtTime(s.start_time)} · ${fmtCount(side.byExample.size)} examples</div>
-    <div class="sub">pass rate <b class="score ${scoreClass(side.passRate)}">${side.passRate === null ? "—" : fmtPct(side.passRate)}</b>${passDelta}</div>
+    <div class="sub" data-measure="pass" data-value="${rate === null ? "" : String(rate)}">pass rate <b class="score ${scoreClass(rate)}">${rate === null ? "—" : fmtPct(rate)}</b>${ciSpan(side.spread.passRateCi, "pct", PASS_CI_TITLE)}${passDelta}</div>
     ${means.length ? html`<div class="sub">${means}</div>` : ""}</th>`;
 }
 

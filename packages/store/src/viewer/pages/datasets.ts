@@ -1,4 +1,5 @@
 // `/` (datasets, each with its latest experiments) and `/datasets/:id` (all experiments of one).
+import { passRateCiOf } from "@tally/core";
 import type { Dataset } from "../../db/datasets.js";
 import type { Session } from "../../db/sessions.js";
 import { type Html, fmtCount, fmtLatency, fmtTime, html, scoreClass } from "../html.js";
@@ -160,7 +161,17 @@ function datasetTrends(ctx: PageContext, datasetId: string, total: number): Html
   const keys = [...coverage.keys()].sort((a, b) => coverage.get(b)! - coverage.get(a)! || a.localeCompare(b));
   const valuesOf = (key: string) => sessions.map((s) => averages.get(s.id)?.[key]?.avg ?? null);
   const measures: TrendMeasure[] = [
-    { key: "pass", label: "Pass rate", values: valuesOf("pass"), percent: true },
+    {
+      key: "pass",
+      label: "Pass rate",
+      values: valuesOf("pass"),
+      percent: true,
+      // The Wilson interval of each experiment's passes over its `pass` feedback (one per test).
+      intervals: sessions.map((s) => {
+        const p = averages.get(s.id)?.pass;
+        return p && p.avg !== null && p.n > 0 ? passRateCiOf(Math.round(p.avg * p.n), p.n) : null;
+      }),
+    },
     ...keys.slice(0, TREND_KEYS).map((key) => ({ key, label: key, values: valuesOf(key) })),
   ];
   return renderTrends({

@@ -20,6 +20,7 @@ import {
 } from "../html.js";
 import { crumbs } from "../layout.js";
 import { liveScript, liveStatus, liveVersion } from "../live.js";
+import { PASS_CI_TITLE, SCORE_CI_TITLE, atKText, ciSpan, sessionSpread, trialsTable } from "../spread.js";
 import {
   type PageContext,
   type UiResponse,
@@ -115,6 +116,8 @@ export function sessionPage(ctx: PageContext, sessionId: string): UiResponse {
   const fb = stats.feedback_stats;
   const pass = fb.pass;
   const keys = feedbackKeys([fb], MAX_KEY_COLUMNS);
+  // The JSON report's numbers with their intervals, from the experiment's tests (not a tracing project's).
+  const spread = isExperiment ? sessionSpread(store, session) : undefined;
 
   const statusParam = url.searchParams.get("status");
   const status: StatusFilter = statusParam === "passed" || statusParam === "failed" ? statusParam : "all";
@@ -151,14 +154,16 @@ export function sessionPage(ctx: PageContext, sessionId: string): UiResponse {
     ),
   ];
   if (pass) {
+    const rate = spread?.passRate ?? pass.avg;
     cards.push(
       statCard(
         "Pass rate",
-        html`<span class="score ${scoreClass(pass.avg)}">${fmtPct(pass.avg)}</span>`,
+        html`<span class="score ${scoreClass(rate)}" data-measure="pass" data-value="${String(rate)}">${fmtPct(rate)}</span>${ciSpan(spread?.passRateCi, "pct", PASS_CI_TITLE)}`,
         `${fmtCount(passed ?? 0)} of ${fmtCount(pass.n)} passed`,
       ),
     );
   }
+  if (spread && (spread.trials ?? 0) >= 2) cards.push(statCard("Trials", fmtCount(spread.trials ?? 0), atKText(spread)));
   cards.push(
     statCard(
       "Errors",
@@ -171,11 +176,12 @@ export function sessionPage(ctx: PageContext, sessionId: string): UiResponse {
   );
   for (const k of keys) {
     const s = fb[k]!;
+    const mean = spread?.scores[k]?.mean ?? s.avg;
     cards.push(
       statCard(
         k,
-        s.avg !== null
-          ? html`<span class="score ${scoreClass(s.avg)}">${fmtScore(s.avg)}</span>`
+        mean !== null
+          ? html`<span class="score ${scoreClass(mean)}" data-measure="${k}" data-value="${String(mean)}">${fmtScore(mean)}</span>${ciSpan(spread?.scores[k]?.ci, "score", SCORE_CI_TITLE)}`
           : Object.keys(s.values).length
             ? `${Object.keys(s.values).length} values`
             : "",
@@ -241,6 +247,7 @@ export function sessionPage(ctx: PageContext, sessionId: string): UiResponse {
     ${session.description ? html`<p class="desc">${session.description}</p>` : ""}
     ${metadataGrid(session, dataset ? html`<a href="${links.dataset(dataset.id)}">${dataset.name}</a>` : isExperiment ? html`<span class="muted">(deleted)</span>` : null)}
     <div class="stats">${cards}</div>
+    ${spread ? trialsTable(spread) : ""}
     <div class="toolbar"><h2>${isExperiment ? "Test runs" : "Traces"}</h2><div class="seg">${filterLinks}</div>
       <form class="search" method="get" action="${url.pathname}">${keep}<input type="search" name="q" value="${search}" placeholder="Filter by name"><button type="submit">Search</button></form></div>
     ${table}
