@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { MATRIX, runVitest } from "../support/run-vitest.ts";
+import { noisyFile } from "../support/noisy-suite.ts";
 import { generateSuite, writeTallyTestFile } from "../support/suite.ts";
 
 // Noise-aware verdicts end to end, on a seeded noisy suite run by real Vitest into the embedded store:
@@ -12,27 +13,6 @@ import { generateSuite, writeTallyTestFile } from "../support/suite.ts";
 
 const CASES = 80;
 
-function noisyFile(): string {
-  return `// A draw in [0, 1) per (seed, case): the same run twice gives the same outcomes.
-function draw(key) {
-  let h = 2166136261;
-  for (const ch of key) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
-  h ^= h >>> 15;
-  h = Math.imul(h, 2246822507);
-  h ^= h >>> 13;
-  return (h >>> 0) / 4294967296;
-}
-ls.describe("noisy", () => {
-  for (let i = 0; i < ${CASES}; i++) {
-    ls.test("case " + i, { inputs: { i } }, () => {
-      const pass = draw(process.env.SEED + ":" + i) < Number(process.env.RATE);
-      ls.logFeedback({ key: "quality", score: pass ? 0.9 : 0.3 });
-      ls.expect(pass).toBe(true);
-    });
-  }
-});`;
-}
-
 test("the same pass rate with other noise is unchanged; 0.9 → 0.5 is regressed and fails the gate", async () => {
   const suite = generateSuite(join(MATRIX, "vitest4", ".suites", "verdicts"), {
     flavour: "tally",
@@ -41,7 +21,7 @@ test("the same pass rate with other noise is unchanged; 0.9 → 0.5 is regressed
     dataset: "noisy",
     pluginOptions: "{ gates: { noSignificantRegression: true } }",
   });
-  writeTallyTestFile(suite, "vitest", "noisy", noisyFile());
+  writeTallyTestFile(suite, "vitest", "noisy", noisyFile(CASES));
   const reportFile = join(suite.dir, "report.json");
   const run = async (rate: number, seed: number) => {
     const r = await runVitest("vitest4", suite.dir, [], { RATE: String(rate), SEED: String(seed), TALLY_REPORT_FILE: reportFile });

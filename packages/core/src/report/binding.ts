@@ -56,6 +56,11 @@ export interface JoinedBinding {
   unacked: string[];
   /** Tests the worker of an unacked file declared and never reported (no run of theirs reached the collector). */
   unreported: UnreportedTest[];
+  /**
+   * Tests of a file that acked which the runner lists with no result and no run (Vitest's `--bail`
+   * cancels the rest of the files in flight): named with the experiment their declaration gives.
+   */
+  cancelled: UnreportedTest[];
   /** The bound test each reported test came from (the sinks reach the runner's result through it). */
   boundOf: Map<ReportedTest, BoundTest>;
 }
@@ -81,7 +86,7 @@ export function joinBinding(
   root: string,
   worker: WorkerAccount = NOTHING_HEARD,
 ): JoinedBinding {
-  const out: JoinedBinding = { tests: [], unacked: [], unreported: [], boundOf: new Map() };
+  const out: JoinedBinding = { tests: [], unacked: [], unreported: [], cancelled: [], boundOf: new Map() };
   const acksByFile = new Map<string, AckedTest[]>();
   for (const a of acks) acksByFile.set(a.file, [...(acksByFile.get(a.file) ?? []), ...a.tests]);
   const ackedFiles = new Set(acksByFile.keys());
@@ -117,6 +122,7 @@ export function joinBinding(
       for (const rest of byName.values()) for (const a of rest) add(fromAck(f.name, a));
     }
     if (died) diedUnheard(f.name, runs, declared, out.tests.slice(start), add, out.unreported);
+    else out.cancelled.push(...cancelledOf(f.name, out.tests.slice(start), declared));
   }
   // Acks of files the runner reported nothing for (should not happen; kept rather than lost). With
   // "tests" the runner's own record is complete, and acks only prove the flush.
@@ -167,7 +173,8 @@ function diedUnheard(
   unreported: UnreportedTest[],
 ): void {
   const rest = runs.rest();
-  // Heard of: a run reached the collector, or the runner says the test was skipped (a bail cancelled it).
+  // Heard of: a run reached the collector, or the runner says the test was skipped (a user's skip or
+  // filter: not Tally's to name; a cancelled test is "pending" in Vitest 3.2 to 5.1).
   const heard = [...joined.filter((t) => t.runId || t.state === "skipped").map((t) => t.name), ...rest.map(workerName)];
   for (const r of rest) add({ name: workerName(r), file, state: "pending", ...trackedOf(r) });
   // A file run again (Jest restarts a worker that exited with a code) declares its tests again: once each.
@@ -179,6 +186,24 @@ function diedUnheard(
       unreported.push({ name: d.name, file, dataset: d.dataset, experimentName: d.experimentName });
     }
   }
+}
+
+/**
+ * The tests of a file whose worker lived that the runner has no result of and that recorded no run:
+ * the run was cancelled before them (the runner says "pending"; a test a user skipped is "skipped").
+ * Their declaration names their experiment; a test that declared none is not Tally's.
+ */
+function cancelledOf(file: string, joined: readonly ReportedTest[], declared: readonly DeclaredTest[] | undefined): UnreportedTest[] {
+  const out: UnreportedTest[] = [];
+  const left = [...(declared ?? [])];
+  for (const t of joined) {
+    if (t.state !== "pending" || t.runId) continue;
+    const i = left.findIndex((d) => sameTest(t.name, d.name));
+    if (i < 0) continue;
+    const d = left.splice(i, 1)[0]!;
+    out.push({ name: t.name, file, dataset: d.dataset, experimentName: d.experimentName });
+  }
+  return out;
 }
 
 /** The test as its worker named it (registrations before this carried the title only). */
@@ -217,6 +242,7 @@ function reported(file: string, t: BoundTest, run: TrackedTest | undefined): Rep
     experimentName: run?.experimentName,
     feedback: run?.feedback,
     ...(run?.cache ? { cache: run.cache } : {}),
+    ...(run?.usage ? { usage: run.usage } : {}),
     durationMs: t.durationMs,
     ...(t.line ? { line: t.line } : {}),
   };
@@ -232,5 +258,6 @@ function fromAck(file: string, a: AckedTest): ReportedTest {
     experimentName: a.experimentName,
     feedback: a.feedback,
     ...(a.cache ? { cache: a.cache } : {}),
+    ...(a.usage ? { usage: a.usage } : {}),
   };
 }

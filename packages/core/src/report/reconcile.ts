@@ -36,6 +36,46 @@ export interface UnreportedTest {
 
 export const UNREPORTED_REASON = "its worker died before reporting it";
 
+/**
+ * A test the run meant to run that never ran to a result. It counts as failed in its experiment's pass
+ * rate (and its interval, and the `passRate` gate): a suite whose worker crashes, or that a `--bail`
+ * cut short, must not look better than one that ran everything.
+ *
+ * Which tests these are:
+ * - declared by a worker that died before reporting them (`UnreportedTest`, no run reached the
+ *   collector), and the tests whose run started but of which the runner has no result ("pending":
+ *   the worker died mid-test);
+ * - tests the runner cancelled before they ran: Vitest's `--bail` (3.2, 4.1 and 5.1 alike) ends the
+ *   files in flight, and their tests not run yet stay "pending" with no result; their worker declared
+ *   them at collection, which names their experiment.
+ *
+ * Not these: tests a user skipped (`.skip`, `.todo`, a `-t` filter, another test's `.only`). The runner
+ * reports them "skipped" (Jest: "pending", read as skipped), and the run never meant to run them, so
+ * they stay out of the pass rate as out of the table's count; the same for a file a filter left out.
+ *
+ * What no runner lets Tally know: the tests of files that never started (Vitest's `--bail` skips the
+ * files it had not started, Jest's `--bail` stops scheduling files after the first failed one). No
+ * worker collected them, so nothing declared them, and the runners report only the file, or a count.
+ * Jest's `--bail` stops at file granularity: the failing file runs to its end, then Jest calls the
+ * reporters' end of run and exits. A file whose worker declared its tests and had not acked when the
+ * run is reconciled is named like a crash's (declared, never reported). Jest keeps its workers going
+ * while the reporters' end awaits, and Tally's waits for delivery: on Jest 30 every queued file of a
+ * 9-file suite still ran to its end (so no test went uncounted), which is why no test pins this down.
+ */
+export interface NeverRunTest {
+  test: string;
+  file: string;
+  reason: string;
+}
+
+/**
+ * Why a test of a died worker whose run reached the collector has no result: killed mid-test, or its
+ * result died with the worker. Either way nothing says it passed.
+ */
+export const NO_RESULT_REASON = "its worker died before the runner had its result";
+/** Why a test the runner cancelled never ran (Vitest `--bail`, or an interrupt). */
+export const CANCELLED_REASON = "the run was cancelled before it ran (bail)";
+
 export interface ExperimentSummary {
   dataset: string;
   name: string;
@@ -46,6 +86,8 @@ export interface ExperimentSummary {
   spans: number;
   feedback: number;
   missing: MissingRun[];
+  /** Tests that never ran to a result (see `NeverRunTest`): counted as failed in the pass rate. */
+  neverRun?: NeverRunTest[];
 }
 
 export interface RunSummary {
@@ -75,12 +117,14 @@ export function reconcile(
   experiments: ResolvedExperiment[],
   waitingHint: string | undefined,
   unreported: readonly UnreportedTest[] = [],
+  cancelled: readonly UnreportedTest[] = [],
 ): RunSummary {
   const byName = new Map<string, ExperimentSummary>();
   let waitingTests = 0;
   for (const t of tests) {
     const s = experimentOf(byName, t, experiments);
     if (!s) continue;
+    if (t.state === "pending") neverRanIn(s, { test: t.name, file: t.file, reason: NO_RESULT_REASON });
     const run = ledger.runs.get(t.runId!);
     if (isDelivered(run) && run!.ended) {
       s.delivered++;
@@ -94,7 +138,16 @@ export function reconcile(
     const s = summaryOf(byName, u.dataset, u.experimentName, experiments);
     s.expected++;
     s.missing.push({ test: u.name, file: u.file, reason: UNREPORTED_REASON, unreported: true });
+    neverRanIn(s, { test: u.name, file: u.file, reason: UNREPORTED_REASON });
   }
+  // Never started, so no run of theirs is owed: they count in the pass rate, not in the delivery.
+  for (const u of cancelled) {
+    neverRanIn(summaryOf(byName, u.dataset, u.experimentName, experiments), { test: u.name, file: u.file, reason: CANCELLED_REASON });
+  }
+
+  // A test counts once: Jest runs a file again when its worker exits, and each attempt's runs are
+  // tests the runner has no result of, under one name.
+  for (const s of byName.values()) if (s.neverRun) s.neverRun = uniqueTests(s.neverRun);
 
   const experimentRunIds = new Set<string>();
   let otherDelivered = 0;
@@ -142,7 +195,10 @@ export function reconcile(
  */
 export function summarizeMerged(tests: ReportedTest[]): RunSummary {
   const byName = new Map<string, ExperimentSummary>();
-  for (const t of tests) experimentOf(byName, t, []);
+  for (const t of tests) {
+    const s = experimentOf(byName, t, []);
+    if (s && t.state === "pending") neverRanIn(s, { test: t.name, file: t.file, reason: NO_RESULT_REASON });
+  }
   return {
     experiments: [...byName.values()],
     otherRuns: { delivered: 0, received: 0, byProject: {} },
@@ -179,6 +235,20 @@ function summaryOf(
     byName.set(name, s);
   }
   return s;
+}
+
+function neverRanIn(s: ExperimentSummary, t: NeverRunTest): void {
+  (s.neverRun ??= []).push(t);
+}
+
+function uniqueTests(tests: readonly NeverRunTest[]): NeverRunTest[] {
+  const seen = new Set<string>();
+  return tests.filter((t) => {
+    const key = `${t.file}\u0000${t.test}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Received by the collector, neither accepted nor refused by the backend yet: it is in the spool. */

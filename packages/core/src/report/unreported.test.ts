@@ -83,6 +83,8 @@ describe("a file whose worker died (Jest: the runner kept no result of it)", () 
     const lines = renderReport(summary, { tables: false });
     expect(lines).toEqual([
       `tally: 2/5 runs · 0 spans · 0 feedback delivered to "${EXP.name}"`,
+      // The two without a result and the three never reported: none is known to have passed.
+      `tally:   5 tests never ran (worker died) in "${EXP.name}": counted as failed in the pass rate (ds case 0, ds case 1, ds case 2, …)`,
       "tally: worker for evals/killed.test.ts died before reporting: 3 tests (ds case 2, ds case 3, ds case 4)",
     ]);
     const report = buildReport({
@@ -152,7 +154,7 @@ describe("a file whose worker died (Vitest: the runner has its tests, some witho
     expect(joined.unreported.map((u) => u.name)).toEqual(["case 0", "case 1", "case 2", "case 3"]);
   });
 
-  it("does not name the tests the runner skipped (a bail cancelled them)", () => {
+  it("does not name the tests the runner skipped (a user's skip or -t filter)", () => {
     const binding: RunBinding = {
       trackedFrom: "tests",
       files: [killed([bound("ds > case 0", "passed", { tracked: tracked("r0") }), bound("ds > case 3", "skipped")], true)],
