@@ -246,3 +246,72 @@ ls.describe("model-cache", () => {
     expect(JSON.parse(readFileSync(victim, "utf8")).response.body).toContain("echo: plain 0");
   });
 });
+
+// Cache × trials: each trial of a test records its own answer (the trial index is part of the key),
+// so a replay reproduces the trials' spread rather than one answer copied into every trial.
+describe("Vitest threads: the model-call cache with trials", () => {
+  test("3 trials record 3 answers; replayed with the provider stopped, each trial gets its own back", async () => {
+    server = await startServer({});
+    const backend = withReads(server.url, async () => {});
+    const openai = await startOpenAiStandin();
+    standins = [openai];
+    const suite = generateSuite(join(MATRIX, "vitest4", ".suites", "model-cache-trials"), {
+      flavour: "tally",
+      runner: "vitest",
+      files: 0,
+      tests: 0,
+      dataset: "model-cache-trials",
+      testOptions: `pool: "threads",`,
+    });
+    writeTallyTestFile(
+      suite,
+      "vitest",
+      "trials",
+      `import OpenAI from "openai";
+import { wrapOpenAI } from "langsmith/wrappers/openai";
+const openai = wrapOpenAI(new OpenAI({ apiKey: "sk-x", maxRetries: 0 }));
+ls.describe("model-cache-trials", () => {
+  ls.test("same question", { inputs: { q: "same question" } }, async ({ inputs }) => {
+    const r = await openai.chat.completions.create({ model: "gpt-x", messages: [{ role: "user", content: inputs.q }] });
+    return { answer: r.choices[0].message.content };
+  });
+});`,
+    );
+    const env = (mode: string) => ({
+      LANGSMITH_API_KEY: "fake-key",
+      LANGSMITH_ENDPOINT: server!.url,
+      OPENAI_BASE_URL: openai.url,
+      TALLY_CACHE: mode,
+      TALLY_TRIALS: "3",
+    });
+    /** The answer of each trial, by `metadata.tally_trial`. */
+    const answersByTrial = async (out: string) => {
+      const name = out.match(/delivered to "(model-cache-trials:[^"]+)"/)![1]!;
+      const runs = await backend.runsOf((await backend.sessionByName(name))!.id);
+      return Object.fromEntries(
+        runs
+          .filter((r) => !r.parent_run_id)
+          .map((r) => [String(r.extra?.metadata?.tally_trial), (r.outputs as { answer: string }).answer])
+          .sort(),
+      );
+    };
+
+    const recorded = await runVitest("vitest4", suite.dir, [], env("record"));
+    const out1 = recorded.stdout + recorded.stderr;
+    expect(recorded.code, out1).toBe(0);
+    expect(openai.requests).toHaveLength(3);
+    const first = await answersByTrial(out1);
+    expect(Object.keys(first)).toEqual(["0", "1", "2"]);
+    // Three calls, three answers (the stand-in numbers each one).
+    expect(new Set(Object.values(first)).size).toBe(3);
+    expect(filesUnder(join(suite.dir, ".tally-cache")).filter((p) => p.endsWith(".json"))).toHaveLength(3);
+
+    await openai.close();
+    const replayed = await runVitest("vitest4", suite.dir, [], env("replay"));
+    const out2 = replayed.stdout + replayed.stderr;
+    expect(replayed.code, out2).toBe(0);
+    expect(out2).toContain("tally:   model calls: 3 from the cache, 0 recorded, 0 missed");
+    expect(openai.requests).toHaveLength(3);
+    expect(await answersByTrial(out2)).toEqual(first);
+  });
+});
