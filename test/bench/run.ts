@@ -15,6 +15,10 @@
 //                 answering after 200 ms): baseline, Tally recording every call (TALLY_CACHE=record),
 //                 and Tally replaying them from the cache (TALLY_CACHE=replay), with the calls each made.
 //   j0, j300, joff  the first three on Jest 30 (`@tally/jest-preset`, `langsmith/jest`).
+//   stats         no runner: the statistics the end of a run adds (the experiment's spread and the
+//                 noise-aware comparison with its baseline) for 10,000 tests × 3 trials against a
+//                 baseline as large, timed by test/bench/stats-perf.ts in fresh processes: the first
+//                 call in ms (what a run's end pays) next to the 200 ms target.
 //
 //   node test/bench/run.ts              full bench (≈ 12 min on 2 cores); writes docs/bench.md
 //   node test/bench/run.ts --quick      1 repetition, 0 ms rows only, big rows at a tenth; writes nothing
@@ -25,7 +29,7 @@
 // Each sample gets a fresh stand-in server (so what it delivered is counted over HTTP without
 // mixing runs) and a freshly generated suite. The bench reports; it never exits non-zero because a
 // target was missed, and a sample that crashes or times out is reported as such.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
@@ -116,7 +120,9 @@ const onlyArg = option("only");
 const unknown = args.filter((a) => a !== "--quick" && !/^--(workers|runner|only)=/.test(a));
 const ROWS = defineRows();
 const only = onlyArg?.split(",").filter(Boolean);
-const badIds = (only ?? []).filter((id) => !ROWS.some((r) => r.id === id));
+/** The row of the end-of-run statistics: in-process timings, no runner (see statsSamples). */
+const STATS_ROW = "stats";
+const badIds = (only ?? []).filter((id) => id !== STATS_ROW && !ROWS.some((r) => r.id === id));
 if (
   unknown.length > 0 ||
   badIds.length > 0 ||
@@ -125,13 +131,15 @@ if (
 ) {
   console.error(
     "usage: node test/bench/run.ts [--quick] [--only=ID,…] [--runner=vitest|jest] [--workers=N]\n" +
-      `  row ids: ${ROWS.map((r) => r.id).join(", ")}\n  not understood: ${[...unknown, ...badIds].join(" ")}`,
+      `  row ids: ${[...ROWS.map((r) => r.id), STATS_ROW].join(", ")}\n  not understood: ${[...unknown, ...badIds].join(" ")}`,
   );
   process.exit(2);
 }
 const selected = ROWS.filter(
   (r) => (!only || only.includes(r.id)) && (!runnerArg || r.runner === runnerArg) && (!quick || r.latency === 0),
 );
+/** The statistics row runs when --only names it, or with every row (not when --runner picks one runner's). */
+const statsSelected = only ? only.includes(STATS_ROW) : !runnerArg;
 /** Only a full run rewrites docs/bench.md. */
 const writesDoc = !quick && !only;
 
@@ -564,7 +572,7 @@ const langsmithVersion = pkgVersion(join(MATRIX, "vitest4", "node_modules", "lan
 const nproc = nprocOf();
 console.log(
   `tally bench: vitest ${vitestVersion} · jest ${jestVersion} · langsmith ${langsmithVersion} · node ${process.version} · ${nproc} CPUs` +
-    `${workers ? ` · --maxWorkers=${workers}` : ""}${quick ? " · --quick" : ""} · rows: ${selected.map((r) => r.id).join(", ")}`,
+    `${workers ? ` · --maxWorkers=${workers}` : ""}${quick ? " · --quick" : ""} · rows: ${[...selected.map((r) => r.id), ...(statsSelected ? [STATS_ROW] : [])].join(", ")}`,
 );
 if (!HAVE_TIME) console.log(`warning: no ${TIME}: peak RSS is not measured`);
 
@@ -620,6 +628,49 @@ for (const runner of ["vitest", "jest"] as const) {
   await warmUp(runner, rows);
   for (const row of rows) await benchRow(row);
 }
+
+// ---- the end-of-run statistics -----------------------------------------------------------------
+
+type StatsCase = "worst" | "typical";
+const STATS_TARGET_MS = 200;
+const STATS_TITLE = "End-of-run statistics, 10,000 tests × 3 trials vs a baseline";
+const STATS_CASES: Record<StatsCase, string> = {
+  worst: "both score keys continuous (worst case)",
+  typical: "one 0/1 key, one continuous",
+};
+
+interface StatsSample {
+  /** The first call in a fresh process (ms): what a run's end pays. */
+  first: number;
+  /** The median of the calls after it in that process (ms). */
+  warm: number;
+}
+
+/**
+ * Each case in fresh processes, alternating, 3 of each (1 with --quick): stats-perf.ts times the
+ * very functions the run's report calls (spreadOf and compareVerdicts) on the report's shapes.
+ */
+function statsSamples(): Map<StatsCase, StatsSample[]> {
+  const out = new Map<StatsCase, StatsSample[]>([
+    ["worst", []],
+    ["typical", []],
+  ]);
+  const reps = quick ? 1 : 3;
+  for (let round = 0; round < reps; round++) {
+    console.log(`\n${STATS_ROW}: ${STATS_TITLE} · round ${round + 1}/${reps}`);
+    for (const c of ["worst", "typical"] as const) {
+      const text = execFileSync(process.execPath, [join(REPO, "test", "bench", "stats-perf.ts"), `--case=${c}`, "--json"], {
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      const s = JSON.parse(text.trim().split("\n").at(-1)!) as StatsSample;
+      out.get(c)!.push(s);
+      log.push(`| ${STATS_ROW} | ${round + 1} | ${STATS_CASES[c]} | first call ${ms(s.first)}, then ${ms(s.warm)} | 0 | — | — | — |`);
+    }
+  }
+  return out;
+}
+const stats = statsSelected ? statsSamples() : undefined;
 
 // ---- report ----------------------------------------------------------------------------------
 
@@ -714,10 +765,31 @@ for (const row of selected)
     ]);
   }
 
+/** The statistics row's table: per case, the first call and the warm calls, with the target. */
+const statsHeader = ["row", "case", "first call: median (min–max, n)", "warm calls: median", "target"];
+const statsTable: string[][] = [...(stats ?? [])].map(([c, list]) => {
+  const first = list.map((s) => s.first);
+  return [
+    STATS_TITLE,
+    STATS_CASES[c],
+    `${ms(median(first))}${list.length > 1 ? ` (${ms(Math.min(...first))}–${ms(Math.max(...first))}, n=${list.length})` : " (n=1)"}`,
+    ms(median(list.map((s) => s.warm))),
+    `≤ ${STATS_TARGET_MS} ms`,
+  ];
+});
+
 /** The issue's targets, for the rows that ran. */
 function judge(): string[] {
   const out: string[] = [];
   const check = (pass: boolean, text: string) => out.push(`${pass ? "PASS" : "FAIL"}  ${text}${pass ? "" : "  ← target missed"}`);
+  if (stats) {
+    const worst = median(stats.get("worst")!.map((s) => s.first));
+    const typical = median(stats.get("typical")!.map((s) => s.first));
+    check(
+      worst <= STATS_TARGET_MS,
+      `${STATS_TITLE}: the statistics add ≤ ${STATS_TARGET_MS} ms to a run's end: measured ${ms(worst)} (${STATS_CASES.worst}), ${ms(typical)} (${STATS_CASES.typical}), first call in a fresh process`,
+    );
+  }
   const ran = (id: string) => selected.find((r) => r.id === id && samplesOf(r, r.flavours[0]!).length > 0);
   const wall = (id: string, flavour: Flavour, target: number, what: string) => {
     const row = ran(id);
@@ -790,7 +862,8 @@ const rebuilt = distStamp() !== distAtStart;
 if (rebuilt) console.log("\nwarning: packages/*/dist changed while the bench ran (a rebuild): runs may mix two versions of Tally");
 const load = `1-min load average ${loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end`;
 
-console.log(`\n${textTable(header, table)}`);
+if (table.length > 0) console.log(`\n${textTable(header, table)}`);
+if (statsTable.length > 0) console.log(`\n${textTable(statsHeader, statsTable)}`);
 console.log("");
 for (const c of checks) console.log(c);
 if (missed) console.log("\nAt least one target was missed (the bench reports it; its exit code stays 0).");
@@ -867,6 +940,21 @@ function documentText(): string {
     "",
     mdTable(header, table),
     "",
+    ...(statsTable.length > 0
+      ? [
+          "The end-of-run statistics (row `stats`, no runner): what the run's report computes once the tests",
+          "have run, for 10,000 tests × 3 trials against a baseline as large: the experiment's spread",
+          "(`spreadOf`: the pass rate's Wilson interval, each key's bootstrap interval over examples, pass@k",
+          "and pass^k per example) and the noise-aware comparison (`compareVerdicts`: paired bootstrap",
+          "intervals and permutation p-values of the pass rate and each key), 2,000 resamples, by",
+          "`test/bench/stats-perf.ts` in a fresh process per sample, each case's processes alternating. The",
+          "first call is what a run's end pays (nothing compiled yet); the warm calls are the same process's",
+          "next five.",
+          "",
+          mdTable(statsHeader, statsTable),
+          "",
+        ]
+      : []),
     "Expected per tracked flavour and test: one root run, 4 child spans and 2 feedback (the suite's",
     "`correctness` plus the `pass` that both integrations log).",
     "",
@@ -923,6 +1011,10 @@ function mb(n: number | undefined): string {
 
 function sec(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
+}
+
+function ms(n: number): string {
+  return `${Math.round(n)} ms`;
 }
 
 /** "80", or "78–80" when samples disagree. */
