@@ -18,7 +18,17 @@ export {
   type Terminal,
 } from "./report/sinks/index.js";
 export { outcomesOf, type TestOutcome } from "./compare/outcomes.js";
-export { resolveBaseline, type BaselineQuery } from "./compare/baseline.js";
+export { resolveBaseline, BaselineUnavailable, type BaselineQuery } from "./compare/baseline.js";
+export {
+  APPROVED_BASELINE_KEY,
+  approveBaseline,
+  approvedBaselineOf,
+  approvedBaselines,
+  findExperimentToApprove,
+  type ApprovedBaseline,
+  type Approved,
+} from "./compare/approved-baseline.js";
+export { openConfiguredBackend } from "./run/backend.js";
 export {
   compareOutcomes,
   type Comparison,
@@ -39,12 +49,16 @@ export {
   type ReportGit,
   type ReportExperiment,
   type ReportDelivered,
+  type ReportNeverRun,
   type ReportScore,
   type ReportBaseline,
   type ReportChange,
   type ReportTest,
   type ReportTestStatus,
   type ReportGate,
+  type ReportTokens,
+  type ReportCost,
+  type ReportModelUsage,
 } from "./report/json-report.js";
 export { experimentIdentity, exampleId } from "./identity/experiment.js";
 export { objectHash } from "./identity/example-hash.js";
@@ -54,10 +68,12 @@ export { DEFAULT_PORTS } from "./ports.js";
 export { flushSpools } from "./run/flush.js";
 export { BackendError } from "./backend/port.js";
 export { experimentInfo, newestFirst, type SessionShape } from "./backend/experiment-info.js";
+export { datasetInfo, withMetadataKeys, type DatasetShape } from "./backend/dataset-info.js";
 export type {
   Backend,
   OpenLocalBackend,
   DatasetRef,
+  DatasetInfo,
   ExperimentOpen,
   OpenedExperiment,
   ExperimentClose,
@@ -71,5 +87,6 @@ export type {
 } from "./backend/port.js";
 export { reportMerge, type ReportMergeArgs } from "./run/report-merge.js";
 export { mergeReports, type ShardReport } from "./report/ci/merge.js";
-export { buildReport } from "./report/ci/build-report.js";
+export { buildReport, spreadOf } from "./report/ci/build-report.js";
+export { passRateCiOf } from "./report/spread.js";
 export { jobSummaryMarkdown, workflowCommands } from "./report/ci/markdown.js";

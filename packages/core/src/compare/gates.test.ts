@@ -12,7 +12,7 @@ describe("validateGates", () => {
 
   test("an unknown gate key is an error that lists the known ones", () => {
     expect(() => validateGates({ passrate: 0.9 })).toThrow(
-      'tally: unknown gate "passrate" (known: passRate, scores, maxRegressions, allDelivered, noSignificantRegression)',
+      'tally: unknown gate "passrate" (known: passRate, scores, maxRegressions, allDelivered, noSignificantRegression, maxCostUsd, maxTokens)',
     );
   });
 

@@ -22,6 +22,10 @@ export interface GateOptions {
   allDelivered?: boolean;
   /** No measure (the pass rate or a feedback key) significantly worse than the baseline's: no "regressed" verdict. */
   noSignificantRegression?: boolean;
+  /** The most an experiment's model calls may cost, in USD (at the `prices` option's prices; unknown fails). */
+  maxCostUsd?: number;
+  /** The most tokens (input and output) an experiment's model calls may spend. */
+  maxTokens?: number;
 }
 
 /** What the noSignificantRegression gate reads of a measure's comparison with the baseline. */
@@ -47,11 +51,17 @@ export interface GatedExperiment {
   passRate: number;
   /** The pass rate's 95 % interval, for a gate `on: "lower"`. */
   passRateCi?: readonly [number, number] | null;
+  /** Tests that never ran (counted as failed in `passRate`): the gate's message says so. */
+  neverRun?: number;
   scores: Record<string, { mean: number; count: number; ci?: readonly [number, number] | null }>;
   regressions: number;
   delivered: { runs: number; expected: number };
   /** The noise-aware comparison with the baseline; null or absent without one (or in a merge of shards). */
   comparison?: { passRate: GatedMeasure | null; scores: Readonly<Record<string, GatedMeasure>> } | null;
+  /** Tokens spent (input and output); absent when no test reported any. */
+  tokens?: number;
+  /** What they cost: `usd` null when a model has no price (named in `unknownModels`); absent with no tokens. */
+  cost?: { usd: number | null; unknownModels: readonly string[] };
 }
 
 // Every gate of GateOptions, once: the compiler fails when one is added there and not here.
@@ -61,6 +71,8 @@ const GATE_NAMES: Record<keyof GateOptions, true> = {
   maxRegressions: true,
   allDelivered: true,
   noSignificantRegression: true,
+  maxCostUsd: true,
+  maxTokens: true,
 };
 const KNOWN = Object.keys(GATE_NAMES);
 
@@ -75,7 +87,7 @@ export function validateGates(value: unknown): GateOptions {
     if (!KNOWN.includes(key)) throw new Error(`tally: unknown gate "${key}" (known: ${KNOWN.join(", ")})`);
   }
   const out: GateOptions = {};
-  const { passRate, scores, maxRegressions, allDelivered, noSignificantRegression } = value;
+  const { passRate, scores, maxRegressions, allDelivered, noSignificantRegression, maxCostUsd, maxTokens } = value;
   if (passRate !== undefined) {
     const b = boundOf(passRate, "passRate", "a number from 0 to 1");
     if (b.min < 0 || b.min > 1) throw new Error(`tally: gate "passRate" must be a number from 0 to 1, got ${shown(passRate)}`);
@@ -105,6 +117,17 @@ export function validateGates(value: unknown): GateOptions {
       throw new Error(`tally: gate "noSignificantRegression" must be true or false, got ${shown(noSignificantRegression)}`);
     }
     out.noSignificantRegression = noSignificantRegression;
+  }
+  if (maxCostUsd !== undefined) {
+    if (!isNumber(maxCostUsd) || maxCostUsd < 0)
+      throw new Error(`tally: gate "maxCostUsd" must be a number of USD ≥ 0, got ${shown(maxCostUsd)}`);
+    out.maxCostUsd = maxCostUsd;
+  }
+  if (maxTokens !== undefined) {
+    if (!isNumber(maxTokens) || !Number.isInteger(maxTokens) || maxTokens < 0) {
+      throw new Error(`tally: gate "maxTokens" must be a whole number ≥ 0, got ${shown(maxTokens)}`);
+    }
+    out.maxTokens = maxTokens;
   }
   return out;
 }
@@ -180,7 +203,8 @@ export function judgeGates(gates: GateOptions, experiments: readonly GatedExperi
         const ok = value >= min;
         const [v, b] = pair(value, min, 2, 2);
         const what = on === "lower" ? `pass rate ${fixed(exp.passRate, 2)}, lower bound` : "pass rate";
-        out.push({ name: "passRate", ok, message: `${what} ${v} ${ok ? "≥" : "<"} ${b} ${where}` });
+        const never = exp.neverRun ? ` (${exp.neverRun} never ran, counted as failed)` : "";
+        out.push({ name: "passRate", ok, message: `${what} ${v} ${ok ? "≥" : "<"} ${b}${never} ${where}` });
       }
     }
     for (const key of Object.keys(gates.scores ?? {}).sort()) {
@@ -231,6 +255,31 @@ export function judgeGates(gates: GateOptions, experiments: readonly GatedExperi
         });
       }
     }
+    if (gates.maxTokens !== undefined) {
+      const spent = exp.tokens ?? 0;
+      const ok = spent <= gates.maxTokens;
+      out.push({ name: "maxTokens", ok, message: `tokens ${thousands(spent)} ${ok ? "≤" : ">"} ${thousands(gates.maxTokens)} ${where}` });
+    }
+    if (gates.maxCostUsd !== undefined) {
+      const max = gates.maxCostUsd;
+      const usd = exp.cost ? exp.cost.usd : 0;
+      if (usd === null) {
+        // An unknown price is not a price of 0: the gate cannot hold, and says which models lack one.
+        const models = exp.cost!.unknownModels.map((m) => JSON.stringify(m)).join(", ");
+        out.push({
+          name: "maxCostUsd",
+          ok: false,
+          message: `cost unknown: no price for ${models} (set the prices option), need ≤ $${max} ${where}`,
+        });
+      } else {
+        const ok = usd <= max;
+        // At least 4 decimals, and as many as the budget was given with ($0.000001 is not $0).
+        const [v, b] = pair(usd, max, Math.max(4, (fixed(max, 12).split(".")[1] ?? "").length));
+        out.push({ name: "maxCostUsd", ok, message: `cost $${v} ${ok ? "≤" : ">"} $${b} ${where}` });
+      }
+    }
   }
   return out;
 }
+
+const thousands = (n: number) => n.toLocaleString("en-US");

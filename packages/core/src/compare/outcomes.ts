@@ -1,5 +1,7 @@
 import type { ExperimentRecords } from "../backend/port.js";
 import type { FeedbackRecord, RunRecord } from "../wire/types.js";
+import type { ModelUsage } from "../protocol/tracked-test.js";
+import { usageOf } from "../protocol/usage.js";
 
 // One experiment's tests as a comparison sees them, read back from what the backend holds: which
 // example each test ran, whether it passed, and its scores. The same shape is built for this run's
@@ -14,6 +16,8 @@ export interface TestOutcome {
   passed: boolean;
   /** Every feedback key but `pass`, with a number or boolean score (true = 1), averaged when repeated. */
   scores: Record<string, number>;
+  /** The tokens of its LLM spans per model, as its worker put them on the run (`tally_usage`). */
+  usage?: ModelUsage;
 }
 
 /** A feedback score as a number: booleans as 1 and 0; anything else (null, NaN, a string) is no score. */
@@ -64,12 +68,14 @@ export function outcomesOf(records: ExperimentRecords): TestOutcome[] {
     }
     const scores: Record<string, number> = {};
     for (const key of [...sums.keys()].sort()) scores[key] = sums.get(key)!.sum / sums.get(key)!.n;
+    const usage = usageOf((run.extra?.metadata as Record<string, unknown> | undefined)?.tally_usage);
     out.push({
       exampleId: run.reference_example_id,
       runId: run.id,
       name: run.name ?? "",
       passed: passes.length > 0 ? passes.every((v) => v > 0) : !failed(run),
       scores,
+      ...(usage ? { usage } : {}),
     });
   }
   return out.sort((a, b) => byText(a.name, b.name) || byText(a.exampleId, b.exampleId) || byText(a.runId, b.runId));

@@ -47,7 +47,7 @@ export interface ReportExperiment {
   url: string | null;
   dataset: string;
   delivered: ReportDelivered;
-  /** Passed over passed and failed tests; null when none ran. */
+  /** Passed over passed, failed and never-run tests (`neverRun`); null when none ran. */
   passRate: number | null;
   /** Wilson 95 % interval of the pass rate; null when none ran (v2). */
   passRateCi?: ReportCi | null;
@@ -68,11 +68,50 @@ export interface ReportExperiment {
   comparison?: ReportComparison | null;
   /** Why `comparison` is null though there is a baseline (a merge of several shards). */
   comparisonNote?: string;
+  /**
+   * Why there is no baseline though one was asked for: `baseline: "approved"` and the dataset has no
+   * approved baseline, or the approved experiment is gone (v2, optional).
+   */
+  baselineNote?: string;
   regressions: ReportChange[];
   improvements: ReportChange[];
   tests: ReportTest[];
+  /**
+   * Tests the run meant to run that never ran to a result (a worker that died, a `--bail` that
+   * cancelled them): counted as failed in `passRate`, `passRateCi` and the `passRate` gate. Absent
+   * when every test ran (v2, optional). A test with no result is also in `tests` as "pending".
+   */
+  neverRun?: ReportNeverRun;
   /** The model-call cache over the experiment's tests; absent when the cache was off. */
   cache?: CacheCounts;
+  /** The tokens of the tests' LLM spans; absent when none reported any (v2). */
+  tokens?: ReportTokens;
+  /** What those tokens cost at the `prices` option's prices (v2). */
+  cost?: ReportCost;
+  /** Tokens and cost per model name (v2). */
+  models?: Record<string, ReportModelUsage>;
+}
+
+/** Tokens spent (`input`, `output`, `total` = both) and what the model-call cache answered instead (`saved`). */
+export interface ReportTokens {
+  input: number;
+  output: number;
+  total: number;
+  saved: number;
+}
+
+export interface ReportCost {
+  /** USD spent; null when a model that spent tokens has no price (never 0 for an unknown price). */
+  usd: number | null;
+  /** USD the cache saved; null when a model it saved tokens of has no price. */
+  savedUsd: number | null;
+  /** The models with tokens and no price, sorted. */
+  unknownModels: string[];
+}
+
+export interface ReportModelUsage extends ReportTokens {
+  /** USD spent on the model; null without a price for it. */
+  costUsd: number | null;
 }
 
 export interface ReportDelivered {
@@ -83,6 +122,12 @@ export interface ReportDelivered {
   feedback: number;
   /** Tests whose run did not land, each with why (kept in the spool, refused, never reported). */
   missing?: ReportMissing[];
+}
+
+export interface ReportNeverRun {
+  /** How many (the length of `tests`). */
+  count: number;
+  tests: ReportMissing[];
 }
 
 export interface ReportMissing {
@@ -110,6 +155,8 @@ export interface ReportExample {
   /** With 2 trials or more, at k = trials: the chance any (pass@k) and all (pass^k) of k trials pass. */
   passAtK?: number;
   passHatK?: number;
+  /** With 2 trials or more and a baseline that ran the example: the test's own verdict (details in `comparison.tests`). */
+  verdict?: ReportVerdict;
 }
 
 export interface ReportBaseline {
@@ -120,6 +167,10 @@ export interface ReportBaseline {
   passRate?: number | null;
   /** The baseline's mean per key over the examples both experiments ran, for Δ (optional). */
   scores?: Record<string, number>;
+  /** The baseline's tokens, from its runs' `tally_usage`; absent when none has it (v2). */
+  tokens?: ReportTokens;
+  /** What they cost at this run's prices; null when a model has no price (v2). */
+  costUsd?: number | null;
 }
 
 export type ReportVerdict = "regressed" | "improved" | "unchanged";
@@ -151,6 +202,37 @@ export interface ReportComparison {
   scores: Record<string, ReportMeasure>;
   /** Examples only one side ran: left out of the statistics, listed (the first 50 ids) and counted. */
   unmatched: { baselineOnly: string[]; currentOnly: string[]; baselineOnlyCount: number; currentOnlyCount: number };
+  /** How many tests had their own verdict: 2 trials or more in this run, and run by the baseline (optional). */
+  testsCompared?: number;
+  /** Of those, the tests whose own verdict is not "unchanged", with the measures that changed (optional). */
+  tests?: ReportTestVerdict[];
+}
+
+/** One measure of one test that changed over its trials against the baseline's trials (two independent samples). */
+export interface ReportTestMeasure {
+  method: string;
+  baseline: number;
+  current: number;
+  delta: number;
+  /** 95 % interval of `delta`. */
+  ci: ReportCi;
+  p: number;
+  /** `p` adjusted for the number of tests compared on this measure (Benjamini–Hochberg); the verdict reads it. */
+  pAdjusted: number;
+  verdict: ReportVerdict;
+}
+
+export interface ReportTestVerdict {
+  exampleId: string;
+  name: string;
+  trials: number;
+  baselineTrials: number;
+  /** "regressed" when any measure regressed, else "improved". */
+  verdict: ReportVerdict;
+  /** The pass rate, when it changed; null when it did not. */
+  passRate: ReportTestMeasure | null;
+  /** The feedback keys that changed. */
+  scores: Record<string, ReportTestMeasure>;
 }
 
 /** One test's change against the baseline: `key` is "pass" (1 → 0) or a feedback key. */
@@ -177,6 +259,10 @@ export interface ReportTest {
   scores: Record<string, number>;
   /** The test's model calls through the cache; absent when it made none (or the cache was off). */
   cache?: CacheCounts;
+  /** The tokens of the test's LLM spans; absent when none reported any (v2). */
+  tokens?: ReportTokens;
+  /** What they cost; null when a model has no price (v2). */
+  costUsd?: number | null;
 }
 
 export interface ReportGate {

@@ -1,6 +1,6 @@
 import { meansByKey } from "../compare/means.js";
 import { scoreValue } from "../compare/outcomes.js";
-import type { ExperimentSummary, RunSummary } from "./reconcile.js";
+import { CANCELLED_REASON, type ExperimentSummary, NO_RESULT_REASON, type RunSummary, UNREPORTED_REASON } from "./reconcile.js";
 import { cacheCell, cacheSentence, cacheTotals } from "./cache-counts.js";
 import { testScores } from "./ci/build-report.js";
 import type { ReportCi, ReportExperiment } from "./json-report.js";
@@ -26,6 +26,8 @@ export interface RenderOptions {
    * (each a group of its own: the runner does not know their examples).
    */
   spread?: ReadonlyMap<string, ExperimentSpreadView>;
+  /** Each experiment's tokens and cost line (by experiment name; see usage.ts), under its delivery line. */
+  usage?: ReadonlyMap<string, string>;
 }
 
 /** What the table shows of an experiment's spread. */
@@ -46,8 +48,12 @@ export function renderReport(summary: RunSummary, opts: RenderOptions = {}): str
   }
   for (const exp of summary.experiments) {
     lines.push(deliveryLine(exp, c));
+    const never = neverRunLine(exp, c);
+    if (never) lines.push(never);
     const cache = cacheTotals(exp.tests);
     if (cache) lines.push((cache.miss > 0 ? c.yellow : c.dim)(`tally:   ${cacheSentence(cache)}`));
+    const usage = opts.usage?.get(exp.name);
+    if (usage) lines.push(c.dim(`tally:   ${usage}`));
   }
   for (const exp of summary.experiments)
     lines.push(
@@ -156,6 +162,31 @@ function missingLines(missing: ExperimentSummary["missing"], c: ReturnType<typeo
   return lines;
 }
 
+/** What a reason of a never-run test is called on its experiment's line. */
+function neverRunCause(reason: string): string {
+  if (reason === UNREPORTED_REASON || reason === NO_RESULT_REASON) return "worker died";
+  if (reason === CANCELLED_REASON) return "run cancelled: bail";
+  return reason;
+}
+
+/**
+ * The tests of an experiment that never ran to a result, their count and causes, and that they count
+ * as failed: `tally:   2 tests never ran (worker died) in "x": counted as failed in the pass rate (a, b)`.
+ */
+export function neverRunLine(exp: ExperimentSummary, c = colors(false)): string | undefined {
+  const never = exp.neverRun ?? [];
+  if (never.length === 0) return undefined;
+  const causes = [...new Set(never.map((t) => neverRunCause(t.reason)))].join(", ");
+  const named =
+    never
+      .slice(0, NAMED)
+      .map((t) => t.test)
+      .join(", ") + (never.length > NAMED ? ", …" : "");
+  return c.red(
+    `tally:   ${count(never.length, "test")} never ran (${causes}) in "${exp.name}": counted as failed in the pass rate (${named})`,
+  );
+}
+
 export function deliveryLine(exp: ExperimentSummary, c = colors(false)): string {
   const ok = exp.delivered === exp.expected && exp.missing.length === 0;
   const text = `tally: ${exp.delivered}/${exp.expected} runs · ${exp.spans} spans · ${exp.feedback} feedback delivered to "${exp.name}"`;
@@ -165,12 +196,13 @@ export function deliveryLine(exp: ExperimentSummary, c = colors(false)): string 
 /** The spread from the table's own tests, when there is no report: each test a group of its own. */
 function spreadOfTable(exp: ExperimentSummary): ExperimentSpreadView {
   const tests = exp.tests.map((t) => ({ name: t.name, status: t.state, exampleId: null, scores: testScores(t) }));
-  const s = experimentSpread(tests, exp.name);
+  const never = exp.neverRun?.length ?? 0;
+  const s = experimentSpread(tests, exp.name, never);
   const ran = exp.tests.filter((t) => t.state === "passed" || t.state === "failed");
   const scores: ExperimentSpreadView["scores"] = {};
   for (const [k, m] of Object.entries(meansByKey(tests.map((t) => t.scores)))) scores[k] = { ...m, ci: s.scoreCi[k] ?? null };
   return {
-    passRate: ran.length > 0 ? ran.filter((t) => t.state === "passed").length / ran.length : null,
+    passRate: ran.length + never > 0 ? ran.filter((t) => t.state === "passed").length / (ran.length + never) : null,
     passRateCi: s.passRateCi,
     scores,
     trials: s.trials,
@@ -220,6 +252,12 @@ function renderTable(
     const status = t.state === "passed" ? "✓ pass" : t.state === "failed" ? "✗ fail" : t.state === "pending" ? "? no result" : "- skip";
     rows.push([truncateMiddle(tableName(t.name, exp.dataset), MAX_NAME), status, ...scores, ...(cached ? [cacheCell(t.cache)] : [])]);
   }
+  // The tests that never ran and have no row of the runner's (declared, never reported; cancelled).
+  const inTable = new Set(exp.tests.map((t) => `${t.file}\u0000${t.name}`));
+  for (const t of exp.neverRun ?? []) {
+    if (inTable.has(`${t.file}\u0000${t.test}`)) continue;
+    rows.push([truncateMiddle(tableName(t.test, exp.dataset), MAX_NAME), "✗ never ran", ...keys.map(() => ""), ...(cached ? [""] : [])]);
+  }
   const tail = cached ? [""] : [];
   // Each mean with its 95 % interval (over examples, from the report), where there is one.
   const ciOf = (k: string) => spread.scores[k]?.ci;
@@ -246,7 +284,10 @@ function renderTable(
   const row = (cells: string[]) => `  ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ")}`;
   const passed = exp.tests.filter((t) => t.state === "passed").length;
   const out = [
-    c.bold(` tally  ${exp.name}`) + c.dim(`  dataset "${exp.dataset}" · ${passed}/${exp.tests.length} passed`),
+    c.bold(` tally  ${exp.name}`) +
+      c.dim(
+        `  dataset "${exp.dataset}" · ${passed}/${rows.length} passed${exp.neverRun?.length ? ` · ${exp.neverRun.length} never ran` : ""}`,
+      ),
     c.dim(row(header)),
     ...rows.map((r) => {
       const line = row(r);

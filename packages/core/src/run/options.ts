@@ -38,8 +38,9 @@ export interface TallyOptions {
   tables?: boolean;
   /**
    * What each experiment is compared with: `"previous"` (the newest earlier finished experiment of the
-   * dataset; in CI one on the default branch when there is one), an experiment name or id, or
-   * `"none"`. Env: TALLY_BASELINE. Default: "previous".
+   * dataset; in CI one on the default branch when there is one), `"approved"` (the one
+   * `tally baseline approve` chose for the dataset), an experiment name or id, or `"none"`.
+   * Env: TALLY_BASELINE. Default: "previous".
    */
   baseline?: string;
   /** How far a score may fall before it counts as a regression: one number, or per feedback key ("*" for the rest). Default 0. */

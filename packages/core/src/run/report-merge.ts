@@ -6,6 +6,7 @@ import { mergeReports, type ShardReport } from "../report/ci/merge.js";
 import { isTallyReport } from "../report/json-report.js";
 import { colors } from "../report/render.js";
 import { comparisonLines } from "../report/sinks/comparison.js";
+import { usageSentence } from "../report/usage.js";
 
 // `tally report merge`: the job after a CI matrix. Reads the shards' JSON reports, merges them (the
 // experiment is already shared), writes the merged report and the job summary, and judges the gates.
@@ -45,6 +46,8 @@ export function reportMerge(args: ReportMergeArgs): number {
       args.log(
         `tally: "${e.name}": ${e.tests.length} tests · pass rate ${rate} · ${e.delivered.runs}/${e.delivered.expected} runs delivered`,
       );
+      const usage = usageSentence(e);
+      if (usage) args.log(c.dim(`tally:   ${usage}`));
     }
     for (const line of comparisonLines(merged, args.color)) args.log(line);
     if (args.env.GITHUB_ACTIONS === "true") {

@@ -16,11 +16,11 @@ import { Spool } from "../spool/spool.js";
 import type { OpenLocalBackend, WireStats } from "../backend/port.js";
 import { Scheduler } from "../delivery/scheduler.js";
 import { type GitInfo, readGit } from "./git.js";
-import { Baselines } from "./compare-baselines.js";
+import { Baselines, reportBaselineProblems } from "./compare-baselines.js";
 import { buildReport, outcomesOfTests } from "../report/ci/build-report.js";
 import type { TallyReportV1 } from "../report/json-report.js";
-import { connectBackend } from "./backend.js";
-import { endpointOf, resolveOptions, type ResolvedOptions, type TallyOptions } from "./options.js";
+import { connectBackend, targetOf } from "./backend.js";
+import { resolveOptions, type ResolvedOptions, type TallyOptions } from "./options.js";
 import { WORKER_ENV } from "../protocol/worker-env.js";
 import { CACHE_ENV, type CacheSettings } from "../cache/settings.js";
 
@@ -81,7 +81,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
   const options = resolveOptions(start.root, start.options, env);
   const runKey = deriveRunKey(env);
 
-  const target = options.local ? { local: true as const, dir: options.dir } : { local: false as const, apiUrl: endpointOf(env) };
+  const target = targetOf(options, env);
   const to = await connectBackend(target, env, start.openLocal);
   const local = to.kind === "local";
   const backend = to.label;
@@ -165,9 +165,9 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
         git: git.commit ? { commit: git.commit, branch: git.branch ?? null, dirty: !!git.dirty } : null,
       },
       gates: options.gates,
+      prices: options.prices,
     });
-    // A baseline that was asked for by name and does not exist fails the run like a gate.
-    for (const c of compared) if (c.error) report.gates.push({ name: "baseline", ok: false, message: c.error });
+    reportBaselineProblems(report, compared, options.gates);
     return report;
   }
 
@@ -233,7 +233,7 @@ export async function startTallyRun(start: StartOptions): Promise<TallyRun> {
       const earlier = await resending;
       const hint = p.unreachable ? `backend unreachable (${p.unreachable})` : p.lastError ? `backend: ${p.lastError}` : undefined;
       const joined = joinBinding(binding, ledger.acks, start.root, { declared: ledger.declared, registered: ledger.tests.values() });
-      const summary = reconcile(joined.tests, ledger, registry.all(), hint, joined.unreported);
+      const summary = reconcile(joined.tests, ledger, registry.all(), hint, joined.unreported, joined.cancelled);
       // A file with tests its worker never reported has its own line (the worker died before reporting).
       const named = new Set(joined.unreported.map((u) => u.file));
       for (const file of joined.unacked) {

@@ -6,6 +6,9 @@ import type { ExperimentSummary, ReportedTest, RunSummary } from "../reconcile.j
 import { validateReport } from "../../../../../test/support/report-schema.js";
 import { bootstrapMeanCi, wilson } from "../../stats/index.js";
 import { compareVerdicts } from "../../compare/verdicts.js";
+import { groupByExample } from "../../compare/outcomes.js";
+import { compareTests } from "../../compare/test-verdicts.js";
+import { mergeReports } from "./merge.js";
 import { baselineMeans, buildReport, type ExperimentCompared, outcomesOfTests, type ReportInput, testScores } from "./build-report.js";
 
 // The run's summary as the runner and the ledger saw it, each experiment's comparison with its
@@ -418,5 +421,53 @@ describe("buildReport", () => {
     expect(validateReport(r)).toEqual([]);
     const none = buildReport(input([experimentSummary(tests)], [{ ...c, baseline: null, comparison: null, verdicts: null }]));
     expect(none.experiments[0]!.comparison).toBeNull();
+  });
+
+  test("a test with trials gets its own verdict: on its example, the changed ones in the comparison, kept by a one-shard merge", () => {
+    // Two examples × 10 trials: "steady" passes every trial on both sides; "falls" passed 10 of 10, now 1 of 10.
+    const tests: ReportedTest[] = [];
+    const exampleOf = new Map<string, string>();
+    const baseline: TestOutcome[] = [];
+    for (const [ex, nowPasses] of [
+      ["steady", 10],
+      ["falls", 1],
+    ] as const) {
+      for (let i = 0; i < 10; i++) {
+        const t = reported(`answers > ${ex}, run ${i + 1}`, i < nowPasses ? "passed" : "failed");
+        tests.push(t);
+        exampleOf.set(t.runId!, ex);
+        baseline.push({ exampleId: ex, runId: `old-${ex}-${i}`, name: `answers > ${ex}, run ${i + 1}`, passed: true, scores: {} });
+      }
+    }
+    const current = outcomesOfTests(tests, (id) => exampleOf.get(id));
+    const c: ExperimentCompared = {
+      name: EXP,
+      id: "exp-1",
+      baseline: { name: "ci-suite:gh-1200-1", id: "exp-0", url: null, ...baselineMeans(baseline) },
+      comparison: compareOutcomes(current, baseline, { regressionThreshold: 0.1 }),
+      verdicts: compareVerdicts(current, baseline, { alpha: 0.05, seed: EXP }),
+      tests: compareTests(groupByExample(current), groupByExample(baseline), 0.05),
+      exampleOf,
+    };
+    const r = buildReport(input([experimentSummary(tests)], [c]));
+    const e = r.experiments[0]!;
+    expect(e.examples!.map((x) => [x.exampleId, x.trials, x.verdict])).toEqual([
+      ["steady", 10, "unchanged"],
+      ["falls", 10, "regressed"],
+    ]);
+    expect(e.comparison!.testsCompared).toBe(2);
+    expect(e.comparison!.tests).toHaveLength(1);
+    expect(e.comparison!.tests![0]).toMatchObject({
+      exampleId: "falls",
+      name: "answers > falls",
+      trials: 10,
+      baselineTrials: 10,
+      verdict: "regressed",
+    });
+    expect(e.comparison!.tests![0]!.passRate).toMatchObject({ baseline: 1, current: 0.1, verdict: "regressed" });
+    expect(validateReport(r)).toEqual([]);
+    const merged = mergeReports([{ file: "shard-1.json", report: r }], {});
+    expect(merged.experiments[0]!.examples!.map((x) => x.verdict)).toEqual(["unchanged", "regressed"]);
+    expect(merged.experiments[0]!.comparison!.tests).toEqual(e.comparison!.tests);
   });
 });

@@ -1,11 +1,24 @@
 import type { Comparison } from "../../compare/diff.js";
 import type { ExperimentVerdicts } from "../../compare/verdicts.js";
+import type { TestComparison } from "../../compare/test-verdicts.js";
 import { meanOf, meansByKey } from "../../compare/means.js";
 import { scoreValue, type TestOutcome } from "../../compare/outcomes.js";
 import { type GateOptions, judgeGates } from "../../compare/gates.js";
-import type { ReportBaseline, ReportExperiment, ReportScore, ReportTest, TallyReportV1, TallyReportV2 } from "../json-report.js";
+import type {
+  ReportBaseline,
+  ReportComparison,
+  ReportExperiment,
+  ReportVerdict,
+  ReportMissing,
+  ReportScore,
+  ReportTest,
+  TallyReportV1,
+  TallyReportV2,
+} from "../json-report.js";
 import { experimentSpread } from "../spread.js";
 import { cacheTotals } from "../cache-counts.js";
+import { baselineUsageFields, experimentUsageFields, type Prices, testUsageFields, totalUsage } from "../usage.js";
+import type { ModelUsage } from "../../protocol/tracked-test.js";
 import type { ExperimentSummary, ReportedTest, RunSummary } from "../reconcile.js";
 
 // Pure: the run's one summary, the comparison of each experiment with its baseline and the gates,
@@ -21,8 +34,12 @@ export interface ExperimentCompared {
   comparison: Comparison | null;
   /** The noise-aware comparison (paired statistics and verdicts); null or absent without a baseline. */
   verdicts?: ExperimentVerdicts | null;
+  /** Each test's own verdict over its trials (tests with 2 trials or more); null or absent without a baseline. */
+  tests?: TestComparison | null;
   /** runId → exampleId, as the backend recorded each run. */
   exampleOf: ReadonlyMap<string, string>;
+  /** The baseline's tokens per model, from its runs' `tally_usage` (priced with this run's prices). */
+  baselineUsage?: ModelUsage;
 }
 
 export interface ReportInput {
@@ -30,6 +47,8 @@ export interface ReportInput {
   compared: readonly ExperimentCompared[];
   run: TallyReportV1["run"];
   gates: GateOptions;
+  /** USD per million tokens per model (the `prices` option); none: every cost is unknown. */
+  prices?: Prices;
 }
 
 type Experiment = TallyReportV1["experiments"][number];
@@ -64,13 +83,24 @@ export function ranOf(tests: readonly ReportTest[]): ReportTest[] {
   return tests.filter((t) => t.status === "passed" || t.status === "failed");
 }
 
-/** Passed over passed and failed; null when none ran. */
-export function passRateOf(tests: readonly ReportTest[]): number | null {
+/**
+ * Passed over passed, failed and never run (`neverRun`: tests with no result, counted as failed);
+ * null when none of them.
+ */
+export function passRateOf(tests: readonly ReportTest[], neverRun = 0): number | null {
   const ran = ranOf(tests);
-  return ran.length > 0 ? ran.filter((t) => t.status === "passed").length / ran.length : null;
+  const n = ran.length + neverRun;
+  return n > 0 ? ran.filter((t) => t.status === "passed").length / n : null;
 }
 
-function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined): Experiment {
+/** The report's list of the tests that never ran, from the summary's; absent when every test ran. */
+export function neverRunOf(tests: readonly ReportMissing[] | undefined): Pick<ReportExperiment, "neverRun"> {
+  return tests && tests.length > 0
+    ? { neverRun: { count: tests.length, tests: tests.map(({ test, file, reason }) => ({ test, file, reason })) } }
+    : {};
+}
+
+function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined, prices: Prices = {}): Experiment {
   const tests = exp.tests.map((t) => {
     const s = testScores(t);
     return {
@@ -82,6 +112,7 @@ function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined)
       runId: t.runId ?? null,
       scores: s,
       ...(t.cache ? { cache: t.cache } : {}),
+      ...testUsageFields(t.usage, prices),
     };
   });
   const cache = cacheTotals(tests);
@@ -109,13 +140,15 @@ function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined)
       feedback: exp.feedback,
       ...(exp.missing.length > 0 ? { missing: exp.missing.map(({ test, file, reason }) => ({ test, file, reason })) } : {}),
     },
-    ...spreadOf(exp.name, tests),
-    baseline: c?.baseline ?? null,
-    comparison: c?.baseline && c.verdicts ? c.verdicts : null,
+    ...withTestVerdicts(spreadOf(exp.name, tests, exp.neverRun?.length), (id) => (c?.baseline ? c.tests?.verdictOf.get(id) : undefined)),
+    baseline: c?.baseline ? { ...c.baseline, ...baselineUsageFields(c.baselineUsage, prices) } : null,
+    comparison: c?.baseline && c.verdicts ? comparisonOf(c.verdicts, c.tests) : null,
     regressions: changes(c?.comparison?.regressions),
     improvements: changes(c?.comparison?.improvements),
     tests,
+    ...neverRunOf(exp.neverRun),
     ...(cache ? { cache } : {}),
+    ...experimentUsageFields(totalUsage(exp.tests), prices),
   };
 }
 
@@ -126,18 +159,40 @@ function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined)
 export function spreadOf(
   name: string,
   tests: readonly ReportTest[],
+  /** Tests that never ran to a result, counted as failed in the pass rate and its interval. */
+  neverRun = 0,
 ): Pick<ReportExperiment, "passRate" | "passRateCi" | "scores" | "trials" | "passAtK" | "passHatK" | "examples"> {
-  const spread = experimentSpread(tests, name);
+  const spread = experimentSpread(tests, name, neverRun);
   const scores: Record<string, ReportScore> = {};
   for (const [k, m] of Object.entries(meansByKey(tests.map((t) => t.scores)))) scores[k] = { ...m, ci: spread.scoreCi[k] ?? null };
   return {
-    passRate: passRateOf(tests),
+    passRate: passRateOf(tests, neverRun),
     passRateCi: spread.passRateCi,
     scores,
     trials: spread.trials,
     ...(spread.passAtK !== undefined ? { passAtK: spread.passAtK, passHatK: spread.passHatK! } : {}),
     examples: spread.examples,
   };
+}
+
+/** The spread with each example's own verdict (a test with trials, against the baseline's) put on its entry. */
+export function withTestVerdicts<T extends Pick<ReportExperiment, "examples">>(
+  spread: T,
+  verdictOf: (exampleId: string) => ReportVerdict | undefined,
+): T {
+  if (!spread.examples) return spread;
+  return {
+    ...spread,
+    examples: spread.examples.map((e) => {
+      const v = e.exampleId ? verdictOf(e.exampleId) : undefined;
+      return v ? { ...e, verdict: v } : e;
+    }),
+  };
+}
+
+/** The report's comparison: the experiment's verdicts, and the tests that changed beyond noise over their trials. */
+function comparisonOf(verdicts: ExperimentVerdicts, tests: TestComparison | null | undefined): ReportComparison {
+  return tests ? { ...verdicts, testsCompared: tests.compared, tests: tests.changed } : verdicts;
 }
 
 /**
@@ -159,16 +214,19 @@ export function judgeReport(gates: GateOptions, experiments: readonly Experiment
       name: e.name,
       passRate: e.passRate ?? 0,
       passRateCi: e.passRateCi ?? null,
+      ...(e.neverRun?.count ? { neverRun: e.neverRun.count } : {}),
       scores: e.scores,
       regressions: e.regressions.length,
       delivered: { runs: e.delivered.runs, expected: e.delivered.expected },
       comparison: e.comparison ?? null,
+      ...(e.tokens ? { tokens: e.tokens.total } : {}),
+      ...(e.cost ? { cost: e.cost } : {}),
     })),
   );
 }
 
 export function buildReport(input: ReportInput): TallyReportV2 {
   const byName = new Map(input.compared.map((c) => [c.name, c]));
-  const experiments = input.summary.experiments.map((e) => experimentOf(e, byName.get(e.name)));
+  const experiments = input.summary.experiments.map((e) => experimentOf(e, byName.get(e.name), input.prices));
   return { version: 2, run: input.run, experiments, gates: judgeReport(input.gates, experiments) };
 }

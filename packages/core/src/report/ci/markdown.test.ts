@@ -441,3 +441,53 @@ describe("workflowCommands", () => {
     expect(workflowCommands(report([]))).toEqual([]);
   });
 });
+
+describe("jobSummaryMarkdown: each test's own verdict over its trials", () => {
+  const comparison: ReportComparison = {
+    method: { passRate: "paired permutation test", scores: "paired bootstrap (percentile), sign-flip permutation p" },
+    alpha: 0.05,
+    passRate: null,
+    scores: {},
+    unmatched: { baselineOnly: [], currentOnly: [], baselineOnlyCount: 0, currentOnlyCount: 0 },
+    testsCompared: 40,
+    tests: [
+      {
+        exampleId: "ex-3",
+        name: "refunds | partial",
+        trials: 10,
+        baselineTrials: 8,
+        verdict: "regressed",
+        passRate: null,
+        scores: {
+          quality: {
+            method: "Welch's t-test",
+            baseline: 0.9,
+            current: 0.5,
+            delta: -0.4,
+            ci: [-0.55, -0.25],
+            p: 0.0002,
+            pAdjusted: 0.008,
+            verdict: "regressed",
+          },
+        },
+      },
+    ],
+  };
+
+  test("a table of the tests that changed, one row per changed measure, with the adjustment named", () => {
+    const md = jobSummaryMarkdown(report([experiment({ baseline: { name: "base", id: "exp-0", url: null }, comparison })]));
+    expect(md).toContain("**Tests changed beyond noise (1 of 40)**");
+    expect(md).toContain(
+      "| refunds \\| partial | quality | 0.900 | 0.500 | −0.400 | [−0.550, −0.250] | < 0.001 (0.008) | 🔴 regressed | 10 vs 8 |",
+    );
+    expect(md).toContain("p adjusted for the 40 tests compared (Benjamini–Hochberg)");
+  });
+
+  test("none changed: one sentence", () => {
+    const md = jobSummaryMarkdown(
+      report([experiment({ baseline: { name: "base", id: "exp-0", url: null }, comparison: { ...comparison, tests: [] } })]),
+    );
+    expect(md).toContain("p adjusted for the 40 tests compared (Benjamini–Hochberg). None changed beyond noise.");
+    expect(md).not.toContain("Tests changed beyond noise");
+  });
+});

@@ -1,5 +1,6 @@
-import type { ReportComparison, ReportMeasure, TallyReportV1 } from "../json-report.js";
+import type { ReportComparison, ReportMeasure, ReportTestMeasure, ReportTestVerdict, TallyReportV1 } from "../json-report.js";
 import { ranOf } from "./build-report.js";
+import { usageSentence } from "../usage.js";
 
 // The GitHub job summary of a run, from its JSON report: pure, one section per experiment. A version 2
 // report's intervals stand beside each mean, and its trials' pass@k and pass^k under the table.
@@ -43,8 +44,12 @@ function section(exp: Experiment): string[] {
       (base ? ` · compared with ${link(base.name, base.url)}` : " · no baseline"),
     "",
   );
+  if (!base && exp.baselineNote) lines.push(`⚠️ Not compared: ${cell(exp.baselineNote)}`, "");
+  const usage = usageSentence(exp);
+  if (usage) lines.push(`Model calls: ${cell(usage)}`, "");
   const keys = Object.keys(exp.scores).sort();
-  const ran = ranOf(exp.tests).length;
+  // The pass rate's n: the tests that ran, and those that never did (counted as failed).
+  const ran = ranOf(exp.tests).length + (exp.neverRun?.count ?? 0);
   if (base) {
     // With a baseline: its mean and the change beside each of this run's.
     const vs = (now: number | null, then: number | null | undefined) =>
@@ -69,7 +74,12 @@ function section(exp: Experiment): string[] {
       : "";
   const note = hasCi ? "[low, high]: 95 % intervals (Wilson for the pass rate, a bootstrap over examples for scores)." : "";
   if (hasCi || trials) lines.push(`${note}${trials}`.trim(), "");
-  if (exp.comparison) lines.push(...verdictTable(exp.comparison));
+  if (exp.comparison)
+    lines.push(
+      ...verdictTable(exp.comparison),
+      ...testVerdictTable(exp.comparison.tests ?? [], exp.comparison.testsCompared ?? 0),
+      ...unmatchedList(exp),
+    );
   else if (base && exp.comparisonNote) lines.push(`No paired comparison: ${cell(exp.comparisonNote)}.`, "");
   if (base) {
     if (exp.regressions.length === 0) lines.push("No regressions.", "");
@@ -94,6 +104,13 @@ function section(exp: Experiment): string[] {
   if (failed.length > 0) {
     lines.push(`**Failed (${failed.length})**`, "");
     for (const t of failed.slice(0, MAX_ROWS)) lines.push(`- ${cell(t.file)} › ${cell(t.name)}`);
+    lines.push("");
+  }
+  const never = exp.neverRun?.tests ?? [];
+  if (never.length > 0) {
+    lines.push(`**Never ran (${exp.neverRun!.count})**: counted as failed in the pass rate.`, "");
+    for (const t of never.slice(0, MAX_ROWS)) lines.push(`- ${cell(t.file)} › ${cell(t.test)}: ${cell(t.reason)}`);
+    if (never.length > MAX_ROWS) lines.push(`- … and ${never.length - MAX_ROWS} more (see the JSON report).`);
     lines.push("");
   }
   return lines;
@@ -124,6 +141,52 @@ function verdictTable(c: ReportComparison): string[] {
     `Paired over the examples both experiments ran; a verdict needs p < ${c.alpha} and an interval that excludes 0.${unmatched}`,
     "",
   );
+  return lines;
+}
+
+/** Tests with trials whose own verdict is not "unchanged": one row per changed measure. */
+function testVerdictTable(changed: readonly ReportTestVerdict[], compared: number): string[] {
+  if (compared === 0) return [];
+  const note = `Each test with trials against its baseline trials (Fisher's exact test for pass/fail, Welch's t-test for scores), p adjusted for the ${compared} tests compared (Benjamini–Hochberg).`;
+  if (changed.length === 0) return [`${note} None changed beyond noise.`, ""];
+  const lines = [
+    `**Tests changed beyond noise (${changed.length} of ${compared})**`,
+    "",
+    "| test | measure | baseline | current | Δ | 95 % interval | p (adjusted) | verdict | trials |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const t of changed.slice(0, MAX_ROWS)) {
+    const measures: Array<[string, ReportTestMeasure]> = t.passRate ? [["pass rate", t.passRate]] : [];
+    for (const [k, m] of Object.entries(t.scores)) measures.push([k, m]);
+    for (const [name, m] of measures) {
+      lines.push(
+        `| ${cell(t.name)} | ${cell(name)} | ${num(m.baseline)} | ${num(m.current)} | ${signed(m.delta)} | [${signedEnd(m.ci[0])}, ${signedEnd(m.ci[1])}] | ${pValue(m.p)} (${pValue(m.pAdjusted)}) | ${VERDICT[m.verdict]} | ${t.trials} vs ${t.baselineTrials} |`,
+      );
+    }
+  }
+  if (changed.length > MAX_ROWS) lines.push("", `… and ${changed.length - MAX_ROWS} more (see the JSON report).`);
+  lines.push("", note, "");
+  return lines;
+}
+
+/** Examples named per side in the job summary; the JSON report lists more. */
+const UNMATCHED_SHOWN = 10;
+
+/** The examples only one side ran, named (never dropped in silence): this run's by test name, the baseline's by example id. */
+function unmatchedList(exp: Experiment): string[] {
+  const u = exp.comparison?.unmatched;
+  if (!u || (u.baselineOnlyCount === 0 && u.currentOnlyCount === 0)) return [];
+  const nameOf = new Map(exp.tests.map((t) => [t.exampleId, t.name]));
+  const named = (ids: string[], count: number, show: (id: string) => string) =>
+    ids.slice(0, UNMATCHED_SHOWN).map(show).join(", ") + (count > UNMATCHED_SHOWN ? `, … and ${count - UNMATCHED_SHOWN} more` : "");
+  const lines = ["**Not compared (run by one side only)**", ""];
+  if (u.currentOnlyCount > 0)
+    lines.push(
+      `- only in this run (${u.currentOnlyCount}): ${named(u.currentOnly, u.currentOnlyCount, (id) => cell(nameOf.get(id) ?? id))}`,
+    );
+  if (u.baselineOnlyCount > 0)
+    lines.push(`- only in the baseline (${u.baselineOnlyCount}): ${named(u.baselineOnly, u.baselineOnlyCount, (id) => `\`${cell(id)}\``)}`);
+  lines.push("");
   return lines;
 }
 

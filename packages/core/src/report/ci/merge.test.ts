@@ -327,3 +327,17 @@ describe("mergeReports", () => {
     expect(merged.experiments[0]!.scores).toEqual({});
   });
 });
+
+describe("mergeReports: a baseline asked for and not had", () => {
+  test("the shards' note on why there is no baseline is kept", () => {
+    const note =
+      'dataset "ci-suite" has no approved baseline to compare with; approve one with: tally baseline approve <experiment> --dataset "ci-suite"';
+    const none = { baseline: null, comparison: null, baselineNote: note };
+    const merged = mergeReports(
+      [shard("1.json", [experiment([tst("a1", A, "passed")], none)]), shard("2.json", [experiment([tst("b1", B, "passed")], none)])],
+      {},
+    );
+    expect(merged.experiments[0]!.baselineNote).toBe(note);
+    expect(mergeReports(twoShards(), {}).experiments[0]!.baselineNote).toBeUndefined();
+  });
+});

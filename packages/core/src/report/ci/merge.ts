@@ -1,6 +1,7 @@
 import type { GateOptions } from "../../compare/gates.js";
-import { judgeReport, spreadOf } from "./build-report.js";
+import { judgeReport, neverRunOf, spreadOf, withTestVerdicts } from "./build-report.js";
 import { cacheTotals } from "../cache-counts.js";
+import { mergeUsageFields } from "../usage.js";
 import type { ReportChange, ReportExperiment, ReportTest, TallyReportV1, TallyReportV2 } from "../json-report.js";
 
 // Pure: the reports of one run's shards (one CI job each, one shared experiment per dataset) as the
@@ -85,6 +86,12 @@ function mergeExperiment(parts: ReportExperiment[]): ReportExperiment {
   const base = parts.find((p) => p.baseline)?.baseline ?? null;
   const sum = (f: (p: ReportExperiment) => number) => parts.reduce((n, p) => n + f(p), 0);
   const cache = cacheTotals(tests);
+  const verdictOf = new Map((first.examples ?? []).flatMap((e) => (e.exampleId && e.verdict ? [[e.exampleId, e.verdict] as const] : [])));
+  // Kept and counted again over the union (a report before they were listed has none: 0).
+  const neverRun = unique(
+    parts.flatMap((p) => p.neverRun?.tests ?? []),
+    (t) => `${t.file}\u0000${t.test}`,
+  );
   return {
     name: first.name,
     id: parts.find((p) => p.id)?.id ?? null,
@@ -99,13 +106,17 @@ function mergeExperiment(parts: ReportExperiment[]): ReportExperiment {
     },
     // Recounted over the union, regrouped by example: a shard's intervals cover only its tests (and
     // one example's trials may have run in several shards).
-    ...spreadOf(first.name, tests),
+    // A test's own verdict is kept where its shard's comparison is (one shard), as that comparison is.
+    ...withTestVerdicts(spreadOf(first.name, tests, neverRun.length), (id) => (parts.length === 1 ? verdictOf.get(id) : undefined)),
     // Each shard's baseline means cover only the examples it ran: the merged report names the
     // baseline and leaves the means out rather than show one shard's as the run's.
-    baseline: base ? { name: base.name, id: base.id, url: base.url } : null,
+    // Its tokens and cost are the whole baseline's, not one shard's share: kept.
+    baseline: base ? { name: base.name, id: base.id, url: base.url, ...baseUsage(base) } : null,
     // The paired statistics need the baseline's outcomes per example, which a report does not hold:
     // one shard's comparison is kept as it is, several shards' are not recomputed.
     ...mergedComparison(parts, base !== null),
+    // Every shard asked for the same approved baseline: why none was had is the same in each.
+    ...(!base && parts.some((p) => p.baselineNote) ? { baselineNote: parts.find((p) => p.baselineNote)!.baselineNote } : {}),
     regressions: unique(
       parts.flatMap((p) => p.regressions),
       changeKey,
@@ -115,6 +126,13 @@ function mergeExperiment(parts: ReportExperiment[]): ReportExperiment {
       changeKey,
     ),
     tests,
+    ...neverRunOf(neverRun),
     ...(cache ? { cache } : {}),
+    // Shards never share a test: their tokens and costs add up.
+    ...mergeUsageFields(parts),
   };
+}
+
+function baseUsage(base: NonNullable<ReportExperiment["baseline"]>): Pick<NonNullable<ReportExperiment["baseline"]>, "tokens" | "costUsd"> {
+  return base.tokens ? { tokens: base.tokens, costUsd: base.costUsd ?? null } : {};
 }

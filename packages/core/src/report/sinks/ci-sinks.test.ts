@@ -330,6 +330,7 @@ describe("comparisonLines", () => {
       "tally:   quality 0.93 → 0.81  Δ −0.12 [−0.18, −0.06]  p 0.001  regressed (paired bootstrap)",
       "tally:   tone 0.50 → 0.80  Δ 0.30 [0.10, 0.50]  p < 0.001  improved (paired bootstrap)",
       "tally:   not compared (examples one side ran): 1 only in the baseline, 0 only in this run",
+      "tally:     only in the baseline: example ex-9",
     ]);
     const coloured = comparisonLines(r, true);
     expect(coloured[1]).toBe(`\x1b[31m${lines[1]}\x1b[39m`);
@@ -393,5 +394,55 @@ describe("comparisonLines", () => {
     });
     // The experiments' means: 0.9 over the baseline's two runs, (0.5 + 0.5 + 1) / 3 over this run's.
     expect(comparisonLines(r, false)[0]).toContain("quality 0.90 → 0.67 (Δ −0.23)");
+  });
+});
+
+describe("comparisonLines: each test's own verdict over its trials", () => {
+  const base = { method: { passRate: METHODS.passRateTrials, scores: METHODS.scores }, alpha: 0.05, passRate: null, scores: {} };
+  const unmatched = { baselineOnly: [], currentOnly: [], baselineOnlyCount: 0, currentOnlyCount: 0 };
+
+  test("the tests that changed beyond noise are named with their measure, Δ, interval, p and adjusted p", () => {
+    const comparison: ReportComparison = {
+      ...base,
+      unmatched,
+      testsCompared: 40,
+      tests: [
+        {
+          exampleId: "ex-3",
+          name: "answers > refunds",
+          trials: 10,
+          baselineTrials: 10,
+          verdict: "regressed",
+          passRate: {
+            method: METHODS.testPassRate,
+            baseline: 1,
+            current: 0.1,
+            delta: -0.9,
+            ci: [-0.97, -0.6],
+            p: 0.00012,
+            pAdjusted: 0.0048,
+            verdict: "regressed",
+          },
+          scores: {},
+        },
+      ],
+    };
+    const lines = comparisonLines(report([experiment({ regressions: [], comparison })]), false);
+    expect(lines.slice(1)).toEqual([
+      "tally:   tests regressed beyond noise over their trials (1 of 40):",
+      "tally:     answers > refunds (10 trials, baseline 10): pass rate 1 → 0.10  Δ −0.90 [−0.97, −0.60]  p < 0.001 (adjusted 0.005)",
+    ]);
+  });
+
+  test("none changed: one line saying so; no tests with trials: nothing", () => {
+    const none = comparisonLines(
+      report([experiment({ regressions: [], comparison: { ...base, unmatched, testsCompared: 12, tests: [] } })]),
+      false,
+    );
+    expect(none.slice(1)).toEqual([
+      "tally:   12 tests with trials against their baseline trials: none changed beyond noise (p adjusted for 12 tests)",
+    ]);
+    const without = comparisonLines(report([experiment({ regressions: [], comparison: { ...base, unmatched } })]), false);
+    expect(without.slice(1)).toEqual([]);
   });
 });
