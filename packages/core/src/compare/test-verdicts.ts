@@ -2,11 +2,11 @@ import {
   fisherExact,
   METHODS,
   newcombeDiffCi,
+  tCritical,
   type Verdict,
   verdict,
   welchCi,
   welchP,
-  type WelchStatistic,
   welchStatistic,
   zFor,
 } from "../stats/index.js";
@@ -23,8 +23,9 @@ import type { TestOutcome } from "./outcomes.js";
 //
 // Only the tests that changed are reported in full. That is also what keeps this cheap for 10,000
 // tests: a p-value at or above alpha can never be adjusted below it, so such tests are screened out
-// first (Welch's |t| below the normal critical value is such a p, whatever the degrees of freedom)
-// and never get a distribution function or an interval computed.
+// first — Welch's statistic from running moments (no arrays), its |t| against the critical value at
+// the next whole degrees of freedom (a lower bar than its own) — and never get a distribution
+// function or an interval computed; the few left are computed again from their values.
 
 /** One measure of one test that changed beyond noise. */
 export interface TestMeasure {
@@ -71,17 +72,42 @@ export const MIN_TRIALS_FOR_TEST_VERDICT = 2;
 
 const REPETITION = /, run \d+$/;
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const isBinary = (xs: readonly number[]) => xs.every((x) => x === 0 || x === 1);
-const ones = (xs: readonly number[]) => xs.reduce((n, x) => n + (x === 1 ? 1 : 0), 0);
 
-/** A measure's test before adjusting: its p (1 when screened out: known to be ≥ alpha) and what finishes it. */
+/** A measure of one test whose p is below alpha: a candidate for a verdict, finished once adjusted. */
 interface Screened {
   /** Index of the test in the compared ids. */
   at: number;
   p: number;
-  /** Fisher: passes and trials now and then; Welch: its statistic and both samples. */
+  /** Fisher: passes and trials now and then. Welch: the key, whose values are read again to finish. */
   fisher?: readonly [x1: number, n1: number, x2: number, n2: number];
-  welch?: { s: WelchStatistic; before: readonly number[]; after: readonly number[] };
+  welchKey?: string;
+}
+
+/** One measure over the compared tests: how many were tested on it, and those with a p below alpha. */
+interface Measure {
+  tested: number;
+  candidates: Screened[];
+}
+
+/** One side's values of a key in one pass, without collecting them: count, mean and squared deviations (Welford), 0/1 or not. */
+class Moments {
+  n = 0;
+  mean = 0;
+  m2 = 0;
+  ones = 0;
+  binary = true;
+  add(x: number): void {
+    this.n++;
+    const d = x - this.mean;
+    this.mean += d / this.n;
+    this.m2 += d * (x - this.mean);
+    if (x === 1) this.ones++;
+    else if (x !== 0) this.binary = false;
+  }
+  reset(): void {
+    this.n = this.mean = this.m2 = this.ones = 0;
+    this.binary = true;
+  }
 }
 
 /** Benjamini–Hochberg adjusted p-values, in the order given. */
@@ -119,14 +145,18 @@ class Screen {
   /** Fisher's p by table: with a few trials a side, the same few tables come up again and again. */
   private readonly fisherP = new Map<number, number>();
   private readonly zCritical: number;
+  private readonly alpha: number;
+  /** tCritical by whole degrees of freedom: at df, |t| below the critical value at ⌈df⌉ is below df's own. */
+  private readonly tCriticalAt = new Map<number, number>();
 
   constructor(alpha: number) {
+    this.alpha = alpha;
     // The least |t| a p-value below alpha needs, for any degrees of freedom.
     this.zCritical = zFor(1 - alpha);
   }
 
-  /** x1 of n1 now, x2 of n2 then: Fisher's exact p (Newcombe's interval when finished). */
-  proportions(at: number, x1: number, n1: number, x2: number, n2: number): Screened {
+  /** x1 of n1 now, x2 of n2 then: Fisher's exact p, counted on `into`, and kept when below alpha. */
+  proportions(into: Measure, at: number, x1: number, n1: number, x2: number, n2: number): void {
     // Trials past 2^10 a side would collide in this key: then it is not cached.
     const key = n1 < 1024 && n2 < 1024 ? ((x1 * 1024 + n1) * 1024 + x2) * 1024 + n2 : -1;
     let p = this.fisherP.get(key);
@@ -134,26 +164,52 @@ class Screen {
       p = fisherExact(x1, n1, x2, n2);
       if (key >= 0) this.fisherP.set(key, p);
     }
-    return { at, p, fisher: [x1, n1, x2, n2] };
+    into.tested++;
+    if (p < this.alpha) into.candidates.push({ at, p, fisher: [x1, n1, x2, n2] });
   }
 
-  scores(at: number, before: readonly number[], after: readonly number[]): Screened | null {
-    if (before.length === 0 || after.length === 0) return null;
-    if (isBinary(before) && isBinary(after)) return this.proportions(at, ones(after), after.length, ones(before), before.length);
-    const s = welchStatistic(before, after);
-    if (!s) return null;
-    return { at, p: Math.abs(s.t) < this.zCritical ? 1 : welchP(s), welch: { s, before, after } };
+  /**
+   * A key's values then (`b`) and now (`a`): 0/1 on both sides as proportions, else Welch's test,
+   * screened on its statistic from the running moments; a key one side lacks, or that varies on
+   * neither side, has no test.
+   */
+  scores(into: Measure, at: number, key: string, b: Moments, a: Moments): void {
+    if (b.n === 0 || a.n === 0) return;
+    if (b.binary && a.binary) {
+      this.proportions(into, at, a.ones, a.n, b.ones, b.n);
+      return;
+    }
+    if (b.n < 2 || a.n < 2) return;
+    const vb = b.m2 / (b.n - 1) / b.n;
+    const va = a.m2 / (a.n - 1) / a.n;
+    const se = Math.sqrt(vb + va);
+    if (!(se > 0)) return;
+    into.tested++;
+    const t = (a.mean - b.mean) / se;
+    if (Math.abs(t) < this.zCritical) return;
+    const df = (vb + va) ** 2 / (vb ** 2 / (b.n - 1) + va ** 2 / (a.n - 1));
+    const whole = Math.ceil(df);
+    let critical = this.tCriticalAt.get(whole);
+    if (critical === undefined) this.tCriticalAt.set(whole, (critical = tCritical(this.alpha, whole)));
+    if (Math.abs(t) < critical) return;
+    // Screened on the running moments; finish() computes it again from the values themselves.
+    const p = welchP({ delta: a.mean - b.mean, se, t, df });
+    if (p < this.alpha * (1 + 1e-9)) into.candidates.push({ at, p, welchKey: key });
   }
 
-  finish(m: Screened): Omit<TestMeasure, "pAdjusted" | "verdict"> {
+  finish(m: Screened, before: readonly TestOutcome[], after: readonly TestOutcome[]): Omit<TestMeasure, "pAdjusted" | "verdict"> | null {
     if (m.fisher) {
       const [x1, n1, x2, n2] = m.fisher;
       const ci = newcombeDiffCi(x1, n1, x2, n2)!;
       return { method: METHODS.testPassRate, baseline: x2 / n2, current: x1 / n1, delta: x1 / n1 - x2 / n2, ci: [ci[0], ci[1]], p: m.p };
     }
-    const { s, before, after } = m.welch!;
+    const key = m.welchKey!;
+    const valuesOf = (runs: readonly TestOutcome[]) => runs.flatMap((r) => (r.scores[key] === undefined ? [] : [r.scores[key]!]));
+    const [b, a] = [valuesOf(before), valuesOf(after)];
+    const s = welchStatistic(b, a);
+    if (!s) return null;
     const ci = welchCi(s);
-    return { method: METHODS.testScores, baseline: mean(before), current: mean(after), delta: s.delta, ci: [ci[0], ci[1]], p: welchP(s) };
+    return { method: METHODS.testScores, baseline: mean(b), current: mean(a), delta: s.delta, ci: [ci[0], ci[1]], p: welchP(s) };
   }
 }
 
@@ -168,47 +224,41 @@ export function compareTests(
 ): TestComparison {
   const screen = new Screen(alpha);
   const ids = [...now.keys()].filter((id) => then.has(id) && now.get(id)!.length >= MIN_TRIALS_FOR_TEST_VERDICT).sort();
-  // Per measure ("pass", or "score:<key>"), each compared test's screened test.
-  const measures = new Map<string, Screened[]>([["pass", []]]);
-  const passes = (runs: readonly TestOutcome[]) => runs.reduce((n, r) => n + (r.passed ? 1 : 0), 0);
-  const valuesOf = (runs: readonly TestOutcome[], key: string) => {
-    const out: number[] = [];
-    for (const r of runs) {
-      const v = r.scores[key];
-      if (v !== undefined) out.push(v);
-    }
-    return out;
-  };
   // The keys any compared test scored, once (a suite has a few): an example without one has no values of it.
   const keys = new Set<string>();
   for (const id of ids) for (const o of now.get(id)!) for (const k in o.scores) keys.add(k);
+  const measure = (): Measure => ({ tested: 0, candidates: [] });
+  const pass = measure();
+  const byKey = new Map([...keys].map((k) => [k, measure()]));
+  const before = new Moments();
+  const after = new Moments();
   ids.forEach((id, at) => {
-    const after = now.get(id)!;
-    const before = then.get(id)!;
-    measures.get("pass")!.push(screen.proportions(at, passes(after), after.length, passes(before), before.length));
+    const a = now.get(id)!;
+    const b = then.get(id)!;
+    let x1 = 0;
+    let x2 = 0;
+    for (const r of a) if (r.passed) x1++;
+    for (const r of b) if (r.passed) x2++;
+    screen.proportions(pass, at, x1, a.length, x2, b.length);
     for (const key of keys) {
-      const m = screen.scores(at, valuesOf(before, key), valuesOf(after, key));
-      if (!m) continue;
-      const list = measures.get(`score:${key}`);
-      if (list) list.push(m);
-      else measures.set(`score:${key}`, [m]);
+      before.reset();
+      after.reset();
+      for (const r of b) if (r.scores[key] !== undefined) before.add(r.scores[key]!);
+      for (const r of a) if (r.scores[key] !== undefined) after.add(r.scores[key]!);
+      screen.scores(byKey.get(key)!, at, key, before, after);
     }
   });
   // Adjusted per measure over the tests compared on it; only a p below alpha can come out below it.
   const changedMeasures = new Map<number, Array<[string, TestMeasure]>>();
-  for (const [name, list] of measures) {
-    const below = adjustedBelow(
-      list.filter((m) => m.p < alpha),
-      list.length,
-      alpha,
-    );
-    for (const [m, q] of below) {
-      const done = screen.finish(m);
+  for (const [name, m] of [["pass", pass] as const, ...[...byKey].map(([k, m]) => [`score:${k}`, m] as const)]) {
+    for (const [c, q] of adjustedBelow(m.candidates, m.tested, alpha)) {
+      const done = screen.finish(c, then.get(ids[c.at]!)!, now.get(ids[c.at]!)!);
+      if (!done) continue;
       const word = verdict(done.delta, done.ci, q, alpha);
       if (word === "unchanged") continue;
-      const changed = changedMeasures.get(m.at) ?? [];
+      const changed = changedMeasures.get(c.at) ?? [];
       changed.push([name, { ...done, pAdjusted: q, verdict: word }]);
-      changedMeasures.set(m.at, changed);
+      changedMeasures.set(c.at, changed);
     }
   }
   const verdictOf = new Map<string, Verdict>();

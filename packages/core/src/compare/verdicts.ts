@@ -143,7 +143,11 @@ export function compareVerdicts(
   const passMethod = trials ? METHODS.passRateTrials : METHODS.passRate;
 
   const keys = new Set<string>();
-  for (const id of matched) for (const k of Object.keys(now.get(id)!.scores)) if (then.get(id)!.scores[k] !== undefined) keys.add(k);
+  for (const id of matched) {
+    const scores = now.get(id)!.scores;
+    const before = then.get(id)!.scores;
+    for (const k in scores) if (Object.hasOwn(scores, k) && before[k] !== undefined) keys.add(k);
+  }
   const sortedKeys = [...keys].sort(byText);
   const keyValues = sortedKeys.map((key) => {
     const b: number[] = [];

@@ -107,7 +107,16 @@ export function experimentSpread(tests: readonly SpreadTest[], seed: string, nev
   const columns = keys.map((key) => {
     const perExample: number[] = [];
     for (const g of groups) {
-      const values = g.map((t) => t.scores[key]).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+      if (g.length === 1) {
+        const v = g[0]!.scores[key];
+        if (typeof v === "number" && Number.isFinite(v)) perExample.push(v);
+        continue;
+      }
+      const values: number[] = [];
+      for (const t of g) {
+        const v = t.scores[key];
+        if (typeof v === "number" && Number.isFinite(v)) values.push(v);
+      }
       if (values.length > 0) perExample.push(values.sort((a, b) => a - b).reduce((a, b) => a + b, 0) / values.length);
     }
     // Summed and resampled in order of value: the interval does not depend on the order the tests came

@@ -11,6 +11,6 @@ export { pairedBootstrap, pairedBootstraps, type PairedValues } from "./paired.j
 export { verdict } from "./verdict.js";
 export { fisherExact } from "./fisher.js";
 export { newcombeDiffCi } from "./newcombe.js";
-export { welch, welchCi, welchP, welchStatistic, type WelchResult, type WelchStatistic } from "./welch.js";
+export { tCritical, welch, welchCi, welchP, welchStatistic, type WelchResult, type WelchStatistic } from "./welch.js";
 export { zFor } from "./wilson.js";
 export { METHODS } from "./methods.js";

@@ -44,6 +44,7 @@ describe("the module's surface", () => {
         "pairedBootstraps",
         "passAtK",
         "passHatK",
+        "tCritical",
         "verdict",
         "welch",
         "welchCi",

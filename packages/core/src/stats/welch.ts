@@ -65,6 +65,11 @@ export function welchP(s: WelchStatistic): number {
   return Math.min(1, 2 * tCdf(-Math.abs(s.t), s.df));
 }
 
+/** The |t| a two-sided p-value of `alpha` needs at `df` degrees of freedom (it falls as df grows). */
+export function tCritical(alpha: number, df: number): number {
+  return tQuantile(1 - alpha / 2, df);
+}
+
 /** The interval of a Welch statistic's delta. */
 export function welchCi(s: WelchStatistic, confidence = 0.95): Interval {
   checkConfidence(confidence);

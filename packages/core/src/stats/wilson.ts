@@ -7,9 +7,16 @@ import type { Interval } from "./types.js";
 
 /** The two-sided standard normal critical value: 1.959963984540054 for 0.95. */
 export function zFor(confidence: number): number {
-  checkConfidence(confidence);
-  return normalQuantile(1 - (1 - confidence) / 2, 0, 1);
+  let z = zByConfidence.get(confidence);
+  if (z === undefined) {
+    checkConfidence(confidence);
+    zByConfidence.set(confidence, (z = normalQuantile(1 - (1 - confidence) / 2, 0, 1)));
+  }
+  return z;
 }
+
+/** zFor's answers: a report asks for the same one or two confidences 10,000 times (an interval per example). */
+const zByConfidence = new Map<number, number>();
 
 /**
  * Wilson score interval of `successes` out of `n` (no continuity correction), or null when n is 0.
