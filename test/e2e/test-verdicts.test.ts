@@ -77,5 +77,10 @@ ls.describe("trials", () => {
   expect(t.scores.quality.baseline).toBeCloseTo(0.9, 12);
   expect(t.scores.quality.current).toBeCloseTo(0.27, 12);
   expect(after.out).toContain("tally:   tests regressed beyond noise over their trials (1 of 6):");
+  // The per-test regression list folds an example's trials (all must pass) and names the test, not its first trial.
+  expect(after.experiment.regressions.map((r: { test: string; key: string }) => `${r.test} ${r.key}`)).toEqual([
+    "trials > collapses pass",
+    "trials > collapses quality",
+  ]);
   expect(after.out).toMatch(/tally: {5}trials > collapses \(10 trials, baseline 10\): pass rate 1 → 0\.10 {2}Δ −0\.90 \[/);
 });

@@ -119,9 +119,14 @@ function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined,
   // The runner's tests by example, for naming a regression with the test and file the runner knows.
   const byExample = new Map<string, (typeof tests)[number]>();
   for (const t of tests) if (t.exampleId && !byExample.has(t.exampleId)) byExample.set(t.exampleId, t);
+  const spread = withTestVerdicts(spreadOf(exp.name, tests, exp.neverRun?.length), (id) =>
+    c?.baseline ? c.tests?.verdictOf.get(id) : undefined,
+  );
+  // With trials a change is the example's (all its trials folded), named as the test without `, run n`.
+  const exampleName = new Map((spread.examples ?? []).flatMap((e) => (e.exampleId ? [[e.exampleId, e.name] as const] : [])));
   const changes = (list: Comparison["regressions"] | undefined) =>
     (list ?? []).map((r) => ({
-      test: byExample.get(r.exampleId)?.name ?? r.test,
+      test: exampleName.get(r.exampleId) ?? byExample.get(r.exampleId)?.name ?? r.test,
       file: byExample.get(r.exampleId)?.file ?? "",
       ...(byExample.get(r.exampleId)?.line ? { line: byExample.get(r.exampleId)!.line } : {}),
       key: r.key,
@@ -140,7 +145,7 @@ function experimentOf(exp: ExperimentSummary, c: ExperimentCompared | undefined,
       feedback: exp.feedback,
       ...(exp.missing.length > 0 ? { missing: exp.missing.map(({ test, file, reason }) => ({ test, file, reason })) } : {}),
     },
-    ...withTestVerdicts(spreadOf(exp.name, tests, exp.neverRun?.length), (id) => (c?.baseline ? c.tests?.verdictOf.get(id) : undefined)),
+    ...spread,
     baseline: c?.baseline ? { ...c.baseline, ...baselineUsageFields(c.baselineUsage, prices) } : null,
     comparison: c?.baseline && c.verdicts ? comparisonOf(c.verdicts, c.tests) : null,
     regressions: changes(c?.comparison?.regressions),
