@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { fisherExact, METHODS, Rng, verdict, welch } from "../stats/index.js";
 import { groupByExample, type TestOutcome } from "./outcomes.js";
-import { adjustBH, compareTests } from "./test-verdicts.js";
+import { compareTests } from "./test-verdicts.js";
 
 /** `passes` trials of example `id`, as outcomes (trial i passes when passes[i]). */
 function trials(id: string, passes: readonly boolean[], scores: (i: number) => Record<string, number> = () => ({})): TestOutcome[] {
@@ -9,6 +9,20 @@ function trials(id: string, passes: readonly boolean[], scores: (i: number) => R
 }
 const times = (n: number, v: boolean) => Array.from({ length: n }, () => v);
 const run = (...groups: TestOutcome[][]) => groupByExample(groups.flat());
+
+/** Benjamini–Hochberg adjusted p-values, in the order given: the plain procedure, the reference compareTests' screened one is checked against. */
+function adjustBH(ps: readonly number[]): number[] {
+  const m = ps.length;
+  const order = ps.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = new Array<number>(m);
+  let running = 1;
+  for (let rank = m; rank >= 1; rank--) {
+    const [p, i] = order[rank - 1]!;
+    running = Math.min(running, (p * m) / rank);
+    out[i] = running;
+  }
+  return out;
+}
 
 describe("adjustBH", () => {
   test("matches SciPy's false_discovery_control (1.17.1)", () => {

@@ -110,24 +110,11 @@ class Moments {
   }
 }
 
-/** Benjamini–Hochberg adjusted p-values, in the order given. */
-export function adjustBH(ps: readonly number[]): number[] {
-  const m = ps.length;
-  const order = ps.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
-  const out = new Array<number>(m);
-  let running = 1;
-  for (let rank = m; rank >= 1; rank--) {
-    const [p, i] = order[rank - 1]!;
-    running = Math.min(running, (p * m) / rank);
-    out[i] = running;
-  }
-  return out;
-}
-
 /**
  * The adjusted p-values below alpha, exactly, of `m` tests of which `candidates` are those with a p
  * below alpha: every other p is at least alpha, so it ranks after them and cannot bring one of
- * theirs below alpha (nor can any of theirs come out below it). Same values as adjustBH over all m.
+ * theirs below alpha (nor can any of theirs come out below it). The same values as Benjamini–Hochberg over all m
+ * p-values (the tests check it against the plain procedure).
  */
 function adjustedBelow(candidates: readonly Screened[], m: number, alpha: number): Map<Screened, number> {
   const sorted = [...candidates].sort((a, b) => a.p - b.p);
